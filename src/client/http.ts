@@ -1,0 +1,262 @@
+/**
+ * The HTTP client for the Fluxbase API (undici). One instance per command. It
+ * - authenticates (a bearer token, or admin email + password with login and refresh),
+ * - bounds concurrent calls (`parallelism`, default 4: the real server's optional global limiter
+ *   allows 100 requests per minute per IP),
+ * - retries with undici's RetryAgent: any request on 429 (honouring Retry-After), idempotent
+ *   requests (GET/PUT/DELETE, and POST/PATCH carrying an Idempotency-Key, which every mutating
+ *   request here does) on connection errors and 502/503/504, with jittered exponential backoff,
+ * - counts calls by route for `--json` output and benchmarks.
+ * It never logs request or response bodies.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, RetryAgent, request as undiciRequest, type Dispatcher } from 'undici';
+import { ApiError, NetworkError } from './errors.js';
+
+/** How the client authenticates. */
+export type Credentials = { token: string } | { email: string; password: string };
+
+/** Options for {@link FluxbaseClient}. */
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080 (no trailing path). */
+  url: string;
+  credentials: Credentials;
+  /** Maximum concurrent requests (default 4). */
+  parallelism?: number;
+  /** Retry attempts after the first (default 5). */
+  maxRetries?: number;
+  /** First backoff in ms (default 200); doubles per attempt with full jitter. */
+  minBackoffMs?: number;
+  /** Longest single wait in ms, including a server's Retry-After (default 65 000). */
+  maxBackoffMs?: number;
+  /** Per-request timeout in ms (default 120 000: tenant creation is synchronous and slow). */
+  timeoutMs?: number;
+  /** Observer of each completed attempt (for progress output); never receives bodies. */
+  onAttempt?: (info: { method: string; route: string; status: number | undefined; retry: boolean }) => void;
+}
+
+/** One API request. `route` is the path template (counted per kind); `params` fill its `:name`s. */
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  route: string;
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+  /** Tenant UUID sent as X-FB-Tenant (the server routes DDL by UUID only; a slug silently hits the main database). */
+  tenantId?: string;
+  body?: unknown;
+  /** Statuses treated as success (default: any 2xx). Anything else throws ApiError. */
+  expect?: number[];
+  /** Skip authentication (setup/login). */
+  anonymous?: boolean;
+}
+
+/** A successful response. `body` is parsed JSON, or undefined for an empty body. */
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'];
+
+/** Client for one Fluxbase server. */
+export class FluxbaseClient {
+  readonly url: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly options: ClientOptions;
+  private accessToken: string | undefined;
+  private refreshToken: string | undefined;
+  private loggingIn: Promise<void> | undefined;
+  private readonly counts = new Map<string, number>();
+  private retries = 0;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    this.url = options.url.replace(/\/+$/, '');
+    if ('token' in options.credentials) this.accessToken = options.credentials.token;
+    const agent = new Agent({
+      connections: options.parallelism ?? 4,
+      headersTimeout: options.timeoutMs ?? 120_000,
+      bodyTimeout: options.timeoutMs ?? 120_000,
+    });
+    const minTimeout = options.minBackoffMs ?? 200;
+    const maxTimeout = options.maxBackoffMs ?? 65_000;
+    const maxRetries = options.maxRetries ?? 5;
+    this.dispatcher = new RetryAgent(agent, {
+      maxRetries,
+      minTimeout,
+      maxTimeout,
+      throwOnError: false,
+      statusCodes: [429, 502, 503, 504],
+      errorCodes: RETRY_CODES,
+      methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'POST', 'PATCH'],
+      retry: (err, { state, opts }, cb) => {
+        const e = err as Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[]> };
+        const method = String(opts.method).toUpperCase();
+        const headers = (opts.headers ?? {}) as Record<string, string>;
+        const safe = IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined;
+        const status = e.statusCode;
+        const transient = status === 429 || ((status === 502 || status === 503 || status === 504 || status === undefined) && safe);
+        if (!transient || state.counter > maxRetries || (status === undefined && e.code && !RETRY_CODES.includes(e.code))) {
+          cb(err);
+          return;
+        }
+        const retryAfter = Number(firstHeader(e.headers?.['retry-after']));
+        const backoff = Math.min(maxTimeout, minTimeout * 2 ** Math.max(0, state.counter - 1));
+        // Full jitter for our own backoff; the server's Retry-After is a floor, plus a little jitter.
+        const wait = Number.isFinite(retryAfter) && retryAfter > 0
+          ? Math.min(maxTimeout, retryAfter * 1000 + Math.random() * minTimeout)
+          : Math.random() * backoff;
+        this.retries++;
+        setTimeout(() => cb(null), wait);
+      },
+    });
+  }
+
+  /** Calls made so far, by `METHOD route` (retries not included). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  /** Total calls made so far (retries not included). */
+  totalCalls(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+
+  /** Retries made so far. */
+  retryCount(): number {
+    return this.retries;
+  }
+
+  /**
+   * The role claim of the credential in use (`instance_admin`, `service_role`, …), read from the
+   * JWT payload without verifying it (the server verifies). Undefined before login or for a
+   * non-JWT token. Used to route migrations: the server runs a dashboard admin's migrations on
+   * the MAIN database even with X-FB-Tenant (docs/api/migrations.md).
+   */
+  async credentialRole(): Promise<string | undefined> {
+    await this.ensureAuthenticated();
+    const payload = this.accessToken?.split('.')[1];
+    if (!payload) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { role?: unknown };
+      return typeof claims.role === 'string' ? claims.role : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Sends one request and returns the parsed response. Throws ApiError for an unexpected status
+   * (after retries) and NetworkError when the server cannot be reached. A 401 INVALID_TOKEN with
+   * email/password credentials triggers one refresh (or login) and one retry.
+   */
+  async request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>> {
+    if (!req.anonymous) await this.ensureAuthenticated();
+    const first = await this.send<T>(req);
+    if (first.status === 401 && !req.anonymous && 'email' in this.options.credentials) {
+      await this.reauthenticate();
+      return this.check(req, await this.send<T>(req));
+    }
+    return this.check(req, first);
+  }
+
+  /** Closes pooled connections. */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private check<T>(req: ApiRequest, res: ApiResponse<T> & { requestId?: string; path: string }): ApiResponse<T> {
+    const ok = req.expect ? req.expect.includes(res.status) : res.status >= 200 && res.status < 300;
+    if (!ok) throw new ApiError({ status: res.status, body: res.body, method: req.method, path: res.path, requestId: res.requestId });
+    return { status: res.status, body: res.body };
+  }
+
+  private async send<T>(req: ApiRequest): Promise<ApiResponse<T> & { requestId?: string; path: string }> {
+    let path = req.route.replace(/:([a-z_]+)/g, (_, name: string) => {
+      const v = req.params?.[name];
+      if (v === undefined) throw new Error(`missing route parameter ${name} for ${req.route}`);
+      return encodeURIComponent(v);
+    });
+    const query = Object.entries(req.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
+    if (query.length > 0) path += `?${new URLSearchParams(query).toString()}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fluxbase-iac' };
+    if (!req.anonymous && this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    if (req.tenantId) headers['x-fb-tenant'] = req.tenantId;
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    // Never on login/refresh: the server would keep the token-bearing response for 24 h.
+    if ((req.method === 'POST' || req.method === 'PATCH') && !req.anonymous) headers['idempotency-key'] = randomUUID();
+    const key = `${req.method} ${req.route}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(`${this.url}${path}`, {
+        method: req.method,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        dispatcher: this.dispatcher,
+      });
+    } catch (e) {
+      this.options.onAttempt?.({ method: req.method, route: req.route, status: undefined, retry: false });
+      throw new NetworkError(req.method, path, e as Error);
+    }
+    const text = await res.body.text();
+    this.options.onAttempt?.({ method: req.method, route: req.route, status: res.statusCode, retry: false });
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: res.statusCode, body: body as T, requestId: firstHeader(res.headers['x-request-id']), path };
+  }
+
+  private async ensureAuthenticated(): Promise<void> {
+    if (this.accessToken) return;
+    await this.reauthenticate();
+  }
+
+  private reauthenticate(): Promise<void> {
+    this.loggingIn ??= this.login().finally(() => {
+      this.loggingIn = undefined;
+    });
+    return this.loggingIn;
+  }
+
+  /** POST /api/v1/admin/refresh with the refresh token, else POST /api/v1/admin/login. */
+  private async login(): Promise<void> {
+    const creds = this.options.credentials;
+    if (!('email' in creds)) return;
+    if (this.refreshToken) {
+      const res = await this.send<{ access_token?: string }>({
+        method: 'POST',
+        route: '/api/v1/admin/refresh',
+        body: { refresh_token: this.refreshToken },
+        anonymous: true,
+      });
+      if (res.status === 200 && res.body?.access_token) {
+        this.accessToken = res.body.access_token;
+        return;
+      }
+    }
+    const res = this.check(
+      { method: 'POST', route: '/api/v1/admin/login', anonymous: true },
+      await this.send<{ access_token: string; refresh_token: string }>({
+        method: 'POST',
+        route: '/api/v1/admin/login',
+        body: { email: creds.email, password: creds.password },
+        anonymous: true,
+      }),
+    );
+    this.accessToken = res.body.access_token;
+    this.refreshToken = res.body.refresh_token;
+  }
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,70 @@
+/**
+ * What plan and apply share: load and validate the config, connect, open the state backend,
+ * refresh and plan.
+ */
+import path from 'node:path';
+import type { FluxbaseClient } from '../client/http.js';
+import { error, hasErrors, type Diagnostic } from '../diag/index.js';
+import { loadConfig, planConfig, type PlanResult } from '../engine/session.js';
+import type { ValidConfig } from '../engine/validate.js';
+import type { StateBackend } from '../state/backend.js';
+import { LocalStateBackend } from '../state/local.js';
+import { connect, type ConnectOptions } from './connect.js';
+import { printDiagnostics, type CommandIO } from './io.js';
+
+/** Options common to commands that read a config and a state. */
+export interface ConfigOptions extends ConnectOptions {
+  config: string;
+  state?: string;
+}
+
+/** The state backend for a config: `--state FILE`, else fluxbase.state.json beside the config. */
+export function stateBackendFor(options: ConfigOptions): StateBackend {
+  return new LocalStateBackend(options.state ?? path.join(path.dirname(path.resolve(options.config)), 'fluxbase.state.json'));
+}
+
+/** A loaded config, a client and a state backend, or the diagnostics that prevented them. */
+export interface Prepared {
+  valid: ValidConfig;
+  client: FluxbaseClient;
+  backend: StateBackend;
+}
+
+/**
+ * Loads the config (reporting every problem before any API call) and connects.
+ * Returns undefined after printing diagnostics when something is wrong.
+ */
+export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Prepared | undefined> {
+  const { valid, diagnostics } = await loadConfig(options.config, { env: io.env });
+  if (!valid) {
+    printDiagnostics(io, diagnostics);
+    return undefined;
+  }
+  const { client, diagnostics: connectDiagnostics } = connect(options, io.env);
+  printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
+  if (!client) return undefined;
+  return { valid, client, backend: stateBackendFor(options) };
+}
+
+/** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */
+export async function makePlan(
+  io: CommandIO,
+  prepared: Prepared,
+  extra: { refreshOnly?: boolean; imports?: ReadonlySet<string> } = {},
+): Promise<PlanResult | undefined> {
+  let state;
+  try {
+    state = await prepared.backend.read();
+  } catch (e) {
+    printDiagnostics(io, [error('state.read', `cannot read state: ${(e as Error).message}`, { detail: `Backend: ${prepared.backend.describe()}.` })]);
+    return undefined;
+  }
+  const result = await planConfig({ client: prepared.client, valid: prepared.valid, state, ...extra });
+  return result;
+}
+
+/** True when diagnostics contain errors (after printing them). */
+export function reportErrors(io: CommandIO, diagnostics: readonly Diagnostic[]): boolean {
+  printDiagnostics(io, diagnostics);
+  return hasErrors(diagnostics);
+}

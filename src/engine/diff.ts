@@ -1,0 +1,120 @@
+/**
+ * Stage 5 — diff: compare one desired resource with its live counterpart, attribute by
+ * attribute, under the handler's rules (resources/types.ts AttributeRule). Only declared
+ * attributes are compared; maps marked `exact` also report live keys that are not declared.
+ * SQL expressions are compared by syntax tree, falling back to the rendering recorded in state
+ * after the last apply; types by canonical spelling; sets regardless of order.
+ */
+import type { AttributeChange } from '../model/plan.js';
+import { canonicalJson } from '../model/canonical.js';
+import { expressionsEqual } from '../sql/expression.js';
+import { canonicalType } from '../sql/types.js';
+import type { AttributeRule } from '../resources/types.js';
+
+/** Input of {@link diffAttributes}. */
+export interface DiffRequest {
+  desired: Record<string, unknown>;
+  live: Record<string, unknown>;
+  rules: readonly AttributeRule[];
+  /** Dot-joined path → declared text and the live rendering recorded after the last apply. */
+  observed?: Record<string, { desired: string; live: string }>;
+}
+
+/** The attribute changes that turn `live` into `desired` (empty when they are equivalent). */
+export function diffAttributes(req: DiffRequest): AttributeChange[] {
+  const out: AttributeChange[] = [];
+  walk([], req.desired, req.live, req, out, true);
+  return out;
+}
+
+/** The rule that applies to a path (`columns.*.default` matches ["columns","email","default"]). */
+export function ruleFor(rules: readonly AttributeRule[], path: readonly string[]): AttributeRule | undefined {
+  return rules.find((r) => {
+    const parts = r.path.split('.');
+    return parts.length === path.length && parts.every((p, i) => p === '*' || p === path[i]);
+  });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function walk(
+  path: string[],
+  d: unknown,
+  l: unknown,
+  req: DiffRequest,
+  out: AttributeChange[],
+  root = false,
+): void {
+  if (d === undefined) return;
+  const rule = root ? undefined : ruleFor(req.rules, path);
+  if (rule?.compare) {
+    if (!equalBy(rule.compare, d, l, req.observed?.[path.join('.')])) push(out, path, l, d, rule);
+    return;
+  }
+  if (isObject(d) && isObject(l)) {
+    for (const key of Object.keys(d)) {
+      const sub = [...path, key];
+      if (d[key] === undefined) continue;
+      if (!(key in l) || l[key] === undefined) push(out, sub, undefined, d[key], ruleFor(req.rules, sub));
+      else walk(sub, d[key], l[key], req, out);
+    }
+    if (rule?.exact) {
+      for (const key of Object.keys(l)) {
+        if (!(key in d) || d[key] === undefined) push(out, [...path, key], l[key], undefined, ruleFor(req.rules, [...path, key]));
+      }
+    }
+    return;
+  }
+  if (canonicalJson(d) !== canonicalJson(l ?? null)) push(out, path, l, d, rule);
+}
+
+function push(out: AttributeChange[], path: string[], before: unknown, after: unknown, rule: AttributeRule | undefined): void {
+  const change: AttributeChange = { path };
+  if (before !== undefined) change.before = before;
+  if (after !== undefined) change.after = after;
+  if (rule?.replace) change.forcesReplacement = true;
+  if (rule?.sensitive) change.sensitive = true;
+  out.push(change);
+}
+
+function equalBy(kind: NonNullable<AttributeRule['compare']>, d: unknown, l: unknown, observed?: { desired: string; live: string }): boolean {
+  switch (kind) {
+    case 'sql': {
+      if ((d === null || d === undefined) && (l === null || l === undefined)) return true;
+      if (typeof d !== 'string' || typeof l !== 'string') return false;
+      if (expressionsEqual(d, l)) return true;
+      return observed !== undefined && observed.desired === d && observed.live === l;
+    }
+    case 'type':
+      return typeof d === 'string' && typeof l === 'string' && (canonicalType(d) ?? d) === (canonicalType(l) ?? l);
+    case 'set': {
+      const a = Array.isArray(d) ? d.map((x) => canonicalJson(x)).sort() : [];
+      const b = Array.isArray(l) ? l.map((x) => canonicalJson(x)).sort() : [];
+      return a.length === b.length && a.every((x, i) => x === b[i]);
+    }
+  }
+}
+
+/**
+ * For attributes compared as SQL: the declared text and live rendering of every `sql`-rule path
+ * where the two differ as text, after a successful apply. The engine stores them in state.
+ */
+export function observedRenderings(
+  desired: Record<string, unknown>,
+  live: Record<string, unknown>,
+  rules: readonly AttributeRule[],
+): Record<string, { desired: string; live: string }> {
+  const out: Record<string, { desired: string; live: string }> = {};
+  const visit = (path: string[], d: unknown, l: unknown) => {
+    const rule = path.length > 0 ? ruleFor(rules, path) : undefined;
+    if (rule?.compare === 'sql') {
+      if (typeof d === 'string' && typeof l === 'string' && d !== l) out[path.join('.')] = { desired: d, live: l };
+      return;
+    }
+    if (isObject(d) && isObject(l)) for (const k of Object.keys(d)) visit([...path, k], d[k], l[k]);
+  };
+  visit([], desired, live);
+  return out;
+}

@@ -1,0 +1,306 @@
+/**
+ * Stage 6 — plan: match desired, live and state resources by address, decide each resource's
+ * action, attach hazards, SQL and steps from its handler, enforce ownership and
+ * `prevent_destroy`, and order the changes (creates and updates in dependency order, then
+ * deletes in reverse). The result is plain data (model/plan.ts).
+ *
+ * Ownership: a live resource is managed when the state records it, when it is built in (default
+ * tenant, schema public) or when the config imports it. Removing a managed resource from the
+ * config plans its deletion; a live resource nobody manages is listed as "not managed" and never
+ * changed; declaring a name that exists live but is not managed is an error that suggests import.
+ */
+import { error, warning, type Diagnostic } from '../diag/index.js';
+import { fingerprint } from '../model/canonical.js';
+import { PLAN_FORMAT_VERSION, summarize, type AttributeChange, type Plan, type ResourceChange, type UnmanagedResource } from '../model/plan.js';
+import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
+import { RESOURCE_KINDS } from '../model/resource.js';
+import { handlerFor } from '../resources/index.js';
+import { desiredFingerprint, secretFingerprint, type StateDocument } from '../state/document.js';
+import { diffAttributes } from './diff.js';
+import type { DesiredState } from './graph.js';
+import type { LiveState } from './refresh.js';
+
+/** Input of {@link buildPlan}. */
+export interface BuildPlanRequest {
+  endpoint: string;
+  desired: DesiredState;
+  live: LiveState;
+  state: StateDocument;
+  /** Addresses the config (or `fluxbase import`) adopts although the state does not record them. */
+  imports?: ReadonlySet<string>;
+  /** Report drift only: every difference, as changes that apply never executes. */
+  refreshOnly?: boolean;
+}
+
+/** Kinds whose deletion takes these child kinds with it (no API call of their own). */
+const CASCADES: Partial<Record<ResourceKind, ReadonlySet<ResourceKind> | 'all'>> = {
+  tenant: 'all',
+  table: new Set<ResourceKind>(['policy']),
+};
+
+/** Builds the plan from refreshed live state. Pure: makes no API call. */
+export function buildPlan(req: BuildPlanRequest): Plan {
+  const { desired, live, state } = req;
+  const diagnostics: Diagnostic[] = [...live.diagnostics];
+  const changes: ResourceChange[] = [];
+  const unmanaged: UnmanagedResource[] = [];
+  const addresses = new Set<string>([...desired.keys(), ...live.resources.keys(), ...Object.keys(state.resources)]);
+
+  for (const address of [...addresses].sort()) {
+    const d = desired.get(address);
+    const l = live.resources.get(address);
+    const s = state.resources[address];
+    const kind = (d?.kind ?? l?.kind ?? s?.kind)!;
+    if (d && l) {
+      const managed = !!s || !!d.builtin || !!l.builtin || req.imports?.has(address) || !!d.external;
+      if (!managed) {
+        diagnostics.push(
+          error('plan.unmanaged-conflict', `${kind} already exists on the server but is not managed by this configuration`, {
+            address,
+            location: d.source,
+            detail: `It was created outside this configuration (in the dashboard, by a script or by another team's config). To manage it from now on, run \`fluxbase import ${address}\` or add \`- ${address}\` to \`import:\` in the config; otherwise rename it here.`,
+          }),
+        );
+        continue;
+      }
+      changes.push(changeFor(d, l, state));
+    } else if (d) {
+      if (d.builtin) {
+        diagnostics.push(error('plan.not-supported', `built-in ${kind} does not exist on the server`, { address, location: d.source }));
+        continue;
+      }
+      changes.push(createChange(d, state, s ? 'deleted outside fluxbase; it will be created again' : undefined));
+    } else if (l) {
+      if (s) {
+        if (l.builtin) {
+          diagnostics.push(warning('plan.not-supported', `built-in ${kind} is no longer declared; it is never deleted and is dropped from state`, { address }));
+          continue;
+        }
+        changes.push(deleteChange(l, s.preventDestroy));
+      } else if (!l.builtin) {
+        unmanaged.push({ address, kind: l.kind, id: l.id });
+      }
+    }
+  }
+
+  markCascades(changes, live);
+  const byAddress = new Map(changes.map((c) => [c.address, c]));
+  for (const change of changes) {
+    if (change.action === 'no-op' || change.deletedWith) continue;
+    finishChange(change, desired.get(change.address), live.resources.get(change.address), diagnostics);
+  }
+  for (const change of changes) {
+    if (change.action !== 'delete' && change.action !== 'replace') continue;
+    const d = desired.get(change.address);
+    const protectedByState = state.resources[change.address]?.preventDestroy;
+    const isProtected = d?.preventDestroy ?? protectedByState ?? false;
+    if (isProtected && !change.deletedWith) {
+      diagnostics.push(
+        error('plan.prevent-destroy', `${change.action === 'delete' ? 'deletion' : 'replacement'} is prevented by lifecycle.prevent_destroy`, {
+          address: change.address,
+          location: d?.source,
+          detail: 'Remove `prevent_destroy` (on the resource, or the config-level `lifecycle.prevent_destroy` default) if you really mean to destroy it.',
+        }),
+      );
+    }
+  }
+  orderDependencies(changes, byAddress, desired, live);
+  const ordered = orderChanges(changes);
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    endpoint: req.endpoint,
+    desiredFingerprint: fingerprintDesired(desired),
+    liveFingerprint: fingerprint(ordered.map((c) => [c.address, c.liveFingerprint ?? null])),
+    ...(req.refreshOnly ? { refreshOnly: true } : {}),
+    changes: ordered,
+    unmanaged: unmanaged.sort((a, b) => (a.address < b.address ? -1 : 1)),
+    diagnostics,
+    summary: summarize(ordered),
+  };
+}
+
+/** Masked after-values: write-only attributes declared with a value appear as `{ sensitive: true }`. */
+function afterOf(d: DesiredResource): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...d.attrs };
+  for (const [k, v] of Object.entries(d.writeOnly)) if (v !== null && v !== undefined) out[k] = { sensitive: true };
+  return out;
+}
+
+function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: boolean): AttributeChange[] {
+  const out: AttributeChange[] = [];
+  const entry = state.resources[d.address];
+  for (const [attr, value] of Object.entries(d.writeOnly)) {
+    const declared = value !== null && value !== undefined;
+    if (creating) {
+      if (declared) out.push({ path: [attr], after: { sensitive: true }, sensitive: true });
+      continue;
+    }
+    const recorded = entry?.writeOnly?.[attr];
+    const wanted = declared ? secretFingerprint(state.salt, `${d.address}#${attr}`, value) : null;
+    if (recorded === undefined ? declared : recorded !== wanted) {
+      out.push({
+        path: [attr],
+        ...(recorded ? { before: { sensitive: true } } : {}),
+        ...(declared ? { after: { sensitive: true } } : {}),
+        sensitive: true,
+      });
+    }
+  }
+  return out;
+}
+
+function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument): ResourceChange {
+  const handler = handlerFor(d.kind);
+  const attributes = [
+    ...diffAttributes({ desired: d.attrs, live: l.attrs, rules: handler.rules, observed: state.resources[d.address]?.observed }),
+    ...writeOnlyChanges(d, state, false),
+  ];
+  const replace = attributes.some((a) => a.forcesReplacement);
+  return {
+    address: d.address,
+    kind: d.kind,
+    action: attributes.length === 0 ? 'no-op' : replace ? 'replace' : 'update',
+    before: l.attrs,
+    after: afterOf(d),
+    attributes,
+    hazards: [],
+    dependsOn: [],
+    ...(l.id ? { id: l.id } : {}),
+    liveFingerprint: l.fingerprint,
+  };
+}
+
+function createChange(d: DesiredResource, state: StateDocument, reason?: string): ResourceChange {
+  return {
+    address: d.address,
+    kind: d.kind,
+    action: 'create',
+    ...(reason ? { reason } : {}),
+    before: null,
+    after: afterOf(d),
+    attributes: writeOnlyChanges(d, state, true),
+    hazards: [],
+    dependsOn: [],
+  };
+}
+
+function deleteChange(l: LiveResource, _protected: boolean | undefined): ResourceChange {
+  return {
+    address: l.address,
+    kind: l.kind,
+    action: 'delete',
+    before: l.attrs,
+    after: null,
+    attributes: [],
+    hazards: [],
+    dependsOn: [],
+    ...(l.id ? { id: l.id } : {}),
+    liveFingerprint: l.fingerprint,
+  };
+}
+
+/** Marks deletes that happen implicitly with an ancestor's delete (a tenant's contents, a table's policies). */
+function markCascades(changes: ResourceChange[], live: LiveState): void {
+  const deleting = new Map(changes.filter((c) => c.action === 'delete').map((c) => [c.address, c]));
+  for (const change of deleting.values()) {
+    let parent = live.resources.get(change.address)?.parent;
+    while (parent) {
+      const ancestor = deleting.get(parent);
+      const cascade = ancestor ? CASCADES[ancestor.kind] : undefined;
+      if (ancestor && (cascade === 'all' || cascade?.has(change.kind))) {
+        change.deletedWith = ancestor.address;
+        change.reason = `deleted with ${ancestor.address}`;
+      }
+      parent = live.resources.get(parent)?.parent;
+    }
+  }
+}
+
+/** Asks the handler for hazards, SQL and steps; turns updates that cannot be done in place into replaces. */
+function finishChange(change: ResourceChange, d: DesiredResource | undefined, l: LiveResource | undefined, diagnostics: Diagnostic[]): void {
+  const handler = handlerFor(change.kind);
+  if (change.action === 'update' && !handler.update) change.action = 'replace';
+  let result = handler.plan?.({ change, desired: d, live: l }) ?? {};
+  if (result.requiresReplace && change.action === 'update') {
+    change.action = 'replace';
+    result = handler.plan?.({ change, desired: d, live: l }) ?? {};
+  }
+  change.hazards = result.hazards ?? [];
+  if (result.sql) change.sql = result.sql;
+  if (result.steps) change.steps = result.steps;
+  for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
+}
+
+/**
+ * Fills `dependsOn`: a create/update waits for the changes of the resources it depends on; a
+ * delete waits for the deletes of resources inside it or referencing it.
+ */
+function orderDependencies(changes: ResourceChange[], byAddress: Map<string, ResourceChange>, desired: DesiredState, live: LiveState): void {
+  for (const change of changes) {
+    if (change.action === 'no-op') continue;
+    if (change.action === 'delete') continue;
+    const deps = desired.get(change.address)?.dependsOn ?? [];
+    change.dependsOn = deps.filter((a) => {
+      const c = byAddress.get(a);
+      return c !== undefined && c.action !== 'no-op' && c.action !== 'delete';
+    });
+  }
+  for (const change of changes) {
+    if (change.action !== 'delete' || change.deletedWith) continue;
+    const waits: string[] = [];
+    for (const other of changes) {
+      if (other === change || other.action !== 'delete' || other.deletedWith) continue;
+      const l = live.resources.get(other.address);
+      if (l?.parent === change.address || references(l, change.address)) waits.push(other.address);
+    }
+    change.dependsOn = waits.sort();
+  }
+}
+
+function references(l: LiveResource | undefined, tableAddress: string): boolean {
+  if (!l || l.kind !== 'table') return false;
+  const target = tableAddress.split('.').slice(2).join('.');
+  const columns = (l.attrs.columns ?? {}) as Record<string, { references?: { table?: string } | null }>;
+  return Object.values(columns).some((c) => c.references?.table === target) && l.address !== tableAddress;
+}
+
+/**
+ * Creates/updates/replaces in dependency order, then deletes in reverse dependency order. Within
+ * one dependency level: by kind, then address. O(V + E) plus a sort.
+ */
+function orderChanges(changes: ResourceChange[]): ResourceChange[] {
+  const kindRank = (k: ResourceKind) => RESOURCE_KINDS.indexOf(k);
+  const level = new Map<string, number>();
+  const byAddress = new Map(changes.map((c) => [c.address, c]));
+  const visiting = new Set<string>();
+  const depth = (c: ResourceChange): number => {
+    const known = level.get(c.address);
+    if (known !== undefined) return known;
+    if (visiting.has(c.address)) return 0; // a cycle cannot be ordered; keep going deterministically
+    visiting.add(c.address);
+    let d = 0;
+    for (const dep of c.dependsOn) {
+      const other = byAddress.get(dep);
+      if (other) d = Math.max(d, depth(other) + 1);
+    }
+    visiting.delete(c.address);
+    level.set(c.address, d);
+    return d;
+  };
+  const sortKey = (list: ResourceChange[], sign: number) =>
+    list.sort(
+      (a, b) => depth(a) - depth(b) || sign * (kindRank(a.kind) - kindRank(b.kind)) || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0),
+    );
+  return [...sortKey(changes.filter((c) => c.action !== 'delete'), 1), ...sortKey(changes.filter((c) => c.action === 'delete'), -1)];
+}
+
+/** Fingerprint of the whole desired state, secrets included but not recoverable. */
+export function fingerprintDesired(desired: DesiredState): string {
+  const nonSecret: unknown[] = [];
+  const secrets: string[] = [];
+  for (const [address, r] of [...desired.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    nonSecret.push([address, r.attrs, r.preventDestroy, Object.keys(r.writeOnly).sort()]);
+    for (const k of Object.keys(r.writeOnly).sort()) secrets.push(`${address}#${k}=${r.writeOnly[k] ?? ''}`);
+  }
+  return desiredFingerprint(nonSecret, secrets);
+}

@@ -1,0 +1,105 @@
+/**
+ * Stage 4 — refresh: read the live state with list endpoints, one call per resource kind per
+ * tenant (not one per resource), concurrently; the client bounds how many calls run at once.
+ * Only tenants the configuration declares or the state manages are read in depth; other tenants
+ * are reported as not managed.
+ */
+import type { FluxbaseClient } from '../client/http.js';
+import { apiDiagnostic } from '../client/errors.js';
+import type { Diagnostic } from '../diag/index.js';
+import { parseAddress } from '../model/address.js';
+import type { LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
+import { allHandlers, handlerFor } from '../resources/index.js';
+import type { StateDocument } from '../state/document.js';
+import { desiredTenants, type DesiredState } from './graph.js';
+
+/** The live state as refreshed. */
+export interface LiveState {
+  resources: Map<string, LiveResource>;
+  /** Every live tenant by slug. */
+  tenants: Map<string, TenantRef>;
+  /** Tenants whose resources were listed. */
+  scanned: Set<string>;
+  diagnostics: Diagnostic[];
+}
+
+/** Reads the live state relevant to a desired state and a state document. */
+export async function refresh(req: {
+  client: FluxbaseClient;
+  desired: DesiredState;
+  state: StateDocument | undefined;
+  /** Limit listing to these kinds (default: all). */
+  kinds?: ReadonlySet<ResourceKind>;
+  /** Limit listing to these tenants (default: declared ∪ managed). */
+  tenants?: ReadonlySet<string>;
+}): Promise<LiveState> {
+  const { client } = req;
+  const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: [] };
+  let tenantList: LiveResource[];
+  try {
+    tenantList = await handlerFor('tenant').list({ client });
+  } catch (e) {
+    live.diagnostics.push(apiDiagnostic(e));
+    return live;
+  }
+  for (const t of tenantList) {
+    live.resources.set(t.address, t);
+    const slug = parseAddress(t.address)!.segments[0]!;
+    live.tenants.set(slug, { slug, id: t.id!, isDefault: t.builtin ?? false });
+  }
+  const wanted = req.tenants ?? new Set([...desiredTenants(req.desired), ...stateTenants(req.state)]);
+  const jobs: Promise<void>[] = [];
+  for (const slug of wanted) {
+    const tenant = live.tenants.get(slug);
+    if (!tenant) continue;
+    live.scanned.add(slug);
+    for (const handler of allHandlers()) {
+      if (handler.scope !== 'tenant' || (req.kinds && !req.kinds.has(handler.kind))) continue;
+      jobs.push(
+        handler.list({ client, tenant }).then(
+          (items) => {
+            for (const item of items) live.resources.set(item.address, item);
+          },
+          (e: unknown) => {
+            live.diagnostics.push(apiDiagnostic(e, { address: `tenant.${slug}` }));
+          },
+        ),
+      );
+    }
+  }
+  for (const handler of allHandlers()) {
+    if (handler.scope !== 'instance' || handler.kind === 'tenant' || (req.kinds && !req.kinds.has(handler.kind))) continue;
+    jobs.push(
+      handler.list({ client }).then(
+        (items) => {
+          for (const item of items) live.resources.set(item.address, item);
+        },
+        (e: unknown) => {
+          live.diagnostics.push(apiDiagnostic(e));
+        },
+      ),
+    );
+  }
+  await Promise.all(jobs);
+  return live;
+}
+
+/** Slugs of tenants that own resources recorded in a state document. */
+export function stateTenants(state: StateDocument | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const address of Object.keys(state?.resources ?? {})) {
+    const parsed = parseAddress(address);
+    if (!parsed) continue;
+    const kind = parsed.kind as ResourceKind;
+    if (kind === 'tenant' || handlerScope(kind) === 'tenant') out.add(parsed.segments[0]!);
+  }
+  return out;
+}
+
+function handlerScope(kind: ResourceKind): 'instance' | 'tenant' | undefined {
+  try {
+    return handlerFor(kind).scope;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Stage 7 — render: the plan as text for a terminal, in the spirit of Terraform's output
+ * (`+`, `~`, `-`, `-/+`, `# forces replacement`, `(sensitive value)`, a closing
+ * `Plan: N to add, N to change, N to destroy.` or a distinct `No changes.`). Renderers make no
+ * decisions: everything shown comes from the plan object.
+ */
+import type { AttributeChange, HazardType, Plan, ResourceChange } from '../model/plan.js';
+
+/** Output options. */
+export interface RenderOptions {
+  /** ANSI colours (only on a TTY without NO_COLOR; the CLI decides). */
+  color?: boolean;
+}
+
+const SYMBOL: Record<ResourceChange['action'], string> = { create: '+', update: '~', delete: '-', replace: '-/+', 'no-op': ' ' };
+const VERB: Record<ResourceChange['action'], string> = {
+  create: 'will be created',
+  update: 'will be updated in place',
+  delete: 'will be destroyed',
+  replace: 'must be replaced',
+  'no-op': 'is unchanged',
+};
+
+/** ANSI styling helpers that become no-ops without colour. */
+export function styler(color: boolean | undefined) {
+  const wrap = (code: string) => (s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  return { green: wrap('32'), yellow: wrap('33'), red: wrap('31'), magenta: wrap('35'), bold: wrap('1'), dim: wrap('2'), cyan: wrap('36') };
+}
+
+/** The full human-readable plan. */
+export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
+  const c = styler(options.color);
+  const colorFor = (a: ResourceChange['action']) => (a === 'create' ? c.green : a === 'update' ? c.yellow : a === 'delete' ? c.red : c.magenta);
+  const lines: string[] = [];
+  const changes = plan.changes.filter((x) => x.action !== 'no-op');
+  if (plan.unmanaged.length > 0) {
+    lines.push(c.bold('Not managed by this configuration (left untouched):'));
+    for (const u of plan.unmanaged) lines.push(`  ${c.dim('?')} ${u.address}`);
+    lines.push('');
+  }
+  if (changes.length === 0) {
+    lines.push(
+      c.bold(c.green(plan.refreshOnly ? 'No drift.' : 'No changes.')) +
+        (plan.refreshOnly ? ' The live instance matches the configuration.' : ' Your Fluxbase instance matches the configuration.'),
+    );
+    return lines.join('\n');
+  }
+  const used = new Set(changes.map((x) => x.action));
+  lines.push(plan.refreshOnly ? 'Drift between the configuration and the live instance:' : 'Fluxbase will perform the following actions:');
+  lines.push('');
+  for (const change of changes) {
+    const paint = colorFor(change.action);
+    lines.push(`  ${c.bold(`# ${change.address}`)} ${VERB[change.action]}${change.reason ? c.dim(` (${change.reason})`) : ''}`);
+    lines.push(`  ${paint(SYMBOL[change.action].padStart(3))} ${change.address}`);
+    for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
+    if (change.sql && change.sql.length > 0) {
+      lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
+      for (const stmt of change.sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+    }
+    for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
+    lines.push('');
+  }
+  const hazards = hazardCounts(plan);
+  if (hazards.size > 0) {
+    lines.push(
+      c.red(c.bold('Hazards: ')) +
+        [...hazards.entries()].map(([t, n]) => `${t} (${n})`).join(', ') +
+        `. Apply requires --allow-hazards=${[...hazards.keys()].join(',')}.`,
+    );
+  }
+  const legend = (['create', 'update', 'delete', 'replace'] as const).filter((a) => used.has(a)).map((a) => `${colorFor(a)(SYMBOL[a])} ${a === 'replace' ? 'destroy and then create replacement' : a === 'update' ? 'update in place' : a === 'delete' ? 'destroy' : 'create'}`);
+  lines.push(`Symbols: ${legend.join(', ')}`);
+  const s = plan.summary;
+  lines.push(c.bold(plan.refreshOnly ? `Drift: ${changes.length} resource(s) differ from the configuration.` : `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
+  return lines.join('\n');
+}
+
+/** Hazard type → number of changes carrying it, in canonical order. */
+export function hazardCounts(plan: Pick<Plan, 'changes'>): Map<HazardType, number> {
+  const counts = new Map<HazardType, number>();
+  for (const change of plan.changes) for (const h of new Set(change.hazards.map((x) => x.type))) counts.set(h, (counts.get(h) ?? 0) + 1);
+  return new Map([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function paintLine(line: string, c: ReturnType<typeof styler>): string {
+  if (line.startsWith('+ ')) return c.green('+') + line.slice(1);
+  if (line.startsWith('- ')) return c.red('-') + line.slice(1);
+  if (line.startsWith('~ ')) return c.yellow('~') + line.slice(1);
+  return line;
+}
+
+/** One line per changed attribute (creates: every declared attribute; deletes: none). */
+export function attributeLines(change: ResourceChange): string[] {
+  if (change.action === 'delete') return [];
+  if (change.action === 'create') {
+    const sensitive = new Set(change.attributes.filter((a) => a.sensitive).map((a) => a.path.join('.')));
+    return Object.entries(change.after ?? {}).map(([k, v]) => `+ ${k} = ${sensitive.has(k) ? '(sensitive value)' : formatValue(v)}`);
+  }
+  return change.attributes.map((a) => attributeLine(a));
+}
+
+function attributeLine(a: AttributeChange): string {
+  const path = formatPath(a.path);
+  const suffix = a.forcesReplacement ? ' # forces replacement' : '';
+  const show = (v: unknown) => (a.sensitive ? '(sensitive value)' : formatValue(v));
+  if (a.before === undefined) return `+ ${path} = ${show(a.after)}${suffix}`;
+  if (a.after === undefined) return `- ${path} = ${show(a.before)}${suffix}`;
+  return `~ ${path}: ${show(a.before)} -> ${show(a.after)}${suffix}`;
+}
+
+/** `columns.email.default`; keys that are not simple words are quoted: `metadata["a.b"]`. */
+export function formatPath(path: readonly string[]): string {
+  return path.map((p, i) => (/^[A-Za-z0-9_-]+$/.test(p) ? (i === 0 ? p : `.${p}`) : `[${JSON.stringify(p)}]`)).join('');
+}
+
+/** Compact one-line value: strings JSON-quoted, objects as `{ k = v }`, lists as `[a, b]`. */
+export function formatValue(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (o.sensitive === true && Object.keys(o).length === 1) return '(sensitive value)';
+    const entries = Object.entries(o).filter(([, x]) => x !== undefined);
+    return entries.length === 0 ? '{}' : `{ ${entries.map(([k, x]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${formatValue(x)}`).join(', ')} }`;
+  }
+  return String(v);
+}

@@ -1,0 +1,50 @@
+/**
+ * The stages wired together for the CLI and the library API: load + validate a config, refresh
+ * and plan against a server, apply. Each function reports problems as diagnostics.
+ */
+import type { FluxbaseClient } from '../client/http.js';
+import { hasErrors, type Diagnostic } from '../diag/index.js';
+import type { Plan } from '../model/plan.js';
+import { emptyState, type StateDocument } from '../state/document.js';
+import { buildDesired, type DesiredState } from './graph.js';
+import { loadConfigFile, type LoadOptions } from './load.js';
+import { buildPlan } from './plan.js';
+import { refresh, type LiveState } from './refresh.js';
+import { validateDocument, type ValidConfig } from './validate.js';
+
+/** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
+  const doc = await loadConfigFile(file, options);
+  const { config, diagnostics } = await validateDocument(doc);
+  return hasErrors(diagnostics) ? { diagnostics } : { valid: config!, diagnostics };
+}
+
+/** Everything a plan was computed from, kept for apply. */
+export interface PlanResult {
+  plan: Plan;
+  desired: DesiredState;
+  live: LiveState;
+  state: StateDocument;
+}
+
+/** Refreshes the live state and plans the changes from it to the desired state. */
+export async function planConfig(req: {
+  client: FluxbaseClient;
+  valid: ValidConfig;
+  state: StateDocument | undefined;
+  imports?: ReadonlySet<string>;
+  refreshOnly?: boolean;
+}): Promise<PlanResult> {
+  const desired = buildDesired(req.valid);
+  const state = req.state ?? emptyState();
+  const live = await refresh({ client: req.client, desired, state });
+  const plan = buildPlan({
+    endpoint: req.client.url,
+    desired,
+    live,
+    state,
+    imports: req.imports,
+    refreshOnly: req.refreshOnly,
+  });
+  return { plan, desired, live, state };
+}

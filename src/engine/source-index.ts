@@ -1,0 +1,57 @@
+import type { SourceLocation } from '../diag/index.js';
+
+/** 1-based line/column range of a YAML node. */
+export interface SourceRange {
+  start: SourceLocation;
+  end: SourceLocation;
+}
+
+/**
+ * Where each value of a loaded document came from: JSON pointer (`/tenants/acme/webhooks/x/url`,
+ * RFC 6901 escaping) → the range of its value node and, for map entries, of its key. Built by the
+ * YAML loader and by the construct synthesiser (which has no file positions and leaves it empty).
+ */
+export class SourceIndex {
+  readonly file: string;
+  private readonly values = new Map<string, SourceRange>();
+  private readonly keys = new Map<string, SourceRange>();
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  /** Records the range of the value at `pointer` (and of its map key, when it has one). */
+  set(pointer: string, value: SourceRange, key?: SourceRange): void {
+    this.values.set(pointer, value);
+    if (key) this.keys.set(pointer, key);
+  }
+
+  /**
+   * The location of the value at `pointer`, or of its nearest ancestor that has one (an ajv error
+   * about a missing property points at the object that lacks it). `preferKey` returns the key's
+   * position for map entries (for "unknown key" and "bad name" errors).
+   */
+  locate(pointer: string, preferKey = false): SourceLocation | undefined {
+    let p = pointer;
+    for (;;) {
+      const hit = (preferKey && this.keys.get(p)) || this.values.get(p);
+      if (hit) return hit.start;
+      if (p === '') return undefined;
+      p = p.slice(0, p.lastIndexOf('/'));
+    }
+  }
+}
+
+/** Encodes path segments as a JSON pointer (RFC 6901). */
+export function toPointer(path: readonly (string | number)[]): string {
+  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** Decodes a JSON pointer into path segments (all strings). */
+export function fromPointer(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}

@@ -1,0 +1,162 @@
+/**
+ * Rules the JSON Schema cannot express, checked before any API call: reserved and hidden
+ * identifiers, SQL syntax of types and expressions, policies on undeclared tables, references
+ * to undeclared columns, and combinations PostgreSQL would reject.
+ */
+import { error, warning, type Diagnostic } from '../diag/index.js';
+import type { Table } from '../model/config.generated.js';
+import { RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
+import { canonicalType } from '../sql/types.js';
+import { expressionKey } from '../sql/expression.js';
+import { toPointer } from './source-index.js';
+import type { ValidConfig } from './validate.js';
+
+/** Every semantic diagnostic of a schema-valid config. Requires loadSqlParser(). */
+export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (path: (string | number)[], preferKey = false) => ({
+    path,
+    location: valid.sources.locate(toPointer(path), preferKey),
+  });
+  const identifier = (kind: string, name: string, path: (string | number)[]) => {
+    if (RESERVED_IDENTIFIERS.has(name.toLowerCase())) {
+      out.push(
+        error('config.identifier', `'${name}' is a reserved keyword and cannot be used as a ${kind} name`, {
+          ...at(path, true),
+          detail: `The Fluxbase DDL API rejects the names ${[...RESERVED_IDENTIFIERS].join(', ')}. Choose another name (e.g. '${name}s' or 'app_${name}').`,
+        }),
+      );
+    }
+  };
+
+  for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
+    if (!tenant) continue;
+    for (const [schemaName, schema] of Object.entries(tenant.schemas ?? {})) {
+      if (!schema) continue;
+      const schemaPath = ['tenants', slug, 'schemas', schemaName];
+      identifier('schema', schemaName, schemaPath);
+      if (/^pg./.test(schemaName)) {
+        out.push(error('config.identifier', `schema names starting with 'pg' are hidden by the server's listings`, at(schemaPath, true)));
+      }
+      for (const [tableName, table] of Object.entries(schema.tables ?? {})) {
+        if (!table) continue;
+        const tablePath = [...schemaPath, 'tables', tableName];
+        identifier('table', tableName, tablePath);
+        if (/^pg./.test(tableName)) {
+          out.push(
+            error('config.identifier', `table names starting with 'pg' are hidden by the server's table listings`, {
+              ...at(tablePath, true),
+              detail: 'Fluxbase lists tables with NOT LIKE \'pg_%\', so the tool could never see this table again. Rename it.',
+            }),
+          );
+        }
+        out.push(...tableDiagnostics(`${schemaName}.${tableName}`, table, tablePath, at, identifier));
+      }
+    }
+  }
+  return out;
+}
+
+type At = (path: (string | number)[], preferKey?: boolean) => { path: (string | number)[]; location?: Diagnostic['location'] };
+
+function tableDiagnostics(
+  qualifiedName: string,
+  table: Table,
+  tablePath: (string | number)[],
+  at: At,
+  identifier: (kind: string, name: string, path: (string | number)[]) => void,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const columns = table.columns ?? {};
+  const columnNames = new Set(Object.keys(columns));
+  if (table.external && table.columns) {
+    out.push(
+      error('config.conflict', `table ${qualifiedName} is external but declares columns`, {
+        ...at([...tablePath, 'columns'], true),
+        detail: 'An external table is owned elsewhere: remove `columns`, or remove `external: true` to manage the table.',
+      }),
+    );
+  }
+  if (!table.external && !table.columns) {
+    const policies = Object.keys(table.rls?.policies ?? {});
+    out.push(
+      error(
+        'config.undeclared-table',
+        policies.length > 0
+          ? `policy ${policies[0]} is declared on table ${qualifiedName}, which declares no columns`
+          : `table ${qualifiedName} declares no columns`,
+        {
+          ...at(policies.length > 0 ? [...tablePath, 'rls', 'policies', policies[0]!] : tablePath, true),
+          detail: `Declare the table's columns under ${tablePath.join('.')}.columns, or set \`external: true\` on the table to manage only its RLS, policies and realtime settings while another tool owns the table.`,
+        },
+      ),
+    );
+  }
+  for (const [name, column] of Object.entries(columns)) {
+    if (!column) continue;
+    const colPath = [...tablePath, 'columns', name];
+    identifier('column', name, colPath);
+    if (canonicalType(column.type) === undefined) {
+      out.push(
+        error('config.schema', `'${column.type}' is not a valid PostgreSQL type`, {
+          ...at([...colPath, 'type']),
+          detail: 'Write a type PostgreSQL accepts, e.g. text, uuid, integer, timestamptz, varchar(255), numeric(10,2), text[].',
+        }),
+      );
+    }
+    if (column.primary_key && column.nullable === true) {
+      out.push(
+        error('config.conflict', `primary key column ${name} cannot be nullable`, {
+          ...at([...colPath, 'nullable']),
+          detail: 'Remove `nullable: true`: primary key columns are always NOT NULL.',
+        }),
+      );
+    }
+  }
+  for (const [name, index] of Object.entries(table.indexes ?? {})) {
+    if (!index || table.external) continue;
+    index.columns.forEach((c, i) => {
+      if (!columnNames.has(c)) {
+        out.push(error('config.reference', `index ${name} uses column ${c}, which the table does not declare`, at([...tablePath, 'indexes', name, 'columns', i])));
+      }
+    });
+  }
+  for (const [name, expression] of Object.entries(table.checks ?? {})) {
+    if (expression !== undefined && expressionKey(expression) === undefined) {
+      out.push(sqlError(`check ${name} is not a valid SQL expression`, expression, at([...tablePath, 'checks', name])));
+    }
+  }
+  for (const [i, c] of (table.realtime?.exclude ?? []).entries()) {
+    if (!table.external && !columnNames.has(c)) {
+      out.push(error('config.reference', `realtime excludes column ${c}, which the table does not declare`, at([...tablePath, 'realtime', 'exclude', i])));
+    }
+  }
+  for (const [name, policy] of Object.entries(table.rls?.policies ?? {})) {
+    if (!policy) continue;
+    const path = [...tablePath, 'rls', 'policies', name];
+    const command = policy.command ?? 'ALL';
+    for (const field of ['using', 'with_check'] as const) {
+      const expr = policy[field];
+      if (expr !== undefined && expressionKey(expr) === undefined) {
+        out.push(sqlError(`${field} of policy ${name} is not a valid SQL expression`, expr, at([...path, field])));
+      }
+    }
+    if (policy.with_check !== undefined && (command === 'SELECT' || command === 'DELETE')) {
+      out.push(error('config.conflict', `WITH CHECK cannot be applied to ${command} policies`, { ...at([...path, 'with_check']), detail: 'Remove with_check, or change the command.' }));
+    }
+    if (policy.using !== undefined && command === 'INSERT') {
+      out.push(error('config.conflict', 'only WITH CHECK expression allowed for INSERT policies', { ...at([...path, 'using']), detail: 'Rename `using` to `with_check`.' }));
+    }
+    if (policy.using === undefined && policy.with_check === undefined) {
+      out.push(warning('config.conflict', `policy ${name} has neither using nor with_check: it matches every row`, at(path, true)));
+    }
+  }
+  return out;
+}
+
+function sqlError(summary: string, sql: string, where: ReturnType<At>): Diagnostic {
+  return error('config.schema', summary, {
+    ...where,
+    detail: `PostgreSQL cannot parse: ${sql}`,
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * Stage 2 — validate: check a loaded document against the JSON Schema (every error at once, each
+ * with file:line:column), then the rules a schema cannot express (reserved identifiers, SQL
+ * syntax of expressions and types, references between declared objects). Makes no API call.
+ */
+import type { ErrorObject } from 'ajv';
+import { error, type Diagnostic } from '../diag/index.js';
+import type { FluxbaseConfig } from '../model/config.generated.js';
+import { configValidator } from './schema.js';
+import { fromPointer, type SourceIndex } from './source-index.js';
+import type { LoadedDocument } from './load.js';
+import { semanticDiagnostics } from './validate-semantics.js';
+import { loadSqlParser } from '../sql/parser.js';
+
+/** A config that passed validation, with the positions of its values. */
+export interface ValidConfig {
+  file: string;
+  config: FluxbaseConfig;
+  sources: SourceIndex;
+}
+
+/**
+ * Validates a loaded document. Returns the typed config when there are no errors, and every
+ * diagnostic found (warnings included). Plain `${env:…}` scalars are given the type the schema
+ * expects when their text allows it (`"true"` → true, `"12"` → 12).
+ */
+export async function validateDocument(
+  doc: LoadedDocument,
+): Promise<{ config?: ValidConfig; diagnostics: Diagnostic[] }> {
+  const diagnostics = [...doc.diagnostics];
+  if (doc.data === undefined || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
+    return {
+      diagnostics: [
+        ...diagnostics,
+        error('config.schema', 'the document must be a YAML mapping that starts with `version: 1`', {
+          location: { file: doc.file, line: 1, column: 1 },
+        }),
+      ],
+    };
+  }
+  const validate = configValidator();
+  let data = doc.data;
+  let errors: ErrorObject[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    validate(data);
+    errors = validate.errors ?? [];
+    const coerced = coerceEnvScalars(data, errors, doc.envScalars);
+    if (!coerced) break;
+    data = coerced;
+  }
+  diagnostics.push(...schemaDiagnostics(errors, doc.sources));
+  if (errors.length > 0) return { diagnostics };
+  await loadSqlParser();
+  const config = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources };
+  diagnostics.push(...semanticDiagnostics(config));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { config, diagnostics };
+}
+
+/** Returns a copy of `data` with env-sourced scalars converted where a `type` error asks, or undefined. */
+function coerceEnvScalars(data: unknown, errors: ErrorObject[], envScalars: Set<string>): unknown {
+  let changed = false;
+  const copy = structuredClone(data);
+  for (const e of errors) {
+    if (e.keyword !== 'type' || !envScalars.has(e.instancePath)) continue;
+    const segments = fromPointer(e.instancePath);
+    const parent = segments.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], copy) as
+      | Record<string, unknown>
+      | undefined;
+    const key = segments[segments.length - 1]!;
+    const raw = parent?.[key];
+    if (typeof raw !== 'string') continue;
+    const wanted = ([] as string[]).concat((e.params as { type: string | string[] }).type);
+    let value: unknown;
+    if (wanted.includes('boolean') && (raw === 'true' || raw === 'false')) value = raw === 'true';
+    else if (wanted.includes('integer') && /^-?\d+$/.test(raw)) value = Number(raw);
+    else if (wanted.includes('number') && raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
+    else if (wanted.includes('null') && raw === '') value = null;
+    else continue;
+    parent![key] = value;
+    changed = true;
+  }
+  return changed ? copy : undefined;
+}
+
+/** Translates ajv errors into diagnostics located at the offending key or value. */
+export function schemaDiagnostics(errors: readonly ErrorObject[], sources: SourceIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  errors.forEach((e, i) => {
+    let pointer = e.instancePath;
+    let summary: string;
+    let detail: string | undefined;
+    let preferKey = false;
+    const parentSchema = (e.parentSchema ?? {}) as Record<string, unknown>;
+    switch (e.keyword) {
+      case 'propertyNames': {
+        const name = (e.params as { propertyName: string }).propertyName;
+        const inner = errors
+          .slice(0, i)
+          .reverse()
+          .find((x) => x.instancePath === e.instancePath && x.schemaPath.startsWith(`${e.schemaPath}/`));
+        const friendly = (inner?.parentSchema as Record<string, unknown> | undefined)?.['x-pattern-message'];
+        pointer = `${e.instancePath}/${escapePointer(name)}`;
+        preferKey = true;
+        summary = `invalid name '${name}': ${typeof friendly === 'string' ? friendly : inner?.message ?? 'not allowed'}`;
+        break;
+      }
+      case 'additionalProperties': {
+        const name = (e.params as { additionalProperty: string }).additionalProperty;
+        pointer = `${e.instancePath}/${escapePointer(name)}`;
+        preferKey = true;
+        const allowed = Object.keys((parentSchema.properties as Record<string, unknown> | undefined) ?? {});
+        const guess = closest(name, allowed);
+        summary = `unknown key '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}`;
+        detail = allowed.length > 0 ? `Allowed keys here: ${allowed.join(', ')}.` : undefined;
+        break;
+      }
+      case 'required': {
+        const name = (e.params as { missingProperty: string }).missingProperty;
+        summary = `missing required key '${name}'`;
+        break;
+      }
+      case 'type':
+        summary = `must be ${humanType((e.params as { type: string | string[] }).type)}, got ${describe(e.data)}`;
+        break;
+      case 'enum':
+        summary = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? [])
+          .map((v) => JSON.stringify(v))
+          .join(', ')}, got ${describe(e.data)}`;
+        break;
+      case 'const':
+        summary = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, got ${describe(e.data)}`;
+        break;
+      case 'pattern': {
+        if (errors[i + 1]?.keyword === 'propertyNames' && errors[i + 1]?.instancePath === e.instancePath) return;
+        const friendly = parentSchema['x-pattern-message'];
+        summary = `${describe(e.data)} ${typeof friendly === 'string' ? friendly : (e.message ?? 'is invalid')}`;
+        break;
+      }
+      default:
+        summary = e.message ?? `fails ${e.keyword}`;
+    }
+    const path = fromPointer(pointer);
+    const key = `${pointer}|${summary}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(
+      error('config.schema', summary, {
+        path,
+        location: sources.locate(pointer, preferKey),
+        ...(detail ? { detail } : {}),
+      }),
+    );
+  });
+  return out;
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function humanType(t: string | string[]): string {
+  const list = ([] as string[]).concat(t).map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`));
+  return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0]!;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** The candidate within edit distance 2 of `name`, if any (for "did you mean"). */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,28 @@
+/**
+ * Helpers shared by resource handlers: declaration lookup, lifecycle resolution, hazards.
+ */
+import type { Hazard, HazardType } from '../model/plan.js';
+import type { Lifecycle } from '../model/config.generated.js';
+import type { SourceIndex } from '../engine/source-index.js';
+import { toPointer } from '../engine/source-index.js';
+import type { SourceLocation } from '../diag/index.js';
+
+/** Where the config path is declared (the key's position), if known. */
+export function sourceOf(sources: SourceIndex, path: readonly string[]): SourceLocation | undefined {
+  return sources.locate(toPointer(path), true);
+}
+
+/** `lifecycle.prevent_destroy` of a resource, else the inherited default. */
+export function preventDestroy(lifecycle: Lifecycle | undefined, inherited: boolean): boolean {
+  return lifecycle?.prevent_destroy ?? inherited;
+}
+
+/** Builds a hazard. */
+export function hazard(type: HazardType, message: string): Hazard {
+  return { type, message };
+}
+
+/** Drops undefined properties (so "not declared" never looks like a declared `undefined`). */
+export function compact<T extends Record<string, unknown>>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,169 @@
+/**
+ * Canonical table attributes — the one shape both the config side and the live side of a table
+ * are converted to before the engine diffs them.
+ *
+ *     columns:   { <name>: { type, nullable, default, primary_key, unique, references } }  (ordered)
+ *     indexes:   { <name>: { columns, unique } }        present on the desired side only when declared
+ *     checks:    { <name>: <expression> }               likewise
+ *     rls_enabled: boolean                               likewise
+ *     realtime:  { enabled, events?, exclude? }          likewise
+ *
+ * `default` is SQL text (the server sanitiser's output on the desired side, pg_get_expr on the
+ * live side) or null; the engine compares it, check expressions and types semantically.
+ * Single-column unique and foreign-key constraints appear as column attributes; constraints
+ * with other shapes are not managed (left alone).
+ */
+import type { Column, Table } from '../model/config.generated.js';
+import { defaultInput, isNullDefault, sanitizeDefault } from '../sql/defaults.js';
+import type { CatalogTable } from './table-catalog.js';
+
+/** A foreign key on one column. `table` is always `schema.table`. */
+export interface ReferenceAttrs {
+  table: string;
+  column: string;
+  on_delete: string;
+  on_update: string;
+}
+
+/** One column. */
+export interface ColumnAttrs {
+  type: string;
+  nullable: boolean;
+  default: string | null;
+  primary_key: boolean;
+  unique: boolean;
+  references: ReferenceAttrs | null;
+}
+
+/** Realtime settings; `events`/`exclude` are sorted and absent when disabled. */
+export interface RealtimeAttrs {
+  enabled: boolean;
+  events?: string[];
+  exclude?: string[];
+}
+
+/** A whole table. */
+export interface TableAttrs {
+  columns?: Record<string, ColumnAttrs>;
+  indexes?: Record<string, { columns: string[]; unique: boolean }>;
+  checks?: Record<string, string>;
+  rls_enabled?: boolean;
+  realtime?: RealtimeAttrs;
+}
+
+/** Names of the live constraints behind column attributes (for DROP statements). */
+export interface TableMeta {
+  primaryKeyName?: string;
+  uniqueNames: Record<string, string>;
+  foreignKeyNames: Record<string, string>;
+}
+
+/** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */
+export interface RealtimeRow {
+  schema: string;
+  table: string;
+  realtime_enabled: boolean;
+  events?: string[] | null;
+  excluded_columns?: string[] | null;
+}
+
+const ALL_EVENTS = ['DELETE', 'INSERT', 'UPDATE'];
+const FK_ACTIONS: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+
+/** The column default as SQL (the server's sanitiser applied to the YAML value), or null. */
+export function desiredDefault(value: Column['default']): string | null {
+  const sql = sanitizeDefault(defaultInput(value));
+  return isNullDefault(sql) ? null : sql!;
+}
+
+/** Canonical attributes of a declared column. `schema` qualifies a bare `references.table`. */
+export function desiredColumn(schema: string, column: Column): ColumnAttrs {
+  const ref = column.references;
+  return {
+    type: column.type.trim(),
+    nullable: column.primary_key ? false : (column.nullable ?? true),
+    default: desiredDefault(column.default),
+    primary_key: column.primary_key ?? false,
+    unique: column.unique ?? false,
+    references: ref
+      ? {
+          table: ref.table.includes('.') ? ref.table : `${schema}.${ref.table}`,
+          column: ref.column ?? 'id',
+          on_delete: ref.on_delete ?? 'NO ACTION',
+          on_update: ref.on_update ?? 'NO ACTION',
+        }
+      : null,
+  };
+}
+
+/** Canonical attributes of a declared table (only what it declares, plus column defaults). */
+export function desiredTable(schema: string, table: Table): TableAttrs {
+  const attrs: TableAttrs = {};
+  if (!table.external && table.columns) {
+    attrs.columns = Object.fromEntries(
+      Object.entries(table.columns).map(([name, c]) => [name, desiredColumn(schema, c!)]),
+    );
+  }
+  if (table.indexes) {
+    attrs.indexes = Object.fromEntries(
+      Object.entries(table.indexes).map(([name, ix]) => [name, { columns: [...ix!.columns], unique: ix!.unique ?? false }]),
+    );
+  }
+  if (table.checks) attrs.checks = Object.fromEntries(Object.entries(table.checks).map(([n, e]) => [n, e!.trim()]));
+  if (table.rls?.enabled !== undefined) attrs.rls_enabled = table.rls.enabled;
+  if (table.realtime) {
+    const enabled = table.realtime.enabled ?? true;
+    attrs.realtime = enabled
+      ? { enabled, events: [...(table.realtime.events ?? ALL_EVENTS)].sort(), exclude: [...(table.realtime.exclude ?? [])].sort() }
+      : { enabled };
+  }
+  return attrs;
+}
+
+/** Canonical attributes of a live table, and the constraint names behind them. */
+export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
+  const constraints = t.constraints ?? [];
+  const pk = constraints.find((c) => c.type === 'p');
+  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
+  const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
+  const columns: Record<string, ColumnAttrs> = {};
+  for (const col of t.columns) {
+    columns[col.name] = {
+      type: col.type,
+      nullable: !col.not_null,
+      default: col.default,
+      primary_key: pk?.columns?.includes(col.name) ?? false,
+      unique: false,
+      references: null,
+    };
+  }
+  for (const c of constraints) {
+    const column = single(c);
+    if (!column || !columns[column]) continue;
+    if (c.type === 'u' && !columns[column].unique) {
+      columns[column].unique = true;
+      meta.uniqueNames[column] = c.name;
+    } else if (c.type === 'f' && !columns[column].references && c.ref_columns?.length === 1) {
+      columns[column].references = {
+        table: `${c.ref_schema}.${c.ref_table}`,
+        column: c.ref_columns[0]!,
+        on_delete: FK_ACTIONS[c.on_delete ?? 'a'] ?? 'NO ACTION',
+        on_update: FK_ACTIONS[c.on_update ?? 'a'] ?? 'NO ACTION',
+      };
+      meta.foreignKeyNames[column] = c.name;
+    }
+  }
+  const attrs: TableAttrs = {
+    columns,
+    indexes: Object.fromEntries(
+      (t.indexes ?? []).map((ix) => [ix.name, { columns: ix.columns.map((c) => c ?? '(expression)'), unique: ix.unique }]),
+    ),
+    checks: Object.fromEntries(constraints.filter((c) => c.type === 'c').map((c) => [c.name, c.check ?? ''])),
+    rls_enabled: t.rls_enabled,
+    realtime:
+      realtime && realtime.realtime_enabled
+        ? { enabled: true, events: [...(realtime.events ?? [])].sort(), exclude: [...(realtime.excluded_columns ?? [])].sort() }
+        : { enabled: false },
+  };
+  return { attrs, meta };
+}

@@ -1,0 +1,221 @@
+/**
+ * The steps of a table change, computed at plan time so the plan shows (and apply runs) exactly
+ * them: DDL endpoint calls where the real API can express the change (create with allow-listed
+ * types, add/drop column, RLS toggle, realtime), and one migration with the SQL of everything else.
+ * Inside the migration, drops come first, then added columns, column alterations, and finally
+ * added keys, constraints and indexes.
+ */
+import type { AttributeChange, PlannedStep } from '../model/plan.js';
+import { canonicalType, ddlAcceptsType } from '../sql/types.js';
+import { defaultInput } from '../sql/defaults.js';
+import {
+  alterTable,
+  checkClause,
+  columnDefinition,
+  constraintName,
+  createIndex,
+  createTable,
+  dropIndex,
+  foreignKeyClause,
+  serviceRoleGrant,
+  uniqueClause,
+  type ColumnSql,
+} from '../sql/ddl.js';
+import { quoteIdent } from '../sql/identifiers.js';
+import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import type { PlanRequest } from './types.js';
+
+const PRIMARY_KEY_SUFFIX = 'pkey';
+
+/** Steps for a create, update or delete of one table. */
+export function planTableSteps({ change, desired, live }: PlanRequest): PlannedStep[] {
+  if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
+  const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
+  const [schema, table] = [change.address.split('.')[2]!, change.address.split('.')[3]!];
+  if (change.action === 'delete') return [{ op: 'ddl_drop_table' }];
+  const attrs = desired!.attrs as TableAttrs;
+  const inputs = (meta.defaultInputs ?? {}) as Record<string, string | number | boolean | null>;
+  if (change.action === 'create' || change.action === 'replace') {
+    const steps = createSteps(schema, table, attrs, inputs);
+    if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
+    return steps;
+  }
+  return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined);
+}
+
+/** An external table: only RLS and realtime are managed. */
+function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined): PlannedStep[] {
+  if (action === 'delete' || !attrs) return [];
+  const steps: PlannedStep[] = [];
+  if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
+  steps.push(...realtimeSteps(attributes, attrs));
+  return steps;
+}
+
+function columnSql(name: string, c: ColumnAttrs): ColumnSql {
+  return { name, type: canonicalType(c.type) ?? c.type, nullable: c.nullable, default: c.default };
+}
+
+/** True when POST /ddl/tables (or add column) can create this column exactly. */
+function ddlColumn(c: ColumnAttrs): boolean {
+  return ddlAcceptsType(c.type) && !c.unique && c.references === null;
+}
+
+function columnConstraints(table: string, name: string, c: ColumnAttrs): string[] {
+  const out: string[] = [];
+  if (c.unique) out.push(uniqueClause(constraintName(table, name, 'key'), [name]));
+  if (c.references) {
+    out.push(
+      foreignKeyClause({
+        name: constraintName(table, name, 'fkey'),
+        columns: [name],
+        table: c.references.table,
+        refColumns: [c.references.column],
+        onDelete: c.references.on_delete,
+        onUpdate: c.references.on_update,
+      }),
+    );
+  }
+  return out;
+}
+
+function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: Record<string, string | number | boolean | null>): PlannedStep[] {
+  const columns = Object.entries(attrs.columns ?? {});
+  const steps: PlannedStep[] = [];
+  const extra: string[] = [];
+  if (columns.every(([, c]) => ddlColumn(c))) {
+    steps.push({
+      op: 'ddl_create_table',
+      body: {
+        schema,
+        name: table,
+        columns: columns.map(([name, c]) => ({
+          name,
+          type: c.type.trim().toLowerCase(),
+          nullable: c.nullable,
+          primaryKey: c.primary_key,
+          defaultValue: defaultInput(inputs[name]),
+        })),
+      },
+    });
+  } else {
+    extra.push(
+      createTable({
+        schema,
+        table,
+        columns: columns.map(([name, c]) => columnSql(name, c)),
+        primaryKey: columns.filter(([, c]) => c.primary_key).map(([n]) => n),
+        constraints: columns.flatMap(([name, c]) => columnConstraints(table, name, c)),
+      }),
+      serviceRoleGrant(schema, table),
+    );
+  }
+  for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
+  for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  if (extra.length > 0) steps.push({ op: 'migration', sql: extra });
+  if (attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
+  if (attrs.realtime?.enabled) steps.push({ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude });
+  return steps;
+}
+
+function updateSteps(
+  schema: string,
+  table: string,
+  attrs: TableAttrs,
+  meta: TableMeta,
+  attributes: AttributeChange[],
+  inputs: Record<string, string | number | boolean | null>,
+  liveAttrs: TableAttrs | undefined,
+): PlannedStep[] {
+  const before: PlannedStep[] = [];
+  const after: PlannedStep[] = [];
+  const drops: string[] = [];
+  const adds: string[] = [];
+  const alters: string[] = [];
+  const constraints: string[] = [];
+  const alter = (action: string) => alterTable(schema, table, action);
+  const columnsTouched = new Map<string, Set<string>>();
+  const indexesTouched = new Set<string>();
+  const checksTouched = new Set<string>();
+  let primaryKeyChanged = false;
+
+  for (const a of attributes) {
+    const [top, key, field] = a.path as [string, string | undefined, string | undefined];
+    if (top === 'columns' && key) {
+      if (!columnsTouched.has(key)) columnsTouched.set(key, new Set());
+      if (field) columnsTouched.get(key)!.add(field);
+      if (field === 'primary_key') primaryKeyChanged = true;
+      if (!field && (a.before === undefined ? (a.after as ColumnAttrs).primary_key : (a.before as ColumnAttrs).primary_key)) primaryKeyChanged = true;
+    } else if (top === 'indexes' && key) indexesTouched.add(key);
+    else if (top === 'checks' && key) checksTouched.add(key);
+  }
+
+  for (const [name, fields] of columnsTouched) {
+    const want = attrs.columns?.[name];
+    const had = liveAttrs?.columns?.[name];
+    if (want && !had) {
+      if (ddlColumn(want) && !want.primary_key) {
+        before.push({
+          op: 'ddl_add_column',
+          column: name,
+          body: { name, type: want.type.trim().toLowerCase(), nullable: want.nullable, defaultValue: defaultInput(inputs[name]) },
+        });
+      } else {
+        adds.push(alter(`ADD COLUMN ${columnDefinition(columnSql(name, want))}`));
+        constraints.push(...columnConstraints(table, name, want).map((c) => alter(`ADD ${c}`)));
+      }
+      continue;
+    }
+    if (!want && had) {
+      after.push({ op: 'ddl_drop_column', column: name });
+      continue;
+    }
+    if (!want || !had) continue;
+    const col = quoteIdent(name);
+    if (fields.has('type')) {
+      const type = canonicalType(want.type) ?? want.type;
+      alters.push(alter(`ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`));
+    }
+    if (fields.has('nullable') && !want.primary_key) alters.push(alter(`ALTER COLUMN ${col} ${want.nullable ? 'DROP' : 'SET'} NOT NULL`));
+    if (fields.has('default')) alters.push(alter(want.default === null ? `ALTER COLUMN ${col} DROP DEFAULT` : `ALTER COLUMN ${col} SET DEFAULT ${want.default}`));
+    if (fields.has('unique')) {
+      if (had.unique && meta.uniqueNames[name]) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(meta.uniqueNames[name]!)}`));
+      if (want.unique) constraints.push(alter(`ADD ${uniqueClause(constraintName(table, name, 'key'), [name])}`));
+    }
+    if (fields.has('references')) {
+      if (had.references && meta.foreignKeyNames[name]) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(meta.foreignKeyNames[name]!)}`));
+      if (want.references) constraints.push(...columnConstraints(table, name, { ...want, unique: false }).map((c) => alter(`ADD ${c}`)));
+    }
+  }
+  if (primaryKeyChanged) {
+    if (meta.primaryKeyName) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(meta.primaryKeyName)}`));
+    const pk = Object.entries(attrs.columns ?? {}).filter(([, c]) => c.primary_key).map(([n]) => n);
+    if (pk.length > 0) constraints.push(alter(`ADD CONSTRAINT ${quoteIdent(constraintName(table, undefined, PRIMARY_KEY_SUFFIX))} PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`));
+  }
+  for (const name of [...checksTouched].sort()) {
+    if (liveAttrs?.checks?.[name] !== undefined) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(name)}`));
+    const expr = attrs.checks?.[name];
+    if (expr !== undefined) constraints.push(alter(`ADD ${checkClause(name, expr)}`));
+  }
+  for (const name of [...indexesTouched].sort()) {
+    if (liveAttrs?.indexes?.[name]) drops.push(dropIndex(schema, name));
+    const ix = attrs.indexes?.[name];
+    if (ix) constraints.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  }
+  const sql = [...drops, ...adds, ...alters, ...constraints];
+  const steps = [...before];
+  if (sql.length > 0) steps.push({ op: 'migration', sql });
+  steps.push(...after);
+  if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
+  steps.push(...realtimeSteps(attributes, attrs));
+  return steps;
+}
+
+function realtimeSteps(attributes: AttributeChange[], attrs: TableAttrs): PlannedStep[] {
+  const changes = attributes.filter((a) => a.path[0] === 'realtime');
+  if (changes.length === 0 || !attrs.realtime) return [];
+  const enabledChange = changes.find((a) => a.path[1] === 'enabled');
+  if (!attrs.realtime.enabled) return enabledChange ? [{ op: 'realtime_disable' }] : [];
+  if (enabledChange) return [{ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude }];
+  return [{ op: 'realtime_update', events: attrs.realtime.events, exclude: attrs.realtime.exclude }];
+}

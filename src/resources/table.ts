@@ -1,0 +1,253 @@
+/**
+ * Tables (shared/fluxbase-api auth-tenants §5, §6 RLS toggle, §8 realtime). The plan for a table
+ * is a list of explicit steps — DDL endpoint calls where the API can express the change, one
+ * migration (shown as SQL) for everything else, the RLS toggle and realtime calls — and apply
+ * executes exactly those steps. See table-spec.ts for the canonical attributes.
+ */
+import { formatAddress } from '../model/address.js';
+import { fingerprint } from '../model/canonical.js';
+import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
+import type { DesiredResource, LiveResource } from '../model/resource.js';
+import { hazard, preventDestroy, sourceOf } from './common.js';
+import { runMigration } from './migrations.js';
+import { schemaAddress } from './schema.js';
+import { readCatalog } from './table-catalog.js';
+import { planTableSteps } from './table-steps.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
+import { tenantAddress } from './tenant.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import { error } from '../diag/index.js';
+
+/** `table.<tenant>.<schema>.<table>` */
+export function tableAddress(tenant: string, schema: string, table: string): string {
+  return formatAddress('table', [tenant, schema, table]);
+}
+
+export const tableHandler: ResourceHandler = {
+  kind: 'table',
+  scope: 'tenant',
+  rules: [
+    { path: 'columns', exact: true },
+    { path: 'columns.*.type', compare: 'type' },
+    { path: 'columns.*.default', compare: 'sql' },
+    { path: 'indexes', exact: true },
+    { path: 'checks', exact: true },
+    { path: 'checks.*', compare: 'sql' },
+    { path: 'realtime.events', compare: 'set' },
+    { path: 'realtime.exclude', compare: 'set' },
+  ],
+
+  desired({ config, sources, preventDestroyDefault }: DesiredRequest): DesiredResource[] {
+    const out: DesiredResource[] = [];
+    for (const [slug, tenant] of Object.entries(config.tenants ?? {})) {
+      for (const [schema, s] of Object.entries(tenant?.schemas ?? {})) {
+        for (const [name, table] of Object.entries(s?.tables ?? {})) {
+          const path = ['tenants', slug, 'schemas', schema, 'tables', name];
+          const attrs = desiredTable(schema, table!);
+          const refs = Object.values(attrs.columns ?? {})
+            .map((c) => c.references?.table)
+            .filter((t): t is string => t !== undefined && t !== `${schema}.${name}`)
+            .map((t) => tableAddress(slug, t.split('.')[0]!, t.split('.')[1]!));
+          out.push({
+            address: tableAddress(slug, schema, name),
+            kind: 'table',
+            tenant: slug,
+            attrs: attrs as Record<string, unknown>,
+            writeOnly: {},
+            dependsOn: [tenantAddress(slug), schemaAddress(slug, schema), ...new Set(refs)],
+            preventDestroy: preventDestroy(table?.lifecycle, preventDestroyDefault),
+            external: table?.external ?? false,
+            source: sourceOf(sources, path),
+            path,
+            meta: {
+              schema,
+              name,
+              defaultInputs: Object.fromEntries(
+                Object.entries(table?.columns ?? {}).map(([c, col]) => [c, col?.default ?? null]),
+              ),
+            },
+          });
+        }
+      }
+    }
+    return out;
+  },
+
+  /**
+   * One catalog query through POST /api/v1/admin/sql/execute and one
+   * GET /api/v1/admin/realtime/tables per tenant.
+   */
+  async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
+    const [tables, realtime] = await Promise.all([
+      readCatalog(client, tenant!.id),
+      client.request<{ tables: RealtimeRow[] | null }>({
+        method: 'GET',
+        route: '/api/v1/admin/realtime/tables',
+        tenantId: tenant!.id,
+      }),
+    ]);
+    const rt = new Map((realtime.body?.tables ?? []).map((r) => [`${r.schema}.${r.table}`, r]));
+    return tables.map((t) => {
+      const { attrs, meta } = liveTable(t, rt.get(`${t.schema}.${t.name}`));
+      return {
+        address: tableAddress(tenant!.slug, t.schema, t.name),
+        kind: 'table',
+        tenant: tenant!.slug,
+        id: `${t.schema}.${t.name}`,
+        attrs: attrs as Record<string, unknown>,
+        fingerprint: fingerprint(attrs),
+        parent: schemaAddress(tenant!.slug, t.schema),
+        meta: meta as unknown as Record<string, unknown>,
+      };
+    });
+  },
+
+  plan(req: PlanRequest): PlanResult {
+    const { change, desired } = req;
+    if (desired?.external && change.action === 'create') {
+      return {
+        diagnostics: [
+          error('plan.not-supported', 'external table does not exist', {
+            address: change.address,
+            location: desired.source,
+            detail: 'An external table must already exist: create it first, or remove `external: true` so this configuration creates it.',
+          }),
+        ],
+      };
+    }
+    const steps = planTableSteps(req);
+    const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
+    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, req.live) };
+  },
+
+  async create(req: ApplyRequest): Promise<ApplyResult> {
+    await runSteps(req);
+    return { id: req.change.id };
+  },
+
+  async update(req: ApplyRequest): Promise<ApplyResult> {
+    await runSteps(req);
+    return { id: req.change.id };
+  },
+
+  async delete(req: ApplyRequest): Promise<void> {
+    await runSteps(req);
+  },
+};
+
+function tableHazards(change: ResourceChange, live: LiveResource | undefined): Hazard[] {
+  const out: Hazard[] = [];
+  const name = change.address.split('.').slice(2).join('.');
+  if (change.action === 'delete' && (change.steps ?? []).some((s) => s.op === 'ddl_drop_table')) {
+    out.push(hazard('DELETES_DATA', `Drops table ${name} and every row in it.`));
+  }
+  for (const a of change.attributes) {
+    if (a.path[0] === 'columns' && a.path.length === 2 && a.after === undefined) {
+      out.push(hazard('DELETES_DATA', `Drops column ${a.path[1]} of ${name} and its data.`));
+    }
+    if (a.path[0] === 'rls_enabled' && a.before === true && a.after === false) {
+      out.push(hazard('AUTHZ_CHANGE', `Disables row-level security on ${name}: every role with table privileges sees every row.`));
+    }
+  }
+  void live;
+  return out;
+}
+
+/** Executes a change's planned steps in order. */
+async function runSteps(req: ApplyRequest): Promise<void> {
+  const { client, tenant, change } = req;
+  const [schema, table] = tableName(change);
+  for (const step of change.steps ?? []) {
+    switch (step.op) {
+      case 'ddl_create_table':
+        await client.request({ method: 'POST', route: '/api/v1/admin/ddl/tables', tenantId: tenant!.id, body: step.body, expect: [201] });
+        break;
+      case 'ddl_add_column':
+        await client.request({
+          method: 'POST',
+          route: '/api/v1/admin/tables/:schema/:table/columns',
+          params: { schema, table },
+          tenantId: tenant!.id,
+          body: step.body,
+          expect: [201],
+        });
+        break;
+      case 'ddl_drop_column':
+        await client.request({
+          method: 'DELETE',
+          route: '/api/v1/admin/tables/:schema/:table/columns/:column',
+          params: { schema, table, column: step.column as string },
+          tenantId: tenant!.id,
+          expect: [200, 404],
+        });
+        break;
+      case 'ddl_drop_table':
+        await client.request({
+          method: 'DELETE',
+          route: '/api/v1/admin/ddl/tables/:schema/:table',
+          params: { schema, table },
+          tenantId: tenant!.id,
+          expect: [200, 404],
+        });
+        break;
+      case 'migration':
+        await runMigration({
+          client,
+          tenant: tenant!,
+          what: `${schema}.${table}`,
+          description: `fluxbase-iac: ${change.action} ${change.address}`,
+          sql: step.sql as string[],
+          now: req.now,
+        });
+        break;
+      case 'rls_toggle':
+        await client.request({
+          method: 'POST',
+          route: '/api/v1/admin/tables/:schema/:table/rls/toggle',
+          params: { schema, table },
+          tenantId: tenant!.id,
+          body: { enabled: step.enabled },
+          expect: [200],
+        });
+        break;
+      case 'realtime_enable':
+        await client.request({
+          method: 'POST',
+          route: '/api/v1/admin/realtime/tables',
+          tenantId: tenant!.id,
+          body: { schema, table, events: step.events, exclude: step.exclude },
+          expect: [201],
+        });
+        break;
+      case 'realtime_update':
+        await client.request({
+          method: 'PATCH',
+          route: '/api/v1/admin/realtime/tables/:schema/:table',
+          params: { schema, table },
+          tenantId: tenant!.id,
+          body: { events: step.events, exclude: step.exclude },
+          expect: [200],
+        });
+        break;
+      case 'realtime_disable':
+        await client.request({
+          method: 'DELETE',
+          route: '/api/v1/admin/realtime/tables/:schema/:table',
+          params: { schema, table },
+          tenantId: tenant!.id,
+          expect: [200, 404],
+        });
+        break;
+      default:
+        throw new Error(`unknown table step ${step.op}`);
+    }
+  }
+}
+
+function tableName(change: ResourceChange): [string, string] {
+  const parts = change.address.split('.');
+  return [parts[2]!, parts[3]!];
+}
+
+/** Re-exported for tests. */
+export type { AttributeChange, PlannedStep, TableAttrs };

@@ -1,0 +1,112 @@
+/**
+ * Tenants (shared/fluxbase-api auth-tenants §4). Keyed by slug in the config, by UUID on the wire.
+ * The default tenant (slug `default`) is built in: adopted, never created or deleted.
+ * DELETE is a soft delete: the slug of a soft-deleted tenant cannot be reused until it is recovered.
+ */
+import { formatAddress } from '../model/address.js';
+import { fingerprint } from '../model/canonical.js';
+import type { DesiredResource, LiveResource } from '../model/resource.js';
+import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+
+/** The built-in default tenant's slug. */
+export const DEFAULT_TENANT_SLUG = 'default';
+
+/** Tenant JSON (TenantResponse): `metadata` and `db_name` are omitted when empty. */
+export interface TenantJson {
+  id: string;
+  slug: string;
+  name: string;
+  status: string;
+  is_default: boolean;
+  metadata?: Record<string, unknown>;
+  db_name?: string;
+  deleted_at?: string;
+}
+
+/** `tenant.<slug>` */
+export function tenantAddress(slug: string): string {
+  return formatAddress('tenant', [slug]);
+}
+
+export const tenantHandler: ResourceHandler = {
+  kind: 'tenant',
+  scope: 'instance',
+  rules: [{ path: 'metadata', exact: true }],
+
+  desired({ config, sources, preventDestroyDefault }: DesiredRequest): DesiredResource[] {
+    return Object.entries(config.tenants ?? {}).map(([slug, t]) => {
+      const path = ['tenants', slug];
+      return {
+        address: tenantAddress(slug),
+        kind: 'tenant',
+        attrs: compact({ name: t?.name, metadata: t?.metadata }),
+        writeOnly: {},
+        dependsOn: [],
+        preventDestroy: preventDestroy(t?.lifecycle, preventDestroyDefault),
+        builtin: slug === DEFAULT_TENANT_SLUG,
+        source: sourceOf(sources, path),
+        path,
+      };
+    });
+  },
+
+  /** GET /api/v1/admin/tenants: a bare array of ACTIVE tenants only. */
+  async list({ client }: ListRequest): Promise<LiveResource[]> {
+    const res = await client.request<TenantJson[]>({ method: 'GET', route: '/api/v1/admin/tenants' });
+    return (res.body ?? []).map((t) => ({
+      address: tenantAddress(t.slug),
+      kind: 'tenant',
+      id: t.id,
+      attrs: { name: t.name, metadata: t.metadata ?? {} },
+      fingerprint: fingerprint({ name: t.name, metadata: t.metadata ?? {}, status: t.status }),
+      builtin: t.is_default,
+    }));
+  },
+
+  plan({ change }: PlanRequest): PlanResult {
+    if (change.action === 'delete' || change.action === 'replace') {
+      return {
+        hazards: [
+          hazard('DELETES_DATA', `Soft-deletes tenant ${change.address.slice('tenant.'.length)}: its API stops answering and its slug cannot be reused until it is recovered.`),
+        ],
+      };
+    }
+    return {};
+  },
+
+  /** POST /api/v1/admin/tenants → 201 {"tenant":{…}} (a wrapper, not a bare tenant). */
+  async create({ client, desired }: ApplyRequest): Promise<ApplyResult> {
+    const slug = desired!.path[1]!;
+    const attrs = desired!.attrs as { name?: string; metadata?: Record<string, unknown> };
+    const res = await client.request<{ tenant: TenantJson }>({
+      method: 'POST',
+      route: '/api/v1/admin/tenants',
+      body: compact({ slug, name: attrs.name ?? slug, metadata: attrs.metadata }),
+      expect: [201],
+    });
+    return { id: res.body.tenant.id };
+  },
+
+  /** PATCH /api/v1/admin/tenants/:id with only the changed fields (`metadata` replaces the whole object). */
+  async update({ client, change, desired }: ApplyRequest): Promise<ApplyResult> {
+    const attrs = desired!.attrs as { name?: string; metadata?: Record<string, unknown> };
+    const changed = new Set(change.attributes.map((a) => a.path[0]));
+    await client.request({
+      method: 'PATCH',
+      route: '/api/v1/admin/tenants/:id',
+      params: { id: change.id! },
+      body: compact({
+        name: changed.has('name') ? attrs.name : undefined,
+        metadata: changed.has('metadata') ? attrs.metadata : undefined,
+      }),
+      expect: [200],
+    });
+    return { id: change.id };
+  },
+
+  /** DELETE /api/v1/admin/tenants/:id → 204 (soft delete). */
+  async delete({ client, change }: ApplyRequest): Promise<void> {
+    await client.request({ method: 'DELETE', route: '/api/v1/admin/tenants/:id', params: { id: change.id! }, expect: [204, 404] });
+  },
+};

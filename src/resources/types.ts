@@ -1,0 +1,116 @@
+/**
+ * The shape every resource handler has (after terraform-plugin-framework): a handler only
+ * translates between the declared spec and the Fluxbase API. The engine owns diffing, ordering,
+ * rendering, gating and state. Every method takes one request object, so adding a field never
+ * breaks a handler. Optional members have documented defaults.
+ */
+import type { Diagnostic } from '../diag/index.js';
+import type { FluxbaseClient } from '../client/http.js';
+import type { FluxbaseConfig } from '../model/config.generated.js';
+import type { Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
+import type { DesiredResource, LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
+import type { SourceIndex } from '../engine/source-index.js';
+
+/**
+ * How the engine compares one attribute path (glob segments, `*` matches one key):
+ * - `compare: 'sql'` — SQL expressions compared by syntax tree (sql/expression.ts), with the
+ *   rendering recorded in state after the last apply as fallback;
+ * - `compare: 'set'` — arrays compared as sets;
+ * - `compare: 'type'` — PostgreSQL types compared by canonical spelling (`timestamptz` =
+ *   `timestamp with time zone`);
+ * - `exact: true` — on a map: live keys that are not declared are reported as removals (columns,
+ *   indexes, checks); otherwise undeclared keys are left alone (settings);
+ * - `replace: true` — a change forces a replacement (the API cannot change it in place);
+ * - `sensitive: true` — values are masked in every output.
+ */
+export interface AttributeRule {
+  path: string;
+  compare?: 'sql' | 'set' | 'type';
+  exact?: boolean;
+  replace?: boolean;
+  sensitive?: boolean;
+}
+
+/** What a handler needs to read live state. */
+export interface ListRequest {
+  client: FluxbaseClient;
+  /** Set for tenant-scoped kinds. */
+  tenant?: TenantRef;
+}
+
+/** Input of {@link ResourceHandler.desired}. */
+export interface DesiredRequest {
+  config: FluxbaseConfig;
+  sources: SourceIndex;
+  /** Resolved config-level `lifecycle.prevent_destroy`. */
+  preventDestroyDefault: boolean;
+}
+
+/** Input of {@link ResourceHandler.plan} (pg-schema-diff's "generator" step). */
+export interface PlanRequest {
+  change: ResourceChange;
+  desired?: DesiredResource;
+  live?: LiveResource;
+}
+
+/** Output of {@link ResourceHandler.plan}. */
+export interface PlanResult {
+  hazards?: Hazard[];
+  /** Migration SQL the change will run, shown in the plan and executed verbatim. */
+  sql?: string[];
+  steps?: PlannedStep[];
+  diagnostics?: Diagnostic[];
+  /**
+   * The update cannot be made in place (e.g. ALTER POLICY cannot remove an expression): the
+   * engine turns it into a replace and calls plan() again for the replacement.
+   */
+  requiresReplace?: boolean;
+}
+
+/** What apply passes to create/update/delete. */
+export interface ApplyRequest {
+  client: FluxbaseClient;
+  change: ResourceChange;
+  /** The desired resource (with write-only values) for creates, updates and replaces. */
+  desired?: DesiredResource;
+  /** The owning tenant, resolved (its UUID is known even when it was created earlier in this apply). */
+  tenant?: TenantRef;
+  /** Clock for migration names (injected so tests are deterministic). */
+  now: () => Date;
+}
+
+/** What a successful create/update reports back. */
+export interface ApplyResult {
+  /** Server-side id of the resource (for id-addressed kinds). */
+  id?: string;
+  /** Values shown to the user once (e.g. a new key's value); never stored or logged. */
+  revealed?: { name: string; value: string }[];
+  warnings?: Diagnostic[];
+}
+
+/** One resource kind's translation between config and API. */
+export interface ResourceHandler {
+  readonly kind: ResourceKind;
+  /** `instance` kinds are listed once; `tenant` kinds once per tenant. */
+  readonly scope: 'instance' | 'tenant';
+  /** Comparison rules for attribute paths (default: deep equality, undeclared keys ignored). */
+  readonly rules: readonly AttributeRule[];
+  /** Attributes whose values are write-only (sent, fingerprinted, never read back or shown). */
+  readonly writeOnly?: readonly string[];
+
+  /** The desired resources of this kind declared in a config. */
+  desired(req: DesiredRequest): DesiredResource[];
+  /**
+   * Every live resource of this kind in the scope, with one list call per scope (this is how
+   * refresh stays O(kinds × tenants), not O(resources)). Throws ApiError/NetworkError.
+   */
+  list(req: ListRequest): Promise<LiveResource[]>;
+  /** Hazards, SQL and steps for a planned change. Without it a change has no hazards. */
+  plan?(req: PlanRequest): PlanResult;
+  /** Creates the resource. If it throws, nothing was created (or the engine re-reads). */
+  create(req: ApplyRequest): Promise<ApplyResult>;
+  /** Updates in place. Without it every change is a replace. */
+  update?(req: ApplyRequest): Promise<ApplyResult>;
+  /** Deletes the resource. If it throws, the resource is assumed to still exist. */
+  delete(req: ApplyRequest): Promise<void>;
+}

@@ -1,0 +1,183 @@
+/**
+ * Webhooks (shared/fluxbase-api keys-webhooks §3). POST /api/v1/webhooks creates (its `enabled`
+ * defaults to false, so the tool always sends it); PATCH /api/v1/webhooks/{id} is a FULL
+ * replacement — an omitted field becomes empty, an omitted secret is erased, an omitted
+ * `enabled` disables — so an update always sends the whole object: declared attributes, live
+ * values for undeclared ones, and the secret from the configuration. The secret is write-only:
+ * the server never returns it, so the engine decides when to send it from a fingerprint in state.
+ */
+import { formatAddress } from '../model/address.js';
+import { fingerprint } from '../model/canonical.js';
+import type { DesiredResource, LiveResource } from '../model/resource.js';
+import type { Webhook } from '../model/config.generated.js';
+import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { tableAddress } from './table.js';
+import { tenantAddress } from './tenant.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+
+/** Webhook JSON of GET /api/v1/webhooks (never includes the secret). */
+export interface WebhookJson {
+  id: string;
+  name: string;
+  description?: string;
+  url: string;
+  enabled: boolean;
+  events: { table: string; operations: string[] }[] | null;
+  max_retries: number;
+  retry_backoff_seconds: number;
+  timeout_seconds: number;
+  headers: Record<string, string> | null;
+  scope: string;
+}
+
+/** `webhook.<tenant>.<name>` */
+export function webhookAddress(tenant: string, name: string): string {
+  return formatAddress('webhook', [tenant, name]);
+}
+
+/** Events with sorted operations, ordered by table (the server keeps the order it was given). */
+export function canonicalEvents(events: readonly { table: string; operations: readonly string[] }[] | null | undefined) {
+  return [...(events ?? [])]
+    .map((e) => ({ table: e.table, operations: [...new Set(e.operations)].sort() }))
+    .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+}
+
+/** Canonical attributes of a declared webhook (defaults for the fields the tool always sends). */
+export function desiredWebhookAttrs(w: Webhook): Record<string, unknown> {
+  return compact({
+    url: w.url,
+    description: w.description,
+    events: canonicalEvents(w.events),
+    enabled: w.enabled ?? true,
+    headers: w.headers,
+    max_retries: w.max_retries ?? 3,
+    retry_backoff_seconds: w.retry_backoff_seconds ?? 5,
+    timeout_seconds: w.timeout_seconds ?? 30,
+    scope: w.scope ?? 'global',
+  });
+}
+
+function liveAttrs(w: WebhookJson): Record<string, unknown> {
+  return {
+    url: w.url,
+    description: w.description ?? null,
+    events: canonicalEvents(w.events),
+    enabled: w.enabled,
+    headers: w.headers ?? {},
+    max_retries: w.max_retries,
+    retry_backoff_seconds: w.retry_backoff_seconds,
+    timeout_seconds: w.timeout_seconds,
+    scope: w.scope,
+  };
+}
+
+export const webhookHandler: ResourceHandler = {
+  kind: 'webhook',
+  scope: 'tenant',
+  rules: [{ path: 'headers', exact: true }],
+  writeOnly: ['secret'],
+
+  desired({ config, sources, preventDestroyDefault }: DesiredRequest): DesiredResource[] {
+    const out: DesiredResource[] = [];
+    for (const [slug, tenant] of Object.entries(config.tenants ?? {})) {
+      const declaredTables = new Set<string>();
+      for (const [schema, s] of Object.entries(tenant?.schemas ?? {})) {
+        for (const table of Object.keys(s?.tables ?? {})) declaredTables.add(`${schema}.${table}`);
+      }
+      for (const [name, w] of Object.entries(tenant?.webhooks ?? {})) {
+        const path = ['tenants', slug, 'webhooks', name];
+        const watched = (w!.events ?? [])
+          .map((e) => e.table)
+          .filter((t) => declaredTables.has(t))
+          .map((t) => tableAddress(slug, t.split('.')[0]!, t.split('.')[1]!));
+        out.push({
+          address: webhookAddress(slug, name),
+          kind: 'webhook',
+          tenant: slug,
+          attrs: desiredWebhookAttrs(w!),
+          writeOnly: { secret: w!.secret ?? null },
+          dependsOn: [tenantAddress(slug), ...new Set(watched)],
+          preventDestroy: preventDestroy(w!.lifecycle, preventDestroyDefault),
+          source: sourceOf(sources, path),
+          path,
+        });
+      }
+    }
+    return out;
+  },
+
+  /** GET /api/v1/webhooks: a bare array of the tenant's webhooks, newest first. */
+  async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
+    const res = await client.request<WebhookJson[] | null>({ method: 'GET', route: '/api/v1/webhooks', tenantId: tenant!.id });
+    return (res.body ?? []).map((w) => {
+      const attrs = liveAttrs(w);
+      return {
+        address: webhookAddress(tenant!.slug, w.name),
+        kind: 'webhook' as const,
+        tenant: tenant!.slug,
+        id: w.id,
+        attrs,
+        fingerprint: fingerprint(attrs),
+        parent: tenantAddress(tenant!.slug),
+      };
+    });
+  },
+
+  plan({ change }: PlanRequest): PlanResult {
+    const name = change.address;
+    if (change.action === 'delete' || change.action === 'replace') {
+      return { hazards: [hazard('STOPS_DELIVERIES', `Deletes ${name}: its pending and future deliveries stop.`)] };
+    }
+    const disabled = change.attributes.some((a) => a.path[0] === 'enabled' && a.before === true && a.after === false);
+    return disabled ? { hazards: [hazard('STOPS_DELIVERIES', `Disables ${name}: row changes stop being delivered.`)] } : {};
+  },
+
+  /** POST /api/v1/webhooks → 201 with the webhook (no secret). */
+  async create({ client, desired, tenant }: ApplyRequest): Promise<ApplyResult> {
+    const res = await client.request<WebhookJson>({
+      method: 'POST',
+      route: '/api/v1/webhooks',
+      tenantId: tenant!.id,
+      body: body(desired!, {}),
+      expect: [201],
+    });
+    return { id: res.body.id };
+  },
+
+  /** PATCH /api/v1/webhooks/:id with the complete object (the server replaces every field). */
+  async update({ client, change, desired, tenant }: ApplyRequest): Promise<ApplyResult> {
+    await client.request({
+      method: 'PATCH',
+      route: '/api/v1/webhooks/:id',
+      params: { id: change.id! },
+      tenantId: tenant!.id,
+      body: body(desired!, change.before ?? {}),
+      expect: [200],
+    });
+    return { id: change.id };
+  },
+
+  /** DELETE /api/v1/webhooks/:id → 200 (a missing webhook answers 500). */
+  async delete({ client, change, tenant }: ApplyRequest): Promise<void> {
+    await client.request({ method: 'DELETE', route: '/api/v1/webhooks/:id', params: { id: change.id! }, tenantId: tenant!.id, expect: [200] });
+  },
+};
+
+/** The full request body: live values for undeclared fields, declared values on top, the secret. */
+function body(desired: DesiredResource, live: Record<string, unknown>): Record<string, unknown> {
+  const name = desired.path[desired.path.length - 1]!;
+  const merged = { ...live, ...desired.attrs } as Record<string, unknown>;
+  return {
+    name,
+    description: merged.description ?? null,
+    url: merged.url,
+    enabled: merged.enabled,
+    events: merged.events,
+    headers: merged.headers ?? {},
+    max_retries: merged.max_retries,
+    retry_backoff_seconds: merged.retry_backoff_seconds,
+    timeout_seconds: merged.timeout_seconds,
+    scope: merged.scope,
+    secret: desired.writeOnly.secret ?? null,
+  };
+}

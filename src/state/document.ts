@@ -1,0 +1,95 @@
+/**
+ * The state document (format and versioning: docs/state.md). It records which live resources
+ * this configuration manages (so removing one from the config plans its deletion, and resources
+ * made elsewhere are never touched), the keyed fingerprints of write-only values (so a changed
+ * secret is re-sent without the secret ever being stored), and, where PostgreSQL renders an
+ * expression differently from how it was declared, the last rendering seen after apply.
+ * It never holds a plaintext secret.
+ */
+import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
+import { canonicalJson } from '../model/canonical.js';
+import type { ResourceKind } from '../model/resource.js';
+
+/** Current state format version. */
+export const STATE_VERSION = 1;
+
+/** One managed resource. */
+export interface StateEntry {
+  kind: ResourceKind;
+  /** Server-side id at the last apply (informational: refresh matches by address). */
+  id?: string;
+  /** Write-only attribute → `hmac-sha256:<hex>` fingerprint of the value last sent (absent: never sent). */
+  writeOnly?: Record<string, string | null>;
+  /**
+   * Attribute path (dot-joined) → the declared text and PostgreSQL's rendering of it seen after the
+   * last apply; used when the two cannot be proven equal by syntax tree.
+   */
+  observed?: Record<string, { desired: string; live: string }>;
+  /** `lifecycle.prevent_destroy` when last applied: protects the resource after it leaves the config. */
+  preventDestroy?: boolean;
+}
+
+/** The whole document. */
+export interface StateDocument {
+  format: 'fluxbase-iac-state';
+  version: typeof STATE_VERSION;
+  /** Random id given when the state is created; a saved plan must come from the same lineage. */
+  lineage: string;
+  /** Incremented on every write; a saved plan is refused if the state moved on since. */
+  serial: number;
+  /** Random key (base64) for write-only fingerprints, so equal secrets in two states do not match. */
+  salt: string;
+  resources: Record<string, StateEntry>;
+}
+
+/** A new, empty state. */
+export function emptyState(): StateDocument {
+  return {
+    format: 'fluxbase-iac-state',
+    version: STATE_VERSION,
+    lineage: randomUUID(),
+    serial: 0,
+    salt: randomBytes(32).toString('base64'),
+    resources: {},
+  };
+}
+
+/** scrypt cost for secret fingerprints: ~5 ms each, so guessing is slow but plans stay fast. */
+const SCRYPT = { N: 4096, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/**
+ * Fingerprint of a write-only value: scrypt of the value, salted with the state's random salt and
+ * the attribute's address, so equal secrets never look equal and each guess costs an scrypt.
+ * (A weak secret can still be guessed offline by whoever holds the state, only slowly; treat the
+ * state as sensitive — docs/state.md.)
+ */
+export function secretFingerprint(salt: string, where: string, value: string): string {
+  const key = scryptSync(value, Buffer.concat([Buffer.from(salt, 'base64'), Buffer.from(where, 'utf8')]), 32, SCRYPT);
+  return `scrypt:${key.toString('hex')}`;
+}
+
+/**
+ * Deterministic fingerprint of a desired state that includes its write-only values without
+ * revealing them: sha256 over the non-secret part and an scrypt of the secrets salted with it.
+ * Two runs on the same input give the same value (saved plans are byte-identical), a changed
+ * secret changes it, and the value does not let anyone read the secrets back.
+ */
+export function desiredFingerprint(nonSecret: unknown, secrets: readonly string[]): string {
+  const base = createHash('sha256').update(canonicalJson(nonSecret)).digest();
+  const hash = createHash('sha256').update(base);
+  if (secrets.length > 0) hash.update(scryptSync(canonicalJson(secrets), base, 32, SCRYPT));
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * Checks a parsed document's shape and version. Returns an error message, or undefined when usable.
+ */
+export function checkState(doc: unknown): string | undefined {
+  const d = doc as Partial<StateDocument> | null;
+  if (!d || typeof d !== 'object' || d.format !== 'fluxbase-iac-state') return 'not a fluxbase-iac state document';
+  if (d.version !== STATE_VERSION) return `state format version ${String(d.version)} is not supported (this tool writes version ${STATE_VERSION})`;
+  if (typeof d.lineage !== 'string' || typeof d.serial !== 'number' || typeof d.salt !== 'string' || !d.resources || typeof d.resources !== 'object') {
+    return 'state document is missing lineage, serial, salt or resources';
+  }
+  return undefined;
+}
