@@ -85,9 +85,10 @@ export function buildPlan(req: BuildPlanRequest): Plan {
 
   markCascades(changes, live);
   const byAddress = new Map(changes.map((c) => [c.address, c]));
+  const creating = new Set(changes.filter((c) => c.action === 'create').map((c) => c.address));
   for (const change of changes) {
     if (change.action === 'no-op' || change.deletedWith) continue;
-    finishChange(change, desired.get(change.address), live.resources.get(change.address), diagnostics);
+    finishChange(change, desired.get(change.address), live.resources.get(change.address), creating, diagnostics);
   }
   for (const change of changes) {
     if (change.action !== 'delete' && change.action !== 'replace') continue;
@@ -217,13 +218,21 @@ function markCascades(changes: ResourceChange[], live: LiveState): void {
 }
 
 /** Asks the handler for hazards, SQL and steps; turns updates that cannot be done in place into replaces. */
-function finishChange(change: ResourceChange, d: DesiredResource | undefined, l: LiveResource | undefined, diagnostics: Diagnostic[]): void {
+function finishChange(
+  change: ResourceChange,
+  d: DesiredResource | undefined,
+  l: LiveResource | undefined,
+  creating: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+): void {
   const handler = handlerFor(change.kind);
   if (change.action === 'update' && !handler.update) change.action = 'replace';
-  let result = handler.plan?.({ change, desired: d, live: l }) ?? {};
-  if (result.requiresReplace && change.action === 'update') {
+  let result = handler.plan?.({ change, desired: d, live: l, creating }) ?? {};
+  if (result.requiresReplace && result.requiresReplace.length > 0 && change.action === 'update') {
     change.action = 'replace';
-    result = handler.plan?.({ change, desired: d, live: l }) ?? {};
+    const keys = new Set(result.requiresReplace.map((p) => p.join('\u0000')));
+    for (const a of change.attributes) if (keys.has(a.path.join('\u0000'))) a.forcesReplacement = true;
+    result = handler.plan?.({ change, desired: d, live: l, creating }) ?? {};
   }
   change.hazards = result.hazards ?? [];
   if (result.sql) change.sql = result.sql;

@@ -94,9 +94,27 @@ export function attributeLines(change: ResourceChange): string[] {
   if (change.action === 'delete') return [];
   if (change.action === 'create') {
     const sensitive = new Set(change.attributes.filter((a) => a.sensitive).map((a) => a.path.join('.')));
-    return Object.entries(change.after ?? {}).map(([k, v]) => `+ ${k} = ${sensitive.has(k) ? '(sensitive value)' : formatValue(v)}`);
+    const lines: string[] = [];
+    for (const [k, v] of Object.entries(change.after ?? {})) {
+      if (v === null) continue;
+      if (sensitive.has(k)) lines.push(`+ ${k} = (sensitive value)`);
+      else if (isMapOfObjects(v)) for (const [key, entry] of Object.entries(v)) lines.push(`+ ${formatPath([k, key])} = ${formatValue(dropNulls(entry))}`);
+      else lines.push(`+ ${k} = ${formatValue(v)}`);
+    }
+    return lines;
   }
   return change.attributes.map((a) => attributeLine(a));
+}
+
+function isMapOfObjects(v: unknown): v is Record<string, Record<string, unknown>> {
+  return (
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 &&
+    Object.values(v).every((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && (x as { sensitive?: unknown }).sensitive !== true)
+  );
+}
+
+function dropNulls(v: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null));
 }
 
 function attributeLine(a: AttributeChange): string {

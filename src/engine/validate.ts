@@ -97,10 +97,9 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], sources: Sourc
     switch (e.keyword) {
       case 'propertyNames': {
         const name = (e.params as { propertyName: string }).propertyName;
-        const inner = errors
-          .slice(0, i)
-          .reverse()
-          .find((x) => x.instancePath === e.instancePath && x.schemaPath.startsWith(`${e.schemaPath}/`));
+        // ajv reports the failing inner keyword (e.g. the identifier pattern) just before this error.
+        const previous = errors[i - 1];
+        const inner = previous && previous.instancePath === e.instancePath && previous.keyword !== 'propertyNames' ? previous : undefined;
         const friendly = (inner?.parentSchema as Record<string, unknown> | undefined)?.['x-pattern-message'];
         pointer = `${e.instancePath}/${escapePointer(name)}`;
         preferKey = true;

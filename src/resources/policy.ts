@@ -109,8 +109,9 @@ export const policyHandler: ResourceHandler = {
     });
   },
 
-  plan({ change }: PlanRequest): PlanResult {
+  plan({ change, creating }: PlanRequest): PlanResult {
     const { name, schema, table } = parts(change.address);
+    const newTable = creating.has(tableAddress(change.address.split('.')[1]!, schema, table));
     const where = `${schema}.${table}`;
     const hazards: Hazard[] = [];
     const after = change.after as { permissive?: boolean } | null;
@@ -118,7 +119,7 @@ export const policyHandler: ResourceHandler = {
     if (change.action === 'delete' || change.action === 'replace') {
       hazards.push(hazard('AUTHZ_CHANGE', `Removes policy ${name} on ${where}: rows it granted or restricted are governed by the remaining policies.`));
     }
-    if ((change.action === 'create' || change.action === 'replace') && after?.permissive) {
+    if ((change.action === 'create' || change.action === 'replace') && after?.permissive && !newTable) {
       hazards.push(hazard('AUTHZ_CHANGE', `Adds permissive policy ${name} on ${where}: the rows it matches become visible to its roles.`));
     }
     if (change.action === 'update') {
@@ -132,8 +133,8 @@ export const policyHandler: ResourceHandler = {
       if (widened) hazards.push(hazard('AUTHZ_CHANGE', `Changes which rows policy ${name} on ${where} lets its roles reach; access may widen.`));
     }
     // Removing an expression cannot be expressed with ALTER POLICY: replace.
-    const removesExpression = change.attributes.some((a) => (a.path[0] === 'using' || a.path[0] === 'with_check') && a.after === null && a.before !== null);
-    return { hazards, requiresReplace: removesExpression && change.action === 'update' };
+    const removed = change.attributes.filter((a) => (a.path[0] === 'using' || a.path[0] === 'with_check') && a.after === null && a.before !== null);
+    return { hazards, ...(change.action === 'update' && removed.length > 0 ? { requiresReplace: removed.map((a) => a.path) } : {}) };
   },
 
   /** POST /api/v1/admin/policies → 201. PostgreSQL errors come back as 400 with the raw text. */

@@ -117,7 +117,7 @@ export const tableHandler: ResourceHandler = {
     }
     const steps = planTableSteps(req);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, req.live) };
+    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps) };
   },
 
   async create(req: ApplyRequest): Promise<ApplyResult> {
@@ -135,10 +135,10 @@ export const tableHandler: ResourceHandler = {
   },
 };
 
-function tableHazards(change: ResourceChange, live: LiveResource | undefined): Hazard[] {
+function tableHazards(change: ResourceChange, steps: PlannedStep[]): Hazard[] {
   const out: Hazard[] = [];
   const name = change.address.split('.').slice(2).join('.');
-  if (change.action === 'delete' && (change.steps ?? []).some((s) => s.op === 'ddl_drop_table')) {
+  if (steps.some((s) => s.op === 'ddl_drop_table')) {
     out.push(hazard('DELETES_DATA', `Drops table ${name} and every row in it.`));
   }
   for (const a of change.attributes) {
@@ -149,7 +149,6 @@ function tableHazards(change: ResourceChange, live: LiveResource | undefined): H
       out.push(hazard('AUTHZ_CHANGE', `Disables row-level security on ${name}: every role with table privileges sees every row.`));
     }
   }
-  void live;
   return out;
 }
 

@@ -51,6 +51,11 @@ export interface PlanRequest {
   change: ResourceChange;
   desired?: DesiredResource;
   live?: LiveResource;
+  /**
+   * Addresses created by this same plan. A change to something that does not exist yet exposes
+   * no existing data (e.g. a permissive policy on a new table is not an AUTHZ_CHANGE hazard).
+   */
+  creating: ReadonlySet<string>;
 }
 
 /** Output of {@link ResourceHandler.plan}. */
@@ -61,10 +66,11 @@ export interface PlanResult {
   steps?: PlannedStep[];
   diagnostics?: Diagnostic[];
   /**
-   * The update cannot be made in place (e.g. ALTER POLICY cannot remove an expression): the
-   * engine turns it into a replace and calls plan() again for the replacement.
+   * Attribute paths whose change cannot be made in place (e.g. ALTER POLICY cannot remove an
+   * expression): the engine marks them `# forces replacement`, turns the update into a replace
+   * and calls plan() again for the replacement.
    */
-  requiresReplace?: boolean;
+  requiresReplace?: string[][];
 }
 
 /** What apply passes to create/update/delete. */

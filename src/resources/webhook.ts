@@ -57,7 +57,8 @@ export function desiredWebhookAttrs(w: Webhook): Record<string, unknown> {
   });
 }
 
-function liveAttrs(w: WebhookJson): Record<string, unknown> {
+/** Canonical attributes of a live webhook. */
+export function liveWebhookAttrs(w: WebhookJson): Record<string, unknown> {
   return {
     url: w.url,
     description: w.description ?? null,
@@ -110,7 +111,7 @@ export const webhookHandler: ResourceHandler = {
   async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<WebhookJson[] | null>({ method: 'GET', route: '/api/v1/webhooks', tenantId: tenant!.id });
     return (res.body ?? []).map((w) => {
-      const attrs = liveAttrs(w);
+      const attrs = liveWebhookAttrs(w);
       return {
         address: webhookAddress(tenant!.slug, w.name),
         kind: 'webhook' as const,

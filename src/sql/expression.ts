@@ -87,6 +87,18 @@ function normalise(node: Json): Json {
       },
     });
   }
+  // x BETWEEN a AND b → (x >= a) AND (x <= b); NOT BETWEEN → (x < a) OR (x > b).
+  if (obj.A_Expr && ['AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN'].includes((obj.A_Expr as { kind?: string }).kind ?? '')) {
+    const e = obj.A_Expr as { kind: string; lexpr: Json; rexpr: { List?: { items: Json[] } } | Json[] };
+    const [lo, hi] = Array.isArray(e.rexpr) ? e.rexpr : ((e.rexpr as { List?: { items: Json[] } }).List?.items ?? []);
+    const not = e.kind === 'AEXPR_NOT_BETWEEN';
+    const op = (name: string, rexpr: Json | undefined): Json => ({
+      A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: name } }], lexpr: e.lexpr, rexpr: rexpr ?? null },
+    });
+    return normalise({
+      BoolExpr: { boolop: not ? 'OR_EXPR' : 'AND_EXPR', args: not ? [op('<', lo), op('>', hi)] : [op('>=', lo), op('<=', hi)] },
+    });
+  }
   const out: { [k: string]: Json } = {};
   for (const key of Object.keys(obj).sort()) {
     if (POSITION_KEYS.test(key)) continue;

@@ -64,7 +64,7 @@ function clean(d: { severity: Severity; summary: string; detail: string | undefi
   return out;
 }
 
-/** Wire shape of `tfplugin6.AttributePath` as proto-loader expects it. */
+/** Wire shape of `tfplugin6.AttributePath` as protobufjs fromObject expects it. */
 export interface ProtoAttributePath {
   steps: ({ attribute_name: string } | { element_key_string: string } | { element_key_int: number })[];
 }

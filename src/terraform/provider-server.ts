@@ -1,6 +1,6 @@
 /**
  * The tfplugin6 `Provider` service, implemented generically over a
- * `ProviderDefinition`. Each method takes and returns the proto-loader
+ * `ProviderDefinition`. Each method takes and returns the protobufjs
  * object shape of its `<Rpc>.Request` / `<Rpc>.Response` message (bytes as
  * Buffer, enums as strings, int64 as number), so it can be driven without
  * gRPC in tests. Failures are reported as diagnostics, never as gRPC errors.
@@ -16,7 +16,7 @@ import { callbackInput, checkApplied, checkPlan, forceNewPaths, markUnknownOnUpd
 import { compileBlock, RESERVED_NAMES, SchemaError, toProtoSchema, type CompiledBlock } from './schema.js';
 
 type Obj = Record<string, unknown>;
-/** proto-loader shape of `tfplugin6.DynamicValue`. */
+/** protobufjs object shape of `tfplugin6.DynamicValue`. */
 export interface DynamicValue {
   msgpack?: Buffer | Uint8Array;
   json?: Buffer | Uint8Array;

@@ -206,7 +206,7 @@ function compileAttribute(name: string, a: AttributeSpec, at: string, depth: num
 
 // ---- protocol form -------------------------------------------------------
 
-/** proto-loader shape of `tfplugin6.Schema.Attribute`. */
+/** protobufjs object shape of `tfplugin6.Schema.Attribute`. */
 interface ProtoAttribute {
   name: string;
   type: Buffer;
@@ -221,7 +221,7 @@ interface ProtoAttribute {
   write_only: boolean;
 }
 
-/** proto-loader shape of `tfplugin6.Schema.Block`. */
+/** protobufjs object shape of `tfplugin6.Schema.Block`. */
 export interface ProtoBlock {
   version: number;
   attributes: ProtoAttribute[];

@@ -14,31 +14,16 @@
  */
 import { format } from 'node:util';
 import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
-import { descriptor } from './proto/descriptor.generated.js';
+import { pluginServices } from './grpc-services.js';
 import type { ProviderDefinition } from './framework.js';
 import { checkMagicCookie, handshakeLine, HandshakeError, negotiateProtocol, reattachConfig } from './handshake.js';
 import { createLogger, levelFromEnv, type Logger } from './log.js';
 import { compileProvider, ProviderServer, type Req } from './provider-server.js';
 import { generateServerCertificate } from './tls/cert.js';
 
-/** proto-loader options: field names as in the .proto, int64 as JS number, enums as names. */
-export const PROTO_LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true } as const;
-
-let services: Record<string, ServiceDefinition> | undefined;
-
-/** The service definitions from the pre-built descriptor (loaded once, no .proto parsing). */
-export function serviceDefinitions(): Record<string, ServiceDefinition> {
-  if (!services) {
-    const pkg = fromJSON(descriptor as Parameters<typeof fromJSON>[0], PROTO_LOADER_OPTIONS);
-    services = {
-      provider: pkg['tfplugin6.Provider'] as ServiceDefinition,
-      controller: pkg['plugin.GRPCController'] as ServiceDefinition,
-      stdio: pkg['plugin.GRPCStdio'] as ServiceDefinition,
-      health: pkg['grpc.health.v1.Health'] as ServiceDefinition,
-    };
-  }
-  return services;
+/** The service definitions, keyed provider/controller/stdio/health (see grpc-services.ts). */
+export function serviceDefinitions(): Record<'provider' | 'controller' | 'stdio' | 'health', ServiceDefinition> {
+  return { ...pluginServices() };
 }
 
 /** Options of `serve`. Everything defaults to the real process. */
@@ -107,8 +92,8 @@ export function createPluginServer(ps: ProviderServer, log: Logger, onShutdown: 
     CallFunction: u('CallFunction', (r) => ps.CallFunction(r)),
     StopProvider: u('StopProvider', () => ps.StopProvider()),
   };
-  server.addService(defs.provider as ServiceDefinition, provider);
-  server.addService(defs.controller as ServiceDefinition, {
+  server.addService(defs.provider, provider);
+  server.addService(defs.controller, {
     Shutdown: (_call: unknown, callback: (e: null, r: Req) => void) => {
       log.debug('shutdown requested');
       callback(null, {});
@@ -117,14 +102,14 @@ export function createPluginServer(ps: ProviderServer, log: Logger, onShutdown: 
     },
   });
   const openStreams = new Set<{ end(): void }>();
-  server.addService(defs.stdio as ServiceDefinition, {
+  server.addService(defs.stdio, {
     // Kept open and idle: logs reach go-plugin through stderr directly.
     StreamStdio: (call: { end(): void; on(ev: string, f: () => void): void }) => {
       openStreams.add(call);
       call.on('cancelled', () => openStreams.delete(call));
     },
   });
-  server.addService(defs.health as ServiceDefinition, {
+  server.addService(defs.health, {
     Check: (_call: unknown, callback: (e: null, r: Req) => void) => callback(null, { status: 'SERVING' }),
   });
   return server;

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * The `fluxbase` command line: argv → command. The only module that touches process.exit and the
+ * standard streams; commands write through CommandIO and return exit codes.
+ */
+import { createInterface } from 'node:readline/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CommandIO } from './commands/io.js';
+import { applyCommand } from './commands/apply.js';
+import { demoCommand } from './commands/demo.js';
+import { localStartCommand } from './commands/local.js';
+import { planCommand } from './commands/plan.js';
+import { validateCommand } from './commands/validate.js';
+import { VERSION } from './version.js';
+
+function io(): CommandIO {
+  const isTTY = Boolean(process.stdout.isTTY);
+  const interactive = isTTY && Boolean(process.stdin.isTTY);
+  return {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    isTTY,
+    color: isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
+    env: process.env,
+    ...(interactive
+      ? {
+          prompt: async (q: string) => {
+            const rl = createInterface({ input: process.stdin, output: process.stdout });
+            try {
+              return await rl.question(q);
+            } finally {
+              rl.close();
+            }
+          },
+        }
+      : {}),
+  };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+const run = (fn: () => Promise<number>) => async () => {
+  process.exitCode = await fn();
+};
+
+const program = new Command()
+  .name('fluxbase')
+  .description('Infrastructure as code for Fluxbase: declare the desired state, plan, apply.')
+  .version(VERSION)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+const configOption = () => new Option('-c, --config <file>', 'configuration file').default('fluxbase.config.yaml');
+const connection = (cmd: Command) =>
+  cmd
+    .addOption(configOption())
+    .option('--url <url>', 'Fluxbase URL (default: $FLUXBASE_URL)')
+    .option('--state <file>', 'state file (default: fluxbase.state.json beside the config)')
+    .option('--parallelism <n>', 'concurrent API calls', positiveInt, 4);
+
+program
+  .command('validate')
+  .description('check the configuration without contacting a server')
+  .addOption(configOption())
+  .action(function (this: Command) {
+    return run(() => validateCommand(io(), this.opts()))();
+  });
+
+connection(program.command('plan').description('show what apply would change'))
+  .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
+  .action(function (this: Command) {
+    return run(() => planCommand(io(), this.opts()))();
+  });
+
+connection(program.command('apply').description('apply the changes the plan shows'))
+  .option('--auto-approve', 'apply without asking for confirmation')
+  .option('--allow-hazards <types>', 'comma-separated hazard types to allow (e.g. DELETES_DATA,AUTHZ_CHANGE)')
+  .option('--lock-timeout <seconds>', 'wait this long for the state lock', positiveInt)
+  .action(function (this: Command) {
+    const o = this.opts<{ config: string; lockTimeout?: number }>();
+    return run(() => applyCommand(io(), { ...o, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+const local = program.command('local').description('run a local Fluxbase-compatible server');
+local
+  .command('start')
+  .description('start the local Fluxbase emulator in the foreground')
+  .option('--port <n>', 'port to listen on', port, 8080)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'persist the embedded PostgreSQL data here (default: in memory)')
+  .option('--database-url <url>', 'use this PostgreSQL server instead of the embedded one (one database per tenant)')
+  .option('--webhook-url-guard', "refuse private, loopback and unresolvable webhook URLs like a non-debug server (default: off, as FLUXBASE_DEBUG=true)")
+  .action(function (this: Command) {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    process.once('SIGTERM', () => controller.abort());
+    return run(() => localStartCommand(io(), this.opts(), controller.signal))();
+  });
+
+program
+  .command('demo')
+  .description('start an in-memory emulator, apply the configuration, show a clean second plan, stop')
+  .addOption(configOption())
+  .action(function (this: Command) {
+    return run(() => demoCommand(io(), this.opts()))();
+  });
+
+await program.parseAsync(process.argv);

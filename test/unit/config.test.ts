@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/engine/load.js';
+import { validateDocument } from '../../src/engine/validate.js';
+import type { Diagnostic } from '../../src/diag/index.js';
+
+async function check(yaml: string, env: Record<string, string> = {}) {
+  const doc = loadConfigText(yaml, 'fluxbase.config.yaml', { env });
+  return validateDocument(doc);
+}
+
+function where(d: Diagnostic | undefined): string {
+  return d?.location ? `${d.location.line}:${d.location.column}` : 'nowhere';
+}
+
+const minimal = (tables: string) => `version: 1
+tenants:
+  acme:
+    schemas:
+      app:
+        tables:
+${tables}`;
+
+describe('config loading and validation', () => {
+  it('accepts the root fluxbase.config.yaml', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(new URL('../../fluxbase.config.yaml', import.meta.url), 'utf8');
+    const { config, diagnostics } = await check(text, {
+      SIGNUP_WEBHOOK_SECRET: 'a',
+      POSTS_WEBHOOK_SECRET: 'b',
+      ACME_TASKS_WEBHOOK_SECRET: 'c',
+    });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(config?.config.tenants?.acme?.name).toBe('Acme Corp');
+  });
+
+  it('reports a YAML syntax error with its position', async () => {
+    const { diagnostics } = await check('version: 1\ntenants:\n  acme: [\n');
+    expect(diagnostics[0]?.code).toBe('config.yaml-syntax');
+    expect(diagnostics[0]?.location?.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reports a duplicate key as an error at the second occurrence', async () => {
+    const { diagnostics } = await check('version: 1\ntenants:\n  acme: {}\n  acme: {}\n');
+    expect(diagnostics.map((d) => d.code)).toEqual(['config.duplicate-key']);
+    expect(where(diagnostics[0])).toBe('4:3');
+  });
+
+  it('reports an unknown key at the key, with a suggestion', async () => {
+    const { diagnostics } = await check(minimal('          users:\n            colums:\n              id: { type: uuid }\n'));
+    const d = diagnostics.find((x) => x.summary.startsWith("unknown key 'colums'"));
+    expect(d?.summary).toContain("did you mean 'columns'");
+    expect(where(d)).toBe('8:13');
+    expect(d?.path).toEqual(['tenants', 'acme', 'schemas', 'app', 'tables', 'users', 'colums']);
+  });
+
+  it('reports a wrong type at the value', async () => {
+    const { diagnostics } = await check(minimal('          users:\n            columns:\n              id: { type: uuid, nullable: maybe }\n'));
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]?.summary).toBe("must be a boolean, got 'maybe'");
+    expect(where(diagnostics[0])).toBe('9:43');
+  });
+
+  it('reports a bad identifier at the key with the rule', async () => {
+    const { diagnostics } = await check(minimal('          Users:\n            columns:\n              id: { type: uuid }\n'));
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]?.summary).toContain("invalid name 'Users'");
+    expect(diagnostics[0]?.summary).toContain('lower-case identifier');
+    expect(where(diagnostics[0])).toBe('7:11');
+  });
+
+  it('rejects reserved words the server rejects', async () => {
+    const { diagnostics } = await check(minimal('          order:\n            columns:\n              id: { type: uuid }\n'));
+    expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.identifier', '7:11']]);
+  });
+
+  it('names an unset environment variable and its position', async () => {
+    const { diagnostics } = await check('version: 1\ntenants:\n  acme:\n    name: ${env:ACME_NAME}\n');
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]?.code).toBe('config.env-unset');
+    expect(diagnostics[0]?.summary).toContain('ACME_NAME');
+    expect(where(diagnostics[0])).toBe('4:11');
+  });
+
+  it('uses ${env:NAME:-default} when the variable is unset, and the variable when set', async () => {
+    const yaml = 'version: 1\ntenants:\n  acme:\n    name: ${env:ACME_NAME:-Acme Corp}\n';
+    expect((await check(yaml)).config?.config.tenants?.acme?.name).toBe('Acme Corp');
+    expect((await check(yaml, { ACME_NAME: 'ACME' })).config?.config.tenants?.acme?.name).toBe('ACME');
+  });
+
+  it('gives a plain ${env:…} scalar the type the schema expects', async () => {
+    const yaml = 'version: 1\nlifecycle:\n  prevent_destroy: ${env:PROTECT:-false}\n';
+    expect((await check(yaml)).config?.config.lifecycle?.prevent_destroy).toBe(false);
+    expect((await check(yaml, { PROTECT: 'true' })).config?.config.lifecycle?.prevent_destroy).toBe(true);
+    const bad = await check(yaml, { PROTECT: 'sometimes' });
+    expect(bad.diagnostics[0]?.code).toBe('config.schema');
+  });
+
+  it('keeps a quoted ${env:…} a string', async () => {
+    const yaml = 'version: 1\nlifecycle:\n  prevent_destroy: "${env:PROTECT}"\n';
+    const { diagnostics } = await check(yaml, { PROTECT: 'true' });
+    expect(diagnostics[0]?.summary).toBe("must be a boolean, got 'true'");
+  });
+
+  it('reports a policy on a table that declares no columns', async () => {
+    const { diagnostics } = await check(
+      minimal('          posts:\n            rls:\n              policies:\n                p1: { command: SELECT, using: "true" }\n'),
+    );
+    expect(diagnostics.map((d) => d.code)).toEqual(['config.undeclared-table']);
+    expect(diagnostics[0]?.summary).toContain('policy p1');
+    expect(where(diagnostics[0])).toBe('10:17');
+  });
+
+  it('reports SQL that PostgreSQL cannot parse, before any API call', async () => {
+    const { diagnostics } = await check(
+      minimal('          posts:\n            columns:\n              id: { type: uuid }\n            rls:\n              policies:\n                p1: { command: SELECT, using: "id = = 1" }\n'),
+    );
+    expect(diagnostics.map((d) => d.code)).toEqual(['config.schema']);
+    expect(diagnostics[0]?.summary).toContain('using of policy p1');
+  });
+
+  it('reports an invalid column type', async () => {
+    const { diagnostics } = await check(minimal('          posts:\n            columns:\n              id: { type: "not a type" }\n'));
+    expect(diagnostics[0]?.summary).toBe("'not a type' is not a valid PostgreSQL type");
+  });
+
+  it('reports every error at once', async () => {
+    const { diagnostics } = await check(
+      'version: 2\ntenants:\n  Acme: {}\n  ok:\n    nme: x\n    webhooks:\n      w: { enabled: true }\n',
+    );
+    expect(diagnostics.map((d) => where(d)).sort()).toEqual(['1:10', '3:3', '5:5', '7:10'].sort());
+  });
+});
