@@ -35,7 +35,9 @@ export function hclogTimestamp(d: Date): string {
 
 /**
  * Creates a logger writing one JSON object per line to `write` (default:
- * stderr) for messages at or above `level`.
+ * stderr) for messages at or above `level`. `module` ('' for none) becomes
+ * hclog's `@module`; go-plugin already prefixes lines with the executable
+ * name and shows `@module` as an extra key=value, so serve() passes ''.
  */
 export function createLogger(
   module: string,
@@ -45,7 +47,7 @@ export function createLogger(
   const threshold = ORDER[level];
   const emit = (lvl: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < threshold) return;
-    const entry = { '@level': lvl, '@message': message, '@module': module, '@timestamp': hclogTimestamp(new Date()), ...fields };
+    const entry = { '@level': lvl, '@message': message, '@timestamp': hclogTimestamp(new Date()), ...(module ? { '@module': module } : {}), ...fields };
     write(JSON.stringify(entry) + '\n');
   };
   return { trace: emit('trace'), debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };

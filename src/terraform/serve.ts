@@ -138,7 +138,7 @@ export async function serve(def: ProviderDefinition<any>, opts: ServeOptions = {
   const writeStdout = opts.writeStdout ?? ((text: string) => void process.stdout.write(text));
   const executable = opts.executable ?? `terraform-provider-${def.name}`;
   const debug = ['1', 'true', 'yes'].includes((env[opts.debugEnvVar ?? 'FLUXBASE_TF_DEBUG'] ?? '').toLowerCase());
-  const log = createLogger(`provider.${executable}`, debug ? 'debug' : levelFromEnv(env));
+  const log = createLogger('', debug ? 'debug' : levelFromEnv(env));
   if (!opts.writeStdout) protectStdout();
 
   let ps: ProviderServer;

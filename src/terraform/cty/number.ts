@@ -13,9 +13,11 @@
  *
  * On the way out, safe integers are msgpack integers and every other finite
  * number is sent as the shortest decimal string that round-trips
- * (`String(n)`), so a configured `0.1` comes back as `"0.1"`, which cty
- * parses to exactly the configured value (a float64 0.1 would not be equal
- * to it and Terraform would report an inconsistent plan).
+ * (`String(n)`), i.e. the decimal the JS number stands for. go-cty parses it
+ * exactly and compares numbers by their shortest decimal text, so a
+ * configured `0.1` and our `"0.1"` are equal. (A float64 0.1 is accepted by
+ * Terraform 1.11 too, checked by hand; the string leaves nothing to binary
+ * rounding on the other side.)
  * The only loss: a configured fraction with more than 17 significant digits.
  */
 import { CtyValueError, type ValuePath } from './path.js';
