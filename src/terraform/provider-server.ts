@@ -10,10 +10,14 @@ import { decodeJson } from './cty/json.js';
 import type { CtyType } from './cty/types.js';
 import { conform, isWhollyKnown, type ValuePath } from './cty/values.js';
 import { Diagnostics, toProtoDiagnostics, type ProtoAttributePath, type ProtoDiagnostic, toProtoPath } from './diagnostics.js';
-import type { CallContext, DataSourceDefinition, ProviderDefinition, ResourceDefinition, ValidateContext } from './framework.js';
+import type { CallContext, ValidateContext } from './framework.js';
+import { compileProvider, type CompiledProvider, type CompiledResource } from './compile.js';
 import type { Logger } from './log.js';
+import { validateAttributes } from './validate.js';
 import { callbackInput, checkApplied, checkPlan, forceNewPaths, markUnknownOnUpdate, mergeResult, nullWriteOnly, planObject } from './plan.js';
-import { compileBlock, RESERVED_NAMES, SchemaError, toProtoSchema, type CompiledBlock } from './schema.js';
+import { toProtoSchema, type CompiledBlock } from './schema.js';
+
+export { compileProvider, type CompiledProvider };
 
 type Obj = Record<string, unknown>;
 /** protobufjs object shape of `tfplugin6.DynamicValue`. */
@@ -23,49 +27,6 @@ export interface DynamicValue {
 }
 /** Loose request shape: every request is a plain object of decoded fields. */
 export type Req = Record<string, any>;
-
-interface CompiledResource {
-  def: ResourceDefinition<any, any>;
-  block: CompiledBlock;
-  version: number;
-}
-interface CompiledDataSource {
-  def: DataSourceDefinition<any, any>;
-  block: CompiledBlock;
-  version: number;
-}
-
-/** A provider definition with its schemas compiled and checked. Throws `SchemaError`. */
-export interface CompiledProvider {
-  def: ProviderDefinition<any>;
-  providerBlock: CompiledBlock;
-  resources: Map<string, CompiledResource>;
-  dataSources: Map<string, CompiledDataSource>;
-}
-
-/** Compiles every schema of a provider; throws `SchemaError` on the first bad declaration. */
-export function compileProvider(def: ProviderDefinition<any>): CompiledProvider {
-  const resources = new Map<string, CompiledResource>();
-  for (const r of def.resources) {
-    if (resources.has(r.typeName)) throw new SchemaError(`${r.typeName}: declared twice`);
-    if (!r.typeName.startsWith(def.name + '_') && r.typeName !== def.name) {
-      throw new SchemaError(`${r.typeName}: resource type names must start with "${def.name}_"`);
-    }
-    const block = compileBlock(r.schema, r.typeName, 0, false, RESERVED_NAMES);
-    if (!r.update) {
-      const inPlace = block.attributes.filter((a) => (a.required || a.optional) && !a.spec.forceNew && !a.writeOnly).map((a) => a.name);
-      inPlace.push(...block.blocks.filter((b) => !b.spec.forceNew).map((b) => b.name));
-      if (inPlace.length) throw new SchemaError(`${r.typeName}: no update callback, so ${inPlace.join(', ')} must be forceNew`);
-    }
-    resources.set(r.typeName, { def: r, block, version: r.schema.version ?? 0 });
-  }
-  const dataSources = new Map<string, CompiledDataSource>();
-  for (const d of def.dataSources ?? []) {
-    if (dataSources.has(d.typeName)) throw new SchemaError(`${d.typeName}: declared twice`);
-    dataSources.set(d.typeName, { def: d, block: compileBlock(d.schema, d.typeName, 0, false, RESERVED_NAMES), version: d.schema.version ?? 0 });
-  }
-  return { def, providerBlock: compileBlock(def.schema ?? {}, def.name), resources, dataSources };
-}
 
 function decodeDynamic(v: DynamicValue | null | undefined, type: CtyType): unknown {
   if (!v) return null;
@@ -148,41 +109,13 @@ export class ProviderServer {
 
   // ---- validation --------------------------------------------------------
 
-  /** Runs per-attribute validators over known values, recursing into nested attributes and blocks. */
-  private validateAttributes(block: CompiledBlock, value: Obj, diags: Diagnostics, path: ValuePath, writeOnlyAllowed: boolean): void {
-    for (const a of block.attributes) {
-      const v = value[a.name] ?? null;
-      const p = [...path, a.name];
-      if (a.writeOnly && v !== null && !writeOnlyAllowed) {
-        diags.error('Write-only attribute not supported', `${a.name} is write-only, which needs Terraform 1.11 or later.`, p);
-      }
-      if (v === null || !isWhollyKnown(v)) continue;
-      if (a.spec.validate) {
-        const res = a.spec.validate(v);
-        for (const msg of typeof res === 'string' ? [res] : (res ?? [])) diags.error('Invalid attribute value', msg, p);
-      }
-      if (a.nested) this.validateNested(a.nested.block, a.nested.nesting, v, diags, p, writeOnlyAllowed);
-    }
-    for (const b of block.blocks) {
-      const v = value[b.name] ?? null;
-      if (v !== null && typeof v === 'object') this.validateNested(b.block, b.nesting, v, diags, [...path, b.name], writeOnlyAllowed);
-    }
-  }
-
-  private validateNested(block: CompiledBlock, nesting: string, v: unknown, diags: Diagnostics, path: ValuePath, wo: boolean): void {
-    if (Array.isArray(v)) v.forEach((el, i) => el && typeof el === 'object' && this.validateAttributes(block, el as Obj, diags, [...path, i], wo));
-    else if (nesting === 'map') {
-      for (const [k, el] of Object.entries(v as Obj)) if (el && typeof el === 'object') this.validateAttributes(block, el as Obj, diags, [...path, k], wo);
-    } else if (v && typeof v === 'object' && !(v instanceof Array)) this.validateAttributes(block, v as Obj, diags, path, wo);
-  }
-
   /** ValidateProviderConfig: attribute validators and the provider's validate hook. */
   async ValidateProviderConfig(req: Req): Promise<Req> {
     const diags = new Diagnostics();
     const block = this.provider.providerBlock;
     await this.guard(diags, 'Invalid provider configuration', async () => {
       const config = (asObj(decodeDynamic(req.config, block.type)) ?? {}) as Obj;
-      this.validateAttributes(block, config, diags, [], true);
+      validateAttributes(block, config, diags, [], true);
       await this.provider.def.validate?.(config, this.validateCtx(diags));
     });
     return { diagnostics: toProtoDiagnostics(diags.items, block.type) };
@@ -196,7 +129,7 @@ export class ProviderServer {
       await this.guard(diags, 'Invalid configuration', async () => {
         const config = (asObj(decodeDynamic(req.config, r.block.type)) ?? {}) as Obj;
         const woAllowed = !!req.client_capabilities?.write_only_attributes_allowed;
-        this.validateAttributes(r.block, config, diags, [], woAllowed);
+        validateAttributes(r.block, config, diags, [], woAllowed);
         await r.def.validate?.(config, this.validateCtx(diags));
       });
     }
@@ -211,7 +144,7 @@ export class ProviderServer {
     else {
       await this.guard(diags, 'Invalid configuration', async () => {
         const config = (asObj(decodeDynamic(req.config, d.block.type)) ?? {}) as Obj;
-        this.validateAttributes(d.block, config, diags, [], true);
+        validateAttributes(d.block, config, diags, [], true);
         await d.def.validate?.(config, this.validateCtx(diags));
       });
     }
