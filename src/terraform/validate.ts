@@ -24,7 +24,8 @@ export function validateAttributes(block: CompiledBlock, value: Obj, diags: Diag
     if (v === null || !isWhollyKnown(v)) continue;
     if (a.spec.validate) {
       const res = a.spec.validate(v);
-      for (const msg of typeof res === 'string' ? [res] : (res ?? [])) diags.error('Invalid attribute value', msg, p);
+      const messages: readonly string[] = typeof res === 'string' ? [res] : Array.isArray(res) ? res : [];
+      for (const msg of messages) diags.error('Invalid attribute value', msg, p);
     }
     if (a.nested) validateNested(a.nested.block, a.nested.nesting, v, diags, p, writeOnlyAllowed);
   }

@@ -250,3 +250,33 @@ describe('diagnostic paths', () => {
     ]);
   });
 });
+
+describe('set-nested blocks', () => {
+  type Bag = { id: string | null; entry: { key: string; hash: string | null }[] };
+  const bag = defineResource<Bag>({
+    typeName: 'x_bag',
+    schema: { attributes: { id: { type: t.string, computed: true } }, blocks: { entry: { nesting: 'set', attributes: { key: { type: t.string, required: true }, hash: { type: t.string, computed: true } } } } },
+    create: () => ({ id: 'b' }),
+    read: (s) => s,
+    update: () => ({}),
+    delete: () => {},
+  });
+  const compiled = compileProvider(defineProvider({ name: 'x', resources: [bag] }));
+  const ty = compiled.resources.get('x_bag')!.block.type;
+  const ps = new ProviderServer(compiled, createLogger('test', 'off'));
+  const enc = (v: unknown) => ({ msgpack: encodeMsgpack(v, ty) });
+
+  it('keeps computed values of elements that match a prior element and plans new elements unknown', async () => {
+    const priorBag = { id: 'b', entry: [{ key: 'a', hash: 'h-a' }] };
+    const res = await ps.PlanResourceChange({
+      type_name: 'x_bag',
+      prior_state: enc(priorBag),
+      config: enc({ id: null, entry: [{ key: 'b', hash: null }, { key: 'a', hash: null }] }),
+      proposed_new_state: enc({ id: 'b', entry: [{ key: 'a', hash: 'h-a' }, { key: 'b', hash: null }] }),
+    });
+    const planned = decodeMsgpack(res.planned_state.msgpack, ty) as Bag;
+    expect(res.diagnostics).toEqual([]);
+    expect(planned.entry.find((e) => e.key === 'a')!.hash).toBe('h-a');
+    expect(isUnknown(planned.entry.find((e) => e.key === 'b')!.hash)).toBe(true);
+  });
+});
