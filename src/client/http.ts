@@ -13,8 +13,34 @@ import { randomUUID } from 'node:crypto';
 import { Agent, RetryAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import { ApiError, NetworkError } from './errors.js';
 
-/** How the client authenticates. */
-export type Credentials = { token: string } | { email: string; password: string };
+/**
+ * How the client authenticates: a bearer token (an admin access token or a service-role JWT),
+ * admin email + password (login and refresh), or both. With both, requests use the login except
+ * those that need a service-role identity (a tenant's migrations), which use the token.
+ */
+export interface Credentials {
+  token?: string;
+  email?: string;
+  password?: string;
+}
+
+/**
+ * The identity a request needs: `user` — a token that carries a platform user id (custom setting
+ * writes refuse service-role JWTs, which have none); `service_role` — a service-role JWT (the
+ * migrations API runs a dashboard admin's migrations on the main database, a service-role
+ * JWT's in the tenant's database).
+ */
+export type Identity = 'user' | 'service_role';
+
+/** The credentials cannot act as the identity a request needs. */
+export class IdentityError extends Error {
+  readonly identity: Identity;
+  constructor(identity: Identity, why: string) {
+    super(why);
+    this.name = 'IdentityError';
+    this.identity = identity;
+  }
+}
 
 /** Options for {@link FluxbaseClient}. */
 export interface ClientOptions {
@@ -48,6 +74,13 @@ export interface ApiRequest {
   expect?: number[];
   /** Skip authentication (setup/login). */
   anonymous?: boolean;
+  /** Identity the request needs (default: the login if any, else the token). */
+  identity?: Identity;
+  /**
+   * The path to send, for routes whose last segment is a wildcard the server does not URL-decode
+   * (setting keys with dots): sent verbatim; `route` is still what is counted.
+   */
+  rawPath?: string;
 }
 
 /** A successful response. `body` is parsed JSON, or undefined for an empty body. */
@@ -66,6 +99,7 @@ export class FluxbaseClient {
   private readonly options: ClientOptions;
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
+  private readonly staticToken: string | undefined;
   private loggingIn: Promise<void> | undefined;
   private readonly counts = new Map<string, number>();
   private retries = 0;
@@ -73,7 +107,8 @@ export class FluxbaseClient {
   constructor(options: ClientOptions) {
     this.options = options;
     this.url = options.url.replace(/\/+$/, '');
-    if ('token' in options.credentials) this.accessToken = options.credentials.token;
+    this.staticToken = options.credentials.token;
+    if (!this.hasLogin()) this.accessToken = this.staticToken;
     const agent = new Agent({
       connections: options.parallelism ?? 4,
       headersTimeout: options.timeoutMs ?? 120_000,
@@ -130,22 +165,17 @@ export class FluxbaseClient {
     return this.retries;
   }
 
-  /**
-   * The role claim of the credential in use (`instance_admin`, `service_role`, …), read from the
-   * JWT payload without verifying it (the server verifies). Undefined before login or for a
-   * non-JWT token. Used to route migrations: the server runs a dashboard admin's migrations on
-   * the MAIN database even with X-FB-Tenant (docs/api/migrations.md).
-   */
-  async credentialRole(): Promise<string | undefined> {
-    await this.ensureAuthenticated();
-    const payload = this.accessToken?.split('.')[1];
-    if (!payload) return undefined;
-    try {
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { role?: unknown };
-      return typeof claims.role === 'string' ? claims.role : undefined;
-    } catch {
-      return undefined;
-    }
+  /** Which identities these credentials can act as (see {@link Identity}). */
+  identities(): { user: boolean; serviceRole: boolean } {
+    const claims = decodeClaims(this.staticToken);
+    return {
+      user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
+      serviceRole: claims?.role === 'service_role',
+    };
+  }
+
+  private hasLogin(): boolean {
+    return Boolean(this.options.credentials.email && this.options.credentials.password);
   }
 
   /**
@@ -154,9 +184,19 @@ export class FluxbaseClient {
    * email/password credentials triggers one refresh (or login) and one retry.
    */
   async request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>> {
-    if (!req.anonymous) await this.ensureAuthenticated();
-    const first = await this.send<T>(req);
-    if (first.status === 401 && !req.anonymous && 'email' in this.options.credentials) {
+    if (req.identity) {
+      const can = this.identities();
+      if (req.identity === 'service_role' && !can.serviceRole) {
+        throw new IdentityError('service_role', 'this call needs a service-role JWT in FLUXBASE_TOKEN');
+      }
+      if (req.identity === 'user' && !can.user) {
+        throw new IdentityError('user', 'this call needs a dashboard admin login (FLUXBASE_ADMIN_EMAIL and FLUXBASE_ADMIN_PASSWORD): the server refuses tokens without a user id here');
+      }
+    }
+    const useToken = req.identity === 'service_role' && this.hasLogin();
+    if (!req.anonymous && !useToken) await this.ensureAuthenticated();
+    const first = await this.send<T>(req, useToken ? this.staticToken : undefined);
+    if (first.status === 401 && !req.anonymous && !useToken && this.hasLogin()) {
       await this.reauthenticate();
       return this.check(req, await this.send<T>(req));
     }
@@ -174,8 +214,8 @@ export class FluxbaseClient {
     return { status: res.status, body: res.body };
   }
 
-  private async send<T>(req: ApiRequest): Promise<ApiResponse<T> & { requestId?: string; path: string }> {
-    let path = req.route.replace(/:([a-z_]+)/g, (_, name: string) => {
+  private async send<T>(req: ApiRequest, token?: string): Promise<ApiResponse<T> & { requestId?: string; path: string }> {
+    let path = req.rawPath ?? req.route.replace(/:([a-z_]+)/g, (_, name: string) => {
       const v = req.params?.[name];
       if (v === undefined) throw new Error(`missing route parameter ${name} for ${req.route}`);
       return encodeURIComponent(v);
@@ -183,7 +223,8 @@ export class FluxbaseClient {
     const query = Object.entries(req.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
     if (query.length > 0) path += `?${new URLSearchParams(query).toString()}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fluxbase-iac' };
-    if (!req.anonymous && this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    const bearer = token ?? this.accessToken;
+    if (!req.anonymous && bearer) headers.authorization = `Bearer ${bearer}`;
     if (req.tenantId) headers['x-fb-tenant'] = req.tenantId;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     // Never on login/refresh: the server would keep the token-bearing response for 24 h.
@@ -230,7 +271,7 @@ export class FluxbaseClient {
   /** POST /api/v1/admin/refresh with the refresh token, else POST /api/v1/admin/login. */
   private async login(): Promise<void> {
     const creds = this.options.credentials;
-    if (!('email' in creds)) return;
+    if (!creds.email || !creds.password) return;
     if (this.refreshToken) {
       const res = await this.send<{ access_token?: string }>({
         method: 'POST',
@@ -254,6 +295,17 @@ export class FluxbaseClient {
     );
     this.accessToken = res.body.access_token;
     this.refreshToken = res.body.refresh_token;
+  }
+}
+
+/** The payload of a JWT, without verifying it (the server verifies); undefined for non-JWTs. */
+function decodeClaims(token: string | undefined): Record<string, unknown> | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 

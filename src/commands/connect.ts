@@ -1,7 +1,8 @@
 /**
  * Connection settings: `--url` or FLUXBASE_URL; credentials from FLUXBASE_TOKEN (an admin access
- * token or a service-role JWT, sent as `Authorization: Bearer`) or FLUXBASE_ADMIN_EMAIL +
- * FLUXBASE_ADMIN_PASSWORD (the client logs in and refreshes).
+ * token or a service-role JWT, sent as `Authorization: Bearer`) and/or FLUXBASE_ADMIN_EMAIL +
+ * FLUXBASE_ADMIN_PASSWORD (the client logs in and refreshes). With both, the login is used except
+ * where the server needs a service-role JWT (a tenant's migrations).
  */
 import { FluxbaseClient } from '../client/http.js';
 import { error, type Diagnostic } from '../diag/index.js';
@@ -43,7 +44,7 @@ export function connect(options: ConnectOptions, env: Record<string, string | un
   }
   const client = new FluxbaseClient({
     url,
-    credentials: token ? { token } : { email: email!, password: password! },
+    credentials: { ...(token ? { token } : {}), ...(email && password ? { email, password } : {}) },
     parallelism: options.parallelism,
   });
   return { client, diagnostics: [] };

@@ -8,7 +8,7 @@
  * again converges without repeating completed work.
  */
 import { ApiError, NetworkError, apiDiagnostic } from '../client/errors.js';
-import type { FluxbaseClient } from '../client/http.js';
+import { IdentityError, type FluxbaseClient } from '../client/http.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
 import { HAZARD_TYPES, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
 import type { ResourceKind, TenantRef } from '../model/resource.js';
@@ -108,11 +108,11 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
       await persist(req.state);
       req.onEvent?.({ type: 'done', change, ms: Date.now() - started });
     } catch (e) {
-      if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof MigrationRoutingError)) throw e;
+      if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof MigrationRoutingError || e instanceof IdentityError)) throw e;
       stop = true;
       status.set(change.address, 'failed');
       const diagnostic =
-        e instanceof MigrationRoutingError
+        e instanceof MigrationRoutingError || e instanceof IdentityError
           ? error('apply.failed', e.message, { address: change.address })
           : apiDiagnostic(e, { address: change.address, code: 'apply.failed' });
       report.failed.push({ address: change.address, action: change.action, diagnostic });

@@ -30,6 +30,10 @@ export interface BuildPlanRequest {
   imports?: ReadonlySet<string>;
   /** Report drift only: every difference, as changes that apply never executes. */
   refreshOnly?: boolean;
+  /** What the credentials can act as (default: both). */
+  identities?: { user: boolean; serviceRole: boolean };
+  /** Probe results by kind (see ResourceHandler.probe). */
+  capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>;
 }
 
 /** Kinds whose deletion takes these child kinds with it (no API call of their own). */
@@ -51,6 +55,16 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     const l = live.resources.get(address);
     const s = state.resources[address];
     const kind = (d?.kind ?? l?.kind ?? s?.kind)!;
+    if (l?.ambiguous && (d || s)) {
+      diagnostics.push(
+        error('api.ambiguous', `${l.ambiguous.length} live ${kind.replace(/_/g, ' ')}s have this name (ids ${l.ambiguous.join(', ')})`, {
+          address,
+          location: d?.source,
+          detail: 'The server does not enforce unique names here, so the tool cannot tell which one this configuration manages. Delete or rename the extra ones (e.g. in the dashboard), then plan again.',
+        }),
+      );
+      continue;
+    }
     if (d && l) {
       const managed = !!s || !!d.builtin || !!l.builtin || req.imports?.has(address) || !!d.external;
       if (!managed) {
@@ -86,9 +100,14 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   markCascades(changes, live);
   const byAddress = new Map(changes.map((c) => [c.address, c]));
   const creating = new Set(changes.filter((c) => c.action === 'create').map((c) => c.address));
+  const context = {
+    creating,
+    identities: req.identities ?? { user: true, serviceRole: true },
+    capabilities: req.capabilities ?? {},
+  };
   for (const change of changes) {
     if (change.action === 'no-op' || change.deletedWith) continue;
-    finishChange(change, desired.get(change.address), live.resources.get(change.address), creating, diagnostics);
+    finishChange(change, desired.get(change.address), live.resources.get(change.address), context, diagnostics);
   }
   for (const change of changes) {
     if (change.action !== 'delete' && change.action !== 'replace') continue;
@@ -127,7 +146,7 @@ function afterOf(d: DesiredResource): Record<string, unknown> {
   return out;
 }
 
-function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: boolean): AttributeChange[] {
+function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: boolean, present?: Record<string, boolean>): AttributeChange[] {
   const out: AttributeChange[] = [];
   const entry = state.resources[d.address];
   for (const [attr, value] of Object.entries(d.writeOnly)) {
@@ -138,7 +157,8 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
     }
     const recorded = entry?.writeOnly?.[attr];
     const wanted = declared ? secretFingerprint(state.salt, `${d.address}#${attr}`, value) : null;
-    if (recorded === undefined ? declared : recorded !== wanted) {
+    const missingLive = declared && present?.[attr] === false;
+    if (missingLive || (recorded === undefined ? declared : recorded !== wanted)) {
       out.push({
         path: [attr],
         ...(recorded ? { before: { sensitive: true } } : {}),
@@ -154,7 +174,7 @@ function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument): R
   const handler = handlerFor(d.kind);
   const attributes = [
     ...diffAttributes({ desired: d.attrs, live: l.attrs, rules: handler.rules, observed: state.resources[d.address]?.observed }),
-    ...writeOnlyChanges(d, state, false),
+    ...writeOnlyChanges(d, state, false, l.writeOnlyPresent),
   ];
   const replace = attributes.some((a) => a.forcesReplacement);
   return {
@@ -222,17 +242,38 @@ function finishChange(
   change: ResourceChange,
   d: DesiredResource | undefined,
   l: LiveResource | undefined,
-  creating: ReadonlySet<string>,
+  context: {
+    creating: ReadonlySet<string>;
+    identities: { user: boolean; serviceRole: boolean };
+    capabilities: Partial<Record<ResourceKind, Record<string, boolean>>>;
+  },
   diagnostics: Diagnostic[],
 ): void {
   const handler = handlerFor(change.kind);
   if (change.action === 'update' && !handler.update) change.action = 'replace';
-  let result = handler.plan?.({ change, desired: d, live: l, creating }) ?? {};
+  const request = () => ({
+    change,
+    desired: d,
+    live: l,
+    creating: context.creating,
+    identities: context.identities,
+    capabilities: context.capabilities[change.kind],
+  });
+  let result = handler.plan?.(request()) ?? {};
+  if (result.drop && result.drop.length > 0) {
+    const dropped = new Set(result.drop.map((p) => p.join('\u0000')));
+    change.attributes = change.attributes.filter((a) => !dropped.has(a.path.join('\u0000')));
+    if (change.attributes.length === 0 && change.action === 'update') change.action = 'no-op';
+    for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
+    if (change.action === 'no-op') return;
+    result = handler.plan?.(request()) ?? {};
+  }
   if (result.requiresReplace && result.requiresReplace.length > 0 && change.action === 'update') {
     change.action = 'replace';
     const keys = new Set(result.requiresReplace.map((p) => p.join('\u0000')));
     for (const a of change.attributes) if (keys.has(a.path.join('\u0000'))) a.forcesReplacement = true;
-    result = handler.plan?.({ change, desired: d, live: l, creating }) ?? {};
+    for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
+    result = handler.plan?.(request()) ?? {};
   }
   change.hazards = result.hazards ?? [];
   if (result.sql) change.sql = result.sql;

@@ -32,11 +32,12 @@ export function configValidator(): ValidateFunction {
  * friendly text for a failed pattern; `x-fluxbase-route`: documentation only).
  */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
   ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-fluxbase-route', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-sensitive', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
   return ajv;
 }
 

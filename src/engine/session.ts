@@ -11,6 +11,8 @@ import { loadConfigFile, type LoadOptions } from './load.js';
 import { buildPlan } from './plan.js';
 import { refresh, type LiveState } from './refresh.js';
 import { validateDocument, type ValidConfig } from './validate.js';
+import type { ResourceKind } from '../model/resource.js';
+import { handlerFor } from '../resources/index.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
@@ -38,13 +40,25 @@ export async function planConfig(req: {
   const desired = buildDesired(req.valid);
   const state = req.state ?? emptyState();
   const live = await refresh({ client: req.client, desired, state });
-  const plan = buildPlan({
-    endpoint: req.client.url,
-    desired,
-    live,
-    state,
-    imports: req.imports,
-    refreshOnly: req.refreshOnly,
-  });
+  const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) =>
+    buildPlan({
+      endpoint: req.client.url,
+      desired,
+      live,
+      state,
+      imports: req.imports,
+      refreshOnly: req.refreshOnly,
+      identities: req.client.identities(),
+      capabilities,
+    });
+  let plan = build();
+  // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
+  // once per kind, only when such an update is planned, and plan again with the answer.
+  const probing = [...new Set(plan.changes.filter((c) => c.action === 'update' && handlerFor(c.kind).probe).map((c) => c.kind))];
+  if (probing.length > 0) {
+    const capabilities: Partial<Record<ResourceKind, Record<string, boolean>>> = {};
+    for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
+    plan = build(capabilities);
+  }
   return { plan, desired, live, state };
 }

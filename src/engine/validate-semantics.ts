@@ -9,6 +9,8 @@ import { RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
 import { canonicalType } from '../sql/types.js';
 import { expressionKey } from '../sql/expression.js';
 import { toPointer } from './source-index.js';
+import { APP_SETTING_KEYS, SYSTEM_SETTING_KEYS } from '../resources/system-setting.js';
+import { closest } from './validate.js';
 import type { ValidConfig } from './validate.js';
 
 /** Every semantic diagnostic of a schema-valid config. Requires loadSqlParser(). */
@@ -29,6 +31,7 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
     }
   };
 
+  out.push(...settingsDiagnostics(valid, at));
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
     if (!tenant) continue;
     for (const [schemaName, schema] of Object.entries(tenant.schemas ?? {})) {
@@ -51,6 +54,61 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
           );
         }
         out.push(...tableDiagnostics(`${schemaName}.${tableName}`, table, tablePath, at, identifier));
+      }
+    }
+  }
+  return out;
+}
+
+/** System-setting whitelist, double management of one server key, custom-setting keys. */
+function settingsDiagnostics(valid: ValidConfig, at: At): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const system = valid.config.settings?.system ?? {};
+  for (const key of Object.keys(system)) {
+    if (!SYSTEM_SETTING_KEYS.has(key)) {
+      const guess = closest(key, [...SYSTEM_SETTING_KEYS]);
+      out.push(
+        error('config.schema', `'${key}' is not a system setting the server accepts${guess ? ` (did you mean '${guess}'?)` : ''}`, {
+          ...at(['settings', 'system', key], true),
+          detail: `PUT /api/v1/admin/system/settings only accepts its whitelisted keys. Application configuration belongs in a tenant's settings.custom, e.g. tenants.default.settings.custom["${key}"].`,
+        }),
+      );
+    }
+  }
+  const app = (valid.config.settings?.app ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  for (const [field, key] of Object.entries(APP_SETTING_KEYS)) {
+    const [section, name] = field.split('.') as [string, string];
+    if (app[section]?.[name] !== undefined && key in system) {
+      out.push(
+        error('config.conflict', `settings.app.${field} and settings.system["${key}"] set the same server setting`, {
+          ...at(['settings', 'system', key], true),
+          detail: 'Declare it in one place only, or each apply would undo the other.',
+        }),
+      );
+    }
+  }
+  const owners = new Map<string, string>();
+  for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
+    for (const [key, setting] of Object.entries(tenant?.settings?.custom ?? {})) {
+      const path = ['tenants', slug, 'settings', 'custom', key];
+      if (!setting) continue;
+      if ((setting.value === undefined) === (setting.secret === undefined)) {
+        out.push(error('config.schema', 'declare exactly one of `value` and `secret`', { ...at(path, true), detail: '`value` holds configuration (any JSON); `secret` makes a write-only secret setting.' }));
+      }
+      if (setting.secret !== undefined && (setting.value_type !== undefined || setting.editable_by !== undefined)) {
+        out.push(error('config.schema', 'a secret setting has no value_type or editable_by', at(path, true)));
+      }
+      const other = owners.get(key);
+      if (other) {
+        out.push(
+          error('config.conflict', `custom setting key '${key}' is also declared in tenant ${other}`, {
+            ...at(path, true),
+            detail: 'The server keeps custom-setting keys unique across the whole instance (the second create answers 409). Prefix keys with the tenant, e.g. acme.features.flags.',
+          }),
+        );
+      } else owners.set(key, slug);
+      if (SYSTEM_SETTING_KEYS.has(key)) {
+        out.push(error('config.conflict', `custom setting key '${key}' is a system setting key`, { ...at(path, true), detail: 'Keys are unique across system and custom settings; declare it under settings.system instead.' }));
       }
     }
   }
@@ -130,6 +188,14 @@ function tableDiagnostics(
     if (!table.external && !columnNames.has(c)) {
       out.push(error('config.reference', `realtime excludes column ${c}, which the table does not declare`, at([...tablePath, 'realtime', 'exclude', i])));
     }
+  }
+  if (Object.keys(table.rls?.policies ?? {}).length > 0 && table.rls?.enabled === undefined) {
+    out.push(
+      warning('config.conflict', `table ${qualifiedName} declares policies but not rls.enabled`, {
+        ...at([...tablePath, 'rls'], true),
+        detail: 'Policies only take effect while row-level security is enabled. Add `enabled: true` (or `false` to keep it off deliberately).',
+      }),
+    );
   }
   for (const [name, policy] of Object.entries(table.rls?.policies ?? {})) {
     if (!policy) continue;

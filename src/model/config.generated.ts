@@ -19,6 +19,19 @@ export interface FluxbaseConfig {
    */
   version: 1;
   lifecycle?: Lifecycle;
+  settings?: InstanceSettings;
+  /**
+   * OAuth providers keyed by provider name.
+   */
+  oauth_providers?: {
+    [k: string]: OAuthProvider | undefined;
+  };
+  /**
+   * Client keys keyed by name.
+   */
+  client_keys?: {
+    [k: string]: ClientKey | undefined;
+  };
   /**
    * Tenants keyed by slug.
    */
@@ -34,6 +47,238 @@ export interface Lifecycle {
    * When true, a planned delete or replace of this resource is an error (plan.prevent-destroy). Default: the config-level `lifecycle.prevent_destroy`, else false.
    */
   prevent_destroy?: boolean;
+}
+/**
+ * Instance-wide settings. Only declared keys are managed: an undeclared key is never reset.
+ */
+export interface InstanceSettings {
+  app?: AppSettings;
+  auth?: AuthSettings;
+  /**
+   * System settings by key (PUT /api/v1/admin/system/settings/{key}). Only the server's whitelisted keys can be set here; anything else belongs in a tenant's settings.custom.
+   */
+  system?: {
+    [k: string]: SystemSetting | undefined;
+  };
+}
+/**
+ * App settings (GET/PUT /api/v1/admin/app/settings). The server replaces each section it receives, so the tool reads the section, merges the declared keys and sends it whole.
+ *
+ * This interface was referenced by `InstanceSettings`'s JSON-Schema
+ * via the `definition` "app".
+ */
+export interface AppSettings {
+  authentication?: {
+    /**
+     * app.auth.signup_enabled
+     */
+    enable_signup?: boolean;
+    /**
+     * app.auth.magic_link_enabled
+     */
+    enable_magic_link?: boolean;
+    /**
+     * app.auth.password_min_length
+     */
+    password_min_length?: number;
+    /**
+     * app.auth.require_email_verification
+     */
+    require_email_verification?: boolean;
+  };
+  features?: {
+    /**
+     * app.realtime.enabled
+     */
+    enable_realtime?: boolean;
+    /**
+     * app.storage.enabled
+     */
+    enable_storage?: boolean;
+    /**
+     * app.functions.enabled
+     */
+    enable_functions?: boolean;
+  };
+  email?: {
+    enabled?: boolean;
+    provider?: 'smtp' | 'sendgrid' | 'mailgun' | 'ses';
+    from_address?: string;
+    from_name?: string;
+    reply_to_address?: string;
+    smtp?: {
+      host?: string;
+      port?: number;
+      username?: string;
+      /**
+       * Write-only: never returned by the server.
+       */
+      password?: string;
+      tls?: boolean;
+    };
+    sendgrid?: {
+      api_key?: string;
+    };
+    mailgun?: {
+      domain?: string;
+      eu_region?: boolean;
+      api_key?: string;
+    };
+    ses?: {
+      region?: string;
+      access_key_id?: string;
+      secret_access_key?: string;
+    };
+  };
+  security?: {
+    /**
+     * app.security.enable_global_rate_limit: 100 requests per minute per IP on /api/*, admin traffic included.
+     */
+    enable_global_rate_limit?: boolean;
+  };
+}
+/**
+ * Authentication settings (GET/PUT /api/v1/admin/auth/settings). The real PUT replaces all keys, so the tool reads, merges the declared keys and sends everything.
+ *
+ * This interface was referenced by `InstanceSettings`'s JSON-Schema
+ * via the `definition` "auth".
+ */
+export interface AuthSettings {
+  enable_signup?: boolean;
+  require_email_verification?: boolean;
+  enable_magic_link?: boolean;
+  password_min_length?: number;
+  password_require_uppercase?: boolean;
+  password_require_lowercase?: boolean;
+  password_require_number?: boolean;
+  password_require_special?: boolean;
+  session_timeout_minutes?: number;
+  max_sessions_per_user?: number;
+  /**
+   * Needs an enabled OAuth or SAML provider with allow_dashboard_login.
+   */
+  disable_dashboard_password_login?: boolean;
+  /**
+   * Needs an enabled OAuth or SAML provider with allow_app_login.
+   */
+  disable_app_password_login?: boolean;
+}
+/**
+ * This interface was referenced by `InstanceSettings`'s JSON-Schema
+ * via the `definition` "system_setting".
+ */
+export interface SystemSetting {
+  /**
+   * The setting's value (any JSON). The server stores it as {"value": …}.
+   */
+  value: unknown;
+  description?: string;
+}
+/**
+ * An OAuth sign-in provider, keyed by provider name (POST /api/v1/admin/oauth/providers, PUT/DELETE …/{id}; addressed by UUID on the wire). Built-in names (github, google, gitlab, …) or a custom OAuth2 provider with its URLs.
+ */
+export interface OAuthProvider {
+  display_name: string;
+  /**
+   * Enabled unless false (the API's own default is false).
+   */
+  enabled?: boolean;
+  client_id: string;
+  /**
+   * Write-only: the server only reports has_secret. Use ${env:NAME}.
+   */
+  client_secret: string;
+  redirect_url: string;
+  scopes?: string[];
+  /**
+   * Custom providers: all three URLs make the provider custom (is_custom).
+   */
+  authorization_url?: string;
+  token_url?: string;
+  user_info_url?: string;
+  revocation_endpoint?: string;
+  end_session_endpoint?: string;
+  allow_dashboard_login?: boolean;
+  allow_app_login?: boolean;
+  required_claims?: {
+    [k: string]: string[] | undefined;
+  };
+  denied_claims?: {
+    [k: string]: string[] | undefined;
+  };
+  lifecycle?: Lifecycle;
+}
+/**
+ * An instance-wide client key (POST /api/v1/client-keys). The key value exists only in the create response. expires_at cannot change in place (replacing the key changes its value).
+ */
+export interface ClientKey {
+  description?: string;
+  /**
+   * Scopes from the server's validated vocabulary.
+   *
+   * @minItems 1
+   */
+  scopes: [
+    (
+      | '*'
+      | 'tables:read'
+      | 'tables:write'
+      | 'storage:read'
+      | 'storage:write'
+      | 'functions:read'
+      | 'functions:execute'
+      | 'auth:read'
+      | 'auth:write'
+      | 'clientkeys:read'
+      | 'clientkeys:write'
+      | 'webhooks:read'
+      | 'webhooks:write'
+      | 'monitoring:read'
+      | 'realtime:connect'
+      | 'realtime:broadcast'
+      | 'rpc:read'
+      | 'rpc:execute'
+      | 'jobs:read'
+      | 'jobs:write'
+      | 'ai:read'
+      | 'ai:write'
+      | 'secrets:read'
+      | 'secrets:write'
+      | 'migrations:read'
+      | 'migrations:execute'
+    ),
+    ...(
+      | '*'
+      | 'tables:read'
+      | 'tables:write'
+      | 'storage:read'
+      | 'storage:write'
+      | 'functions:read'
+      | 'functions:execute'
+      | 'auth:read'
+      | 'auth:write'
+      | 'clientkeys:read'
+      | 'clientkeys:write'
+      | 'webhooks:read'
+      | 'webhooks:write'
+      | 'monitoring:read'
+      | 'realtime:connect'
+      | 'realtime:broadcast'
+      | 'rpc:read'
+      | 'rpc:execute'
+      | 'jobs:read'
+      | 'jobs:write'
+      | 'ai:read'
+      | 'ai:write'
+      | 'secrets:read'
+      | 'secrets:write'
+      | 'migrations:read'
+      | 'migrations:execute'
+    )[]
+  ];
+  rate_limit_per_minute?: number;
+  expires_at?: string;
+  lifecycle?: Lifecycle;
 }
 /**
  * A tenant, keyed by slug (POST /api/v1/admin/tenants; PATCH /api/v1/admin/tenants/{id}; DELETE is a soft delete). The slug `default` is the instance's built-in default tenant: it is never created or deleted.
@@ -55,6 +300,20 @@ export interface Tenant {
    */
   webhooks?: {
     [k: string]: Webhook | undefined;
+  };
+  /**
+   * Service keys keyed by name (unique within the tenant).
+   */
+  service_keys?: {
+    [k: string]: ServiceKey | undefined;
+  };
+  settings?: {
+    /**
+     * Custom and secret settings keyed by setting key.
+     */
+    custom?: {
+      [k: string]: CustomSetting | undefined;
+    };
   };
   lifecycle?: Lifecycle;
 }
@@ -266,5 +525,45 @@ export interface Webhook {
    * `global` delivers every row change; `user` only rows owned by the webhook's creator (the real API's default, rarely what an admin-created webhook wants).
    */
   scope?: 'global' | 'user';
+  lifecycle?: Lifecycle;
+}
+/**
+ * A tenant's service key (POST /api/v1/admin/service-keys). The key value exists only in the create response: apply shows it once (on a terminal or with --show-secrets) or writes it to --secrets-out. key_type and expires_at cannot change in place, so changing them replaces the key (its value changes).
+ */
+export interface ServiceKey {
+  description?: string;
+  key_type?: 'service' | 'anon';
+  /**
+   * Scopes (default ["*"] for service keys, ["read"] for anon keys). Scope-protected routes use the client-key vocabulary.
+   */
+  scopes?: string[];
+  allowed_namespaces?: string[];
+  rate_limit_per_minute?: number;
+  rate_limit_per_hour?: number;
+  expires_at?: string;
+  enabled?: boolean;
+  lifecycle?: Lifecycle;
+}
+/**
+ * A tenant's custom setting (POST/PUT/DELETE /api/v1/admin/settings/custom/{key}) holding application configuration such as feature flags, or, with `secret`, a secret setting (…/settings/custom/secret/{key}) whose value is write-only. Keys are unique across the whole instance on the server. Declare exactly one of `value` and `secret`.
+ */
+export interface CustomSetting {
+  /**
+   * Any JSON. An object is stored as is; any other value as {"value": …}.
+   */
+  value?: unknown;
+  /**
+   * Makes this a secret setting: write-only, encrypted at rest, never returned. Use ${env:NAME}.
+   */
+  secret?: string;
+  description?: string;
+  /**
+   * Default: json for objects and arrays, otherwise the JSON type of the value.
+   */
+  value_type?: 'string' | 'number' | 'boolean' | 'json';
+  /**
+   * Roles that may edit it besides instance admins (default [instance_admin]).
+   */
+  editable_by?: ('instance_admin' | 'tenant_admin' | 'admin' | 'service_role')[];
   lifecycle?: Lifecycle;
 }

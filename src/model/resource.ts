@@ -6,14 +6,34 @@ import type { SourceLocation } from '../diag/index.js';
 
 /** Every resource kind the tool manages. The handler registry is typed against this union. */
 export type ResourceKind =
+  | 'app_settings'
+  | 'auth_settings'
+  | 'system_setting'
+  | 'oauth_provider'
+  | 'client_key'
   | 'tenant'
   | 'schema'
   | 'table'
   | 'policy'
-  | 'webhook';
+  | 'webhook'
+  | 'service_key'
+  | 'custom_setting';
 
 /** Every resource kind, in dependency order (a kind may depend only on kinds before it). */
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['tenant', 'schema', 'table', 'policy', 'webhook'];
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  'app_settings',
+  'auth_settings',
+  'system_setting',
+  'oauth_provider',
+  'client_key',
+  'tenant',
+  'schema',
+  'table',
+  'policy',
+  'webhook',
+  'service_key',
+  'custom_setting',
+];
 
 /** A tenant as the engine knows it: slug from the config, UUID from the server once it exists. */
 export interface TenantRef {
@@ -72,4 +92,15 @@ export interface LiveResource {
    * raw fields needed to build a full-replacement body). Never diffed or rendered.
    */
   meta?: Record<string, unknown>;
+  /**
+   * Ids of every live object with this address when the server holds more than one (it does not
+   * enforce unique names for OAuth providers, client keys or webhooks). The engine refuses to
+   * guess which one a configuration manages.
+   */
+  ambiguous?: string[];
+  /**
+   * For write-only attributes the server reports as present or absent (OAuth `has_secret`): an
+   * absent value that the configuration declares is always re-sent.
+   */
+  writeOnlyPresent?: Record<string, boolean>;
 }

@@ -3,19 +3,33 @@
  */
 import type { ResourceKind } from '../model/resource.js';
 import { RESOURCE_KINDS } from '../model/resource.js';
+import { appSettingsHandler } from './app-settings.js';
+import { authSettingsHandler } from './auth-settings.js';
+import { clientKeyHandler } from './client-key.js';
+import { customSettingHandler } from './custom-setting.js';
+import { oauthProviderHandler } from './oauth-provider.js';
 import { policyHandler } from './policy.js';
 import { schemaHandler } from './schema.js';
+import { serviceKeyHandler } from './service-key.js';
+import { systemSettingHandler } from './system-setting.js';
 import { tableHandler } from './table.js';
 import { tenantHandler } from './tenant.js';
 import type { ResourceHandler } from './types.js';
 import { webhookHandler } from './webhook.js';
 
-const HANDLERS: { [K in ResourceKind]: ResourceHandler & { kind: K } } = {
-  tenant: tenantHandler as ResourceHandler & { kind: 'tenant' },
-  schema: schemaHandler as ResourceHandler & { kind: 'schema' },
-  table: tableHandler as ResourceHandler & { kind: 'table' },
-  policy: policyHandler as ResourceHandler & { kind: 'policy' },
-  webhook: webhookHandler as ResourceHandler & { kind: 'webhook' },
+const HANDLERS: { [K in ResourceKind]: ResourceHandler } = {
+  app_settings: appSettingsHandler,
+  auth_settings: authSettingsHandler,
+  system_setting: systemSettingHandler,
+  oauth_provider: oauthProviderHandler,
+  client_key: clientKeyHandler,
+  tenant: tenantHandler,
+  schema: schemaHandler,
+  table: tableHandler,
+  policy: policyHandler,
+  webhook: webhookHandler,
+  service_key: serviceKeyHandler,
+  custom_setting: customSettingHandler,
 };
 
 /** The handler of a kind. */

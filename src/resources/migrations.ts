@@ -53,16 +53,17 @@ export async function runMigration(req: {
   const { client, tenant, sql } = req;
   let tenantId: string | undefined;
   if (!tenant.isDefault) {
-    const role = await client.credentialRole();
-    if (role !== 'service_role') throw new MigrationRoutingError(tenant.slug);
+    if (!client.identities().serviceRole) throw new MigrationRoutingError(tenant.slug);
     tenantId = tenant.id;
   }
+  const identity = tenantId ? ('service_role' as const) : undefined;
   const name = migrationName(tenant.slug, req.what, sql, req.now());
   const upSql = sql.map((s) => (s.trimEnd().endsWith(';') ? s : `${s};`)).join('\n');
   await client.request({
     method: 'POST',
     route: '/api/v1/admin/migrations',
     tenantId,
+    identity,
     body: { namespace: MIGRATION_NAMESPACE, name, description: req.description, up_sql: upSql },
     expect: [201],
   });
@@ -71,6 +72,7 @@ export async function runMigration(req: {
     route: '/api/v1/admin/migrations/:name/apply',
     params: { name },
     tenantId,
+    identity,
     body: { namespace: MIGRATION_NAMESPACE },
     expect: [200],
   });

@@ -51,6 +51,10 @@ export interface PlanRequest {
   change: ResourceChange;
   desired?: DesiredResource;
   live?: LiveResource;
+  /** Results of the handler's probe (see {@link ResourceHandler.probe}), when it ran. */
+  capabilities?: Record<string, boolean>;
+  /** Which identities the credentials can act as. */
+  identities: { user: boolean; serviceRole: boolean };
   /**
    * Addresses created by this same plan. A change to something that does not exist yet exposes
    * no existing data (e.g. a permissive policy on a new table is not an AUTHZ_CHANGE hazard).
@@ -71,6 +75,12 @@ export interface PlanResult {
    * and calls plan() again for the replacement.
    */
   requiresReplace?: string[][];
+  /**
+   * Attribute changes that cannot be applied on this server (e.g. a setting locked by a FLUXBASE_*
+   * environment variable): the engine drops them from the change (a change left with none becomes
+   * a no-op) and reports the diagnostics, so they are not retried forever.
+   */
+  drop?: string[][];
 }
 
 /** What apply passes to create/update/delete. */
@@ -113,6 +123,12 @@ export interface ResourceHandler {
   list(req: ListRequest): Promise<LiveResource[]>;
   /** Hazards, SQL and steps for a planned change. Without it a change has no hazards. */
   plan?(req: PlanRequest): PlanResult;
+  /**
+   * Asks the server what it can do, when a planned update of this kind depends on it (e.g.
+   * whether PUT /service-keys/{id} works). Called at most once per plan, only when an update of
+   * this kind is planned; the result reaches plan() as `capabilities`.
+   */
+  probe?(req: { client: FluxbaseClient }): Promise<Record<string, boolean>>;
   /** Creates the resource. If it throws, nothing was created (or the engine re-reads). */
   create(req: ApplyRequest): Promise<ApplyResult>;
   /** Updates in place. Without it every change is a replace. */

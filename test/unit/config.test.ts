@@ -105,17 +105,19 @@ describe('config loading and validation', () => {
     const { diagnostics } = await check(
       minimal('          posts:\n            rls:\n              policies:\n                p1: { command: SELECT, using: "true" }\n'),
     );
-    expect(diagnostics.map((d) => d.code)).toEqual(['config.undeclared-table']);
-    expect(diagnostics[0]?.summary).toContain('policy p1');
-    expect(where(diagnostics[0])).toBe('10:17');
+    expect(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['config.undeclared-table']);
+    const undeclared = diagnostics.find((d) => d.code === 'config.undeclared-table');
+    expect(undeclared?.summary).toContain('policy p1');
+    expect(where(undeclared)).toBe('10:17');
   });
 
   it('reports SQL that PostgreSQL cannot parse, before any API call', async () => {
     const { diagnostics } = await check(
       minimal('          posts:\n            columns:\n              id: { type: uuid }\n            rls:\n              policies:\n                p1: { command: SELECT, using: "id = = 1" }\n'),
     );
-    expect(diagnostics.map((d) => d.code)).toEqual(['config.schema']);
-    expect(diagnostics[0]?.summary).toContain('using of policy p1');
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.code)).toEqual(['config.schema']);
+    expect(errors[0]?.summary).toContain('using of policy p1');
   });
 
   it('reports an invalid column type', async () => {

@@ -1,0 +1,73 @@
+/**
+ * Shared state of one emulator instance: options, storage, JWT service, limiters, idempotency
+ * store, revoked token ids, and the extension points for credentials added by later route files
+ * (service keys, client keys).
+ */
+import type { Cluster, Database } from './db/types.js';
+import type { ResolvedOptions } from './options.js';
+import type { AuthLocals, Ctx } from './http/context.js';
+import { JwtService } from './auth/jwt.js';
+import { FaultInjector, FixedWindowLimiter } from './http/limits.js';
+import { IdempotencyStore } from './http/idempotency.js';
+
+/**
+ * Verifies an opaque key (service key `sk_…`/`pk_…`/`fb_…`, or a client key). Returns the caller
+ * when valid, undefined when not. Registered by the route files that own those keys.
+ */
+export type KeyVerifier = (key: string, ctx: Ctx) => Promise<AuthLocals | undefined>;
+
+export class EmulatorApp {
+  readonly jwt: JwtService;
+  readonly idempotency = new IdempotencyStore();
+  readonly faults: FaultInjector;
+  /** `jti`s blacklisted by POST /logout (checked for every role but instance_admin). */
+  readonly revokedJtis = new Set<string>();
+  readonly setupLimiter: FixedWindowLimiter;
+  readonly loginLimiter: FixedWindowLimiter;
+  /** Opaque service-key verifier (auth family B and migrations); none until service keys exist. */
+  serviceKeyVerifier?: KeyVerifier;
+  /** Client-key verifier (auth family B); none until client keys exist. */
+  clientKeyVerifier?: KeyVerifier;
+  /** Id of the default tenant (seeded at start). */
+  defaultTenantId = '';
+  private served = 0;
+
+  constructor(readonly opts: ResolvedOptions, readonly cluster: Cluster) {
+    this.jwt = new JwtService(opts.jwtSecret);
+    this.faults = new FaultInjector(opts.faults, opts.faultSeed);
+    this.setupLimiter = new FixedWindowLimiter(
+      () => opts.rateLimits.setup,
+      15 * 60,
+      'admin_setup',
+      'Too many admin setup attempts. Please try again in 15 minutes.',
+    );
+    this.loginLimiter = new FixedWindowLimiter(
+      () => opts.rateLimits.login,
+      60,
+      'admin_login',
+      'Too many admin login attempts. Please try again in 1 minutes.',
+    );
+  }
+
+  /** The main database (default tenant, control plane). */
+  get main(): Database {
+    return this.cluster.main;
+  }
+
+  /** Opens a tenant's own database by its logical `db_name` (lazy for PGlite). */
+  tenantDatabase(dbName: string): Promise<Database> {
+    return this.cluster.open(this.cluster.physicalName(dbName));
+  }
+
+  countRequest(): void {
+    this.served++;
+  }
+
+  get requestCount(): number {
+    return this.served;
+  }
+
+  log(line: string): void {
+    this.opts.log(line);
+  }
+}

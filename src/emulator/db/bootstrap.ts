@@ -1,0 +1,292 @@
+/**
+ * Bootstrap SQL of every emulated database, written for the emulator from the facts the real
+ * server establishes (schemas, RLS roles, grants, `auth.uid()`, the realtime registry). It is not
+ * the real server's bootstrap file.
+ *
+ * - {@link ROLES_SQL}: cluster-wide roles (run once per PostgreSQL cluster, tolerant of races).
+ * - {@link DATABASE_BOOTSTRAP_SQL}: per-database objects; baked into the template database.
+ * - {@link CONTROL_PLANE_SQL}: tables only the main database holds (tenants, dashboard users,
+ *   migrations registry, webhooks).
+ */
+import { createHash } from 'node:crypto';
+
+/** Fluxbase's internal schemas, created in every database (plus `public`). */
+export const INTERNAL_SCHEMAS = [
+  'auth', 'app', 'functions', 'storage', 'realtime', 'jobs', 'ai', 'rpc', 'logging', 'branching', 'mcp', 'platform',
+] as const;
+
+/** RLS roles the server relies on. */
+export const CLUSTER_ROLES: Array<{ name: string; attrs: string }> = [
+  { name: 'anon', attrs: 'NOLOGIN NOINHERIT' },
+  { name: 'authenticated', attrs: 'NOLOGIN NOINHERIT' },
+  { name: 'service_role', attrs: 'NOLOGIN NOINHERIT BYPASSRLS' },
+  { name: 'tenant_service', attrs: 'NOLOGIN NOINHERIT NOBYPASSRLS' },
+  { name: 'tenant_migration_role', attrs: 'NOLOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS' },
+];
+
+/** One `CREATE ROLE` per role, each guarded by an existence check. */
+export function roleStatements(): string[] {
+  return CLUSTER_ROLES.map(
+    (r) => `DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '${r.name}') THEN
+    CREATE ROLE ${r.name} ${r.attrs};
+  END IF;
+END $$;`,
+  );
+}
+
+/**
+ * Per-database bootstrap. Objects created here are owned by the connecting (admin) user, as DDL
+ * of the real server is. Notable facts reproduced:
+ * - `service_role`, `anon`, `authenticated` have USAGE on `public` but (PostgreSQL 15+) no CREATE;
+ * - default privileges give `service_role` and `tenant_migration_role` ALL on future `public`
+ *   tables created by the admin user, and nothing to `authenticated`;
+ * - `tenant_migration_role` has USAGE and CREATE on `public` only.
+ */
+export const DATABASE_BOOTSTRAP_SQL = `
+CREATE EXTENSION IF NOT EXISTS plpgsql;
+${INTERNAL_SCHEMAS.map((s) => `CREATE SCHEMA IF NOT EXISTS ${s};`).join('\n')}
+
+GRANT USAGE ON SCHEMA auth, app, storage, functions, realtime, ai, mcp, public TO anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA jobs, rpc, platform TO authenticated, service_role;
+GRANT USAGE ON SCHEMA branching, logging TO service_role;
+GRANT USAGE, CREATE ON SCHEMA public TO tenant_migration_role;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO service_role, tenant_migration_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO service_role, tenant_migration_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO service_role, tenant_migration_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA auth GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO authenticated;
+ALTER DEFAULT PRIVILEGES IN SCHEMA auth GRANT ALL ON TABLES TO service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA realtime GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO authenticated;
+ALTER DEFAULT PRIVILEGES IN SCHEMA realtime GRANT ALL ON TABLES TO service_role;
+
+-- JWT claims of the current request, as set by set_config('request.jwt.claims', …, true).
+CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+  RETURN coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
+EXCEPTION WHEN OTHERS THEN
+  RETURN '{}'::jsonb;
+END $fn$;
+
+-- The caller's user id (claim "sub"); NULL when absent or not a uuid.
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+  RETURN nullif(auth.jwt() ->> 'sub', '')::uuid;
+EXCEPTION WHEN OTHERS THEN
+  RETURN NULL;
+END $fn$;
+
+-- The caller's role claim, or NULL.
+CREATE OR REPLACE FUNCTION auth.role() RETURNS text
+LANGUAGE sql STABLE AS $fn$ SELECT nullif(auth.jwt() ->> 'role', '') $fn$;
+
+-- The caller's email claim, or NULL.
+CREATE OR REPLACE FUNCTION auth.email() RETURNS text
+LANGUAGE sql STABLE AS $fn$ SELECT nullif(auth.jwt() ->> 'email', '') $fn$;
+
+GRANT EXECUTE ON FUNCTION auth.jwt(), auth.uid(), auth.role(), auth.email() TO anon, authenticated, service_role, tenant_migration_role;
+
+-- Application users (a subset of the real auth.users); role 'admin' / 'service_role' promotes
+-- an 'authenticated' JWT on the admin API.
+CREATE TABLE IF NOT EXISTS auth.users (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  email text UNIQUE,
+  role text NOT NULL DEFAULT 'authenticated',
+  raw_user_meta_data jsonb NOT NULL DEFAULT '{}'::jsonb,
+  app_metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Tables whose changes are broadcast (POST /api/v1/admin/realtime/tables).
+CREATE TABLE IF NOT EXISTS realtime.schema_registry (
+  id serial PRIMARY KEY,
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  realtime_enabled boolean DEFAULT true,
+  events text[] DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE'],
+  created_at timestamptz DEFAULT now(),
+  updated_at timestamptz DEFAULT now(),
+  excluded_columns text[] DEFAULT '{}',
+  tenant_id uuid,
+  UNIQUE (schema_name, table_name)
+);
+
+-- Trigger function installed as <table>_realtime_notify: publishes the change on channel
+-- 'realtime' (payload: schema, table, type, record, old_record), honouring the registry.
+CREATE OR REPLACE FUNCTION public.notify_realtime_change() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  reg realtime.schema_registry%ROWTYPE;
+  rec jsonb;
+  old_rec jsonb;
+  col text;
+BEGIN
+  SELECT * INTO reg FROM realtime.schema_registry
+   WHERE schema_name = TG_TABLE_SCHEMA AND table_name = TG_TABLE_NAME;
+  IF NOT FOUND OR reg.realtime_enabled IS NOT TRUE OR NOT (TG_OP = ANY (coalesce(reg.events, ARRAY[]::text[]))) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP <> 'DELETE' THEN rec := to_jsonb(NEW); END IF;
+  IF TG_OP <> 'INSERT' THEN old_rec := to_jsonb(OLD); END IF;
+  FOREACH col IN ARRAY coalesce(reg.excluded_columns, ARRAY[]::text[]) LOOP
+    rec := rec - col;
+    old_rec := old_rec - col;
+  END LOOP;
+  PERFORM pg_notify('realtime', jsonb_build_object(
+    'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'type', TG_OP,
+    'record', rec, 'old_record', old_rec)::text);
+  RETURN NULL;
+END $fn$;
+GRANT EXECUTE ON FUNCTION public.notify_realtime_change() TO anon, authenticated, service_role;
+
+CREATE TABLE IF NOT EXISTS platform.emulator_bootstrap (
+  version text PRIMARY KEY,
+  bootstrapped_at timestamptz NOT NULL DEFAULT now()
+);
+`;
+
+/**
+ * Control-plane tables of the main database. Column sets follow what the API exposes; names
+ * follow the real server (`platform.tenants`, `platform.users`, `platform.migrations`,
+ * `platform.migration_execution_logs`, `auth.webhooks`, `auth.webhook_deliveries`).
+ */
+export const CONTROL_PLANE_SQL = `
+CREATE TABLE IF NOT EXISTS platform.tenants (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  slug text NOT NULL UNIQUE,
+  name text NOT NULL,
+  db_name text,
+  status text NOT NULL DEFAULT 'creating' CHECK (status IN ('creating', 'active', 'deleting', 'error')),
+  is_default boolean NOT NULL DEFAULT false,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz
+);
+
+CREATE TABLE IF NOT EXISTS platform.users (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  email text NOT NULL,
+  password_hash text NOT NULL,
+  full_name text,
+  avatar_url text,
+  role text NOT NULL DEFAULT 'tenant_admin',
+  email_verified boolean NOT NULL DEFAULT false,
+  totp_enabled boolean NOT NULL DEFAULT false,
+  is_active boolean NOT NULL DEFAULT true,
+  is_locked boolean NOT NULL DEFAULT false,
+  locked_until timestamptz,
+  failed_login_attempts integer NOT NULL DEFAULT 0,
+  last_login_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz,
+  CONSTRAINT users_email_key UNIQUE (email)
+);
+
+CREATE TABLE IF NOT EXISTS platform.tenant_admin_assignments (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id uuid NOT NULL REFERENCES platform.tenants (id) ON DELETE CASCADE,
+  user_id uuid NOT NULL REFERENCES platform.users (id) ON DELETE CASCADE,
+  assigned_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (tenant_id, user_id)
+);
+
+CREATE TABLE IF NOT EXISTS platform.system_settings (
+  key text PRIMARY KEY,
+  value jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS platform.migrations (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  namespace text NOT NULL DEFAULT 'default',
+  name text NOT NULL,
+  description text,
+  up_sql text NOT NULL,
+  down_sql text,
+  version integer DEFAULT 1,
+  status text DEFAULT 'pending' CHECK (status IN ('pending', 'applied', 'failed', 'rolled_back')),
+  created_by uuid,
+  applied_by uuid,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  applied_at timestamptz,
+  rolled_back_at timestamptz,
+  CONSTRAINT unique_migration_namespace UNIQUE (namespace, name)
+);
+
+CREATE TABLE IF NOT EXISTS platform.migration_execution_logs (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  migration_id uuid NOT NULL REFERENCES platform.migrations (id) ON DELETE CASCADE,
+  action text NOT NULL CHECK (action IN ('apply', 'rollback')),
+  status text NOT NULL CHECK (status IN ('success', 'failed')),
+  duration_ms integer,
+  error_message text,
+  logs text,
+  executed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  executed_by uuid,
+  tenant_id uuid
+);
+
+CREATE TABLE IF NOT EXISTS auth.webhooks (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name text NOT NULL,
+  description text,
+  url text NOT NULL,
+  secret text,
+  enabled boolean DEFAULT true,
+  events jsonb,
+  max_retries integer DEFAULT 3,
+  retry_backoff_seconds integer DEFAULT 5,
+  timeout_seconds integer DEFAULT 30,
+  headers jsonb,
+  scope text DEFAULT 'user' CHECK (scope IN ('user', 'global')),
+  created_by uuid,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  tenant_id uuid
+);
+
+CREATE OR REPLACE FUNCTION auth.webhooks_touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $fn$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $fn$;
+DROP TRIGGER IF EXISTS webhooks_updated_at ON auth.webhooks;
+CREATE TRIGGER webhooks_updated_at BEFORE UPDATE ON auth.webhooks
+  FOR EACH ROW EXECUTE FUNCTION auth.webhooks_touch_updated_at();
+
+CREATE TABLE IF NOT EXISTS auth.webhook_deliveries (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  webhook_id uuid NOT NULL REFERENCES auth.webhooks (id) ON DELETE CASCADE,
+  event text NOT NULL,
+  payload jsonb,
+  status text NOT NULL DEFAULT 'pending',
+  status_code integer,
+  response_body text,
+  error text,
+  attempt integer NOT NULL DEFAULT 1,
+  delivered_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+`;
+
+/** Version stamp of the template: changes whenever the bootstrap SQL changes. */
+export const BOOTSTRAP_VERSION = createHash('sha256')
+  .update(roleStatements().join('\n'))
+  .update(DATABASE_BOOTSTRAP_SQL)
+  .digest('hex')
+  .slice(0, 12);
+
+/** Full template script (roles are included for PGlite, where each instance has its own). */
+export function templateScript(includeRoles: boolean): string {
+  const parts = includeRoles ? [...roleStatements()] : [];
+  parts.push(DATABASE_BOOTSTRAP_SQL);
+  parts.push(`INSERT INTO platform.emulator_bootstrap (version) VALUES ('${BOOTSTRAP_VERSION}') ON CONFLICT DO NOTHING;`);
+  return parts.join('\n');
+}
+
+/** Schemas present in every fresh database, sorted (what GET /ddl/schemas lists). */
+export const FRESH_SCHEMAS = [...INTERNAL_SCHEMAS, 'public'].sort();

@@ -1,0 +1,250 @@
+/**
+ * Backend (b): a real PostgreSQL server given by a connection URL (`pg` driver).
+ *
+ * Every emulator instance uses its own database-name prefix (`fbemu_<random>_`), so several
+ * emulators can share one server in parallel tests. Databases are cloned with
+ * `CREATE DATABASE … TEMPLATE fbemu_tpl_<bootstrap version>`; the template is built once per
+ * server (guarded by an advisory lock) and reused afterwards. `close()` drops the instance's
+ * databases. The URL's user must be a superuser (or own CREATEDB + CREATEROLE and be a member of
+ * the RLS roles).
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Cluster, Database, QueryOptions, QueryResult, Sql } from './types.js';
+import { quoteIdent, sqlState } from './types.js';
+import { BOOTSTRAP_VERSION, CONTROL_PLANE_SQL, roleStatements, templateScript } from './bootstrap.js';
+
+const RAW_TYPES = { getTypeParser: () => (value: string) => value };
+/** Keep date/time values as PostgreSQL text so they can be rendered with microseconds. */
+const TEXT_TIME_OIDS = new Set([1082, 1083, 1114, 1184, 1266, 1186]);
+const DEFAULT_TYPES = {
+  getTypeParser: (oid: number, format?: string) =>
+    TEXT_TIME_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, (format ?? 'text') as 'text'),
+};
+const TEMPLATE_LOCK_KEY = 0x46627545; // 'FbuE'
+
+type PgQueryable = Pick<pg.PoolClient, 'query'>;
+
+async function runQuery<R>(client: PgQueryable, text: string, params: unknown[] | undefined, options?: QueryOptions): Promise<QueryResult<R>> {
+  const res = await client.query({
+    text,
+    values: params,
+    rowMode: options?.raw ? 'array' : undefined,
+    types: options?.raw ? RAW_TYPES : DEFAULT_TYPES,
+  } as pg.QueryConfig);
+  return {
+    rows: res.rows as R[],
+    fields: (res.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    rowCount: res.rowCount ?? 0,
+  };
+}
+
+class PgSql implements Sql {
+  constructor(private readonly client: PgQueryable) {}
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return runQuery<R>(this.client, text, params, options);
+  }
+  async exec(text: string): Promise<void> {
+    await this.client.query(text);
+  }
+}
+
+class PgDatabase implements Database {
+  readonly pool: pg.Pool;
+  constructor(readonly name: string, connectionString: string) {
+    this.pool = new pg.Pool({ connectionString, max: 4, idleTimeoutMillis: 10_000, options: '-c TimeZone=UTC' });
+    this.pool.on('error', () => {
+      /* idle client errors (e.g. database dropped) are not fatal */
+    });
+  }
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return runQuery<R>(this.pool, text, params, options);
+  }
+  async exec(text: string): Promise<void> {
+    await this.pool.query(text);
+  }
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(new PgSql(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Replaces the database name of a connection URL. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+function randomPrefix(): string {
+  return `fbemu_${randomBytes(4).toString('hex')}_`;
+}
+
+export interface PgClusterOptions {
+  databaseUrl: string;
+  log?: (line: string) => void;
+}
+
+/** See the module comment. Create with {@link PgCluster.start}. */
+export class PgCluster implements Cluster {
+  readonly kind = 'postgres' as const;
+  private readonly dbs = new Map<string, PgDatabase>();
+  private mainDb!: PgDatabase;
+  private readonly admin: pg.Pool;
+
+  private constructor(private readonly url: string, readonly prefix: string, private readonly log: (l: string) => void) {
+    this.admin = new pg.Pool({ connectionString: url, max: 2 });
+    this.admin.on('error', () => {});
+  }
+
+  /** Connects, ensures roles and the template, and creates this instance's main database. */
+  static async start(opts: PgClusterOptions): Promise<PgCluster> {
+    const cluster = new PgCluster(opts.databaseUrl, randomPrefix(), opts.log ?? (() => {}));
+    try {
+      await cluster.ensureRoles();
+      const template = await cluster.ensureTemplate();
+      const mainName = `${cluster.prefix}main`;
+      await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
+      cluster.mainDb = cluster.connect(mainName);
+      await cluster.mainDb.exec(CONTROL_PLANE_SQL);
+      cluster.templateName = template;
+      return cluster;
+    } catch (e) {
+      await cluster.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private templateName = '';
+
+  get main(): Database {
+    return this.mainDb;
+  }
+
+  private connect(name: string): PgDatabase {
+    let db = this.dbs.get(name);
+    if (!db) {
+      db = new PgDatabase(name, withDatabase(this.url, name));
+      this.dbs.set(name, db);
+    }
+    return db;
+  }
+
+  /** Creates the RLS roles if missing; a concurrent creator winning the race is fine. */
+  private async ensureRoles(): Promise<void> {
+    for (const stmt of roleStatements()) {
+      try {
+        await this.admin.query(stmt);
+      } catch (e) {
+        const code = sqlState(e);
+        if (code !== '42710' && code !== '23505' && code !== 'XX000') throw e;
+      }
+    }
+  }
+
+  /** Builds `fbemu_tpl_<version>` once per server under an advisory lock; returns its name. */
+  private async ensureTemplate(): Promise<string> {
+    const name = `fbemu_tpl_${BOOTSTRAP_VERSION}`;
+    const client = await this.admin.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (found.rowCount === 0) {
+        const building = `${name}_build_${randomBytes(3).toString('hex')}`;
+        this.log(`building template database ${name}`);
+        await client.query(`CREATE DATABASE ${quoteIdent(building)}`);
+        const tmp = new pg.Client({ connectionString: withDatabase(this.url, building) });
+        await tmp.connect();
+        try {
+          await tmp.query(templateScript(false));
+        } finally {
+          await tmp.end();
+        }
+        await client.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`);
+      }
+      return name;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]).catch(() => {});
+      client.release();
+    }
+  }
+
+  physicalName(logicalName: string): string {
+    const full = `${this.prefix}${logicalName}`;
+    if (full.length <= 63) return full;
+    const hash = createHash('sha256').update(logicalName).digest('hex').slice(0, 8);
+    return `${this.prefix}${logicalName.slice(0, 63 - this.prefix.length - 9)}_${hash}`;
+  }
+
+  async exists(physicalName: string): Promise<boolean> {
+    const r = await this.admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [physicalName]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async open(physicalName: string): Promise<Database> {
+    if (physicalName === this.mainDb.name) return this.mainDb;
+    if (!this.dbs.has(physicalName) && !(await this.exists(physicalName))) {
+      throw new Error(`database "${physicalName}" does not exist`);
+    }
+    return this.connect(physicalName);
+  }
+
+  async create(physicalName: string): Promise<Database> {
+    // CREATE DATABASE … TEMPLATE fails while another session is connected to the template;
+    // templates are never connected to after being built, but retry briefly anyway.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.admin.query(`CREATE DATABASE ${quoteIdent(physicalName)} TEMPLATE ${quoteIdent(this.templateName)}`);
+        break;
+      } catch (e) {
+        if (sqlState(e) === '55006' && attempt < 20) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw e;
+      }
+    }
+    return this.connect(physicalName);
+  }
+
+  async drop(physicalName: string): Promise<void> {
+    const db = this.dbs.get(physicalName);
+    if (db) {
+      this.dbs.delete(physicalName);
+      await db.close().catch(() => {});
+    }
+    await this.admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(physicalName)} WITH (FORCE)`);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.dbs.values()];
+    this.dbs.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => {})));
+    try {
+      const r = await this.admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [this.prefix]);
+      for (const row of r.rows) {
+        await this.admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(row.datname)} WITH (FORCE)`).catch(() => {});
+      }
+    } finally {
+      await this.admin.end().catch(() => {});
+    }
+  }
+}

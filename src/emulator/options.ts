@@ -1,0 +1,121 @@
+/**
+ * Options of the local Fluxbase emulator and their defaults. See docs/emulator.md.
+ */
+import { randomBytes } from 'node:crypto';
+
+export type StorageOptions = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; databaseUrl: string };
+
+/** Fault injection (for client retry tests). Rates are shares of requests in [0, 1]. */
+export interface FaultOptions {
+  /** Share of `/api/*` requests answered `429` with the real rate-limit body and `Retry-After`. */
+  rate429?: number;
+  /** Share of `/api/*` requests answered `503 {"error":"Service Unavailable"}`. */
+  rate503?: number;
+  /** `Retry-After` header and `retry_after` value of injected 429s, in seconds (default 1). */
+  retryAfterSeconds?: number;
+  /** Seed of the deterministic fault sequence (default 1). */
+  seed?: number;
+}
+
+/**
+ * Switches that turn on real-server failures the emulator otherwise replaces with the intended
+ * behaviour. The tool must work either way.
+ */
+export interface QuirkOptions {
+  /**
+   * Tenant migrations (service_role JWT + X-FB-Tenant) run `SET LOCAL ROLE tenant_migration_role`
+   * like the real server: that role may only create in `public` and does not own tables created
+   * through the DDL API, so `ALTER TABLE` on them fails. Default false: they run as the admin
+   * user in the tenant database.
+   */
+  tenantMigrationRole?: boolean;
+}
+
+export interface EmulatorOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Listen port; default 0 (an ephemeral port, see `RunningEmulator.url`). */
+  port?: number;
+  /** FLUXBASE_AUTH_JWT_SECRET (>= 32 chars); a random one is generated when absent. */
+  jwtSecret?: string;
+  /** FLUXBASE_SECURITY_SETUP_TOKEN; POST /setup answers 403 SETUP_DISABLED when absent. */
+  setupToken?: string;
+  /** Default: PGlite in memory. */
+  storage?: StorageOptions;
+  /**
+   * Apply the real webhook URL guard (scheme, localhost, internal names, DNS resolution, private
+   * IPs). Default false, which is the server's FLUXBASE_DEBUG=true behaviour.
+   */
+  webhookUrlGuard?: boolean;
+  faults?: FaultOptions;
+  quirks?: QuirkOptions;
+  /**
+   * Requests per window of the two dashboard-auth limiters: `setup` (shared by GET /setup/status
+   * and POST /setup, default 5 per 15 min) and `login` (default 10 per minute).
+   */
+  rateLimits?: { login?: number; setup?: number };
+  /** `tenants.max_tenants`: POST /tenants answers 409 when reached (default 100). */
+  maxTenants?: number;
+  /** Called with one line per notable event (startup, database creation, errors). */
+  log?: (line: string) => void;
+}
+
+/** Mutable fault settings of a running emulator. */
+export interface FaultState {
+  rate429: number;
+  rate503: number;
+  retryAfterSeconds: number;
+}
+
+export interface RunningEmulator {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string;
+  jwtSecret: string;
+  /** A service_role JWT signed with `jwtSecret` (no expiry), as deploy/generate-keys.sh mints. */
+  serviceRoleToken: string;
+  /** Fault injection; mutate at runtime (tests toggle it). */
+  faults: FaultState;
+  /** Number of requests answered (any path, injected faults included). */
+  requestCount(): number;
+  /** Stops the server and closes (postgres backend: drops) its databases. */
+  close(): Promise<void>;
+}
+
+/** Options after defaults. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  jwtSecret: string;
+  setupToken: string;
+  storage: StorageOptions;
+  webhookUrlGuard: boolean;
+  faultSeed: number;
+  faults: FaultState;
+  quirks: Required<QuirkOptions>;
+  rateLimits: { login: number; setup: number };
+  maxTenants: number;
+  log: (line: string) => void;
+}
+
+export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
+  const jwtSecret = o.jwtSecret ?? randomBytes(32).toString('hex');
+  if (jwtSecret.length < 32) throw new Error('jwtSecret must be at least 32 characters (FLUXBASE_AUTH_JWT_SECRET)');
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    jwtSecret,
+    setupToken: o.setupToken ?? '',
+    storage: o.storage ?? { kind: 'pglite' },
+    webhookUrlGuard: o.webhookUrlGuard ?? false,
+    faultSeed: o.faults?.seed ?? 1,
+    faults: {
+      rate429: o.faults?.rate429 ?? 0,
+      rate503: o.faults?.rate503 ?? 0,
+      retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
+    },
+    quirks: { tenantMigrationRole: o.quirks?.tenantMigrationRole ?? false },
+    rateLimits: { login: o.rateLimits?.login ?? 10, setup: o.rateLimits?.setup ?? 5 },
+    maxTenants: o.maxTenants ?? 100,
+    log: o.log ?? (() => {}),
+  };
+}

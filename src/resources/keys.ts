@@ -1,0 +1,25 @@
+/**
+ * Helpers shared by the key kinds (client keys, service keys): a key's value exists only in the
+ * create (and rotate) response, so creating or replacing one reveals it exactly once.
+ */
+import { ApiError } from '../client/errors.js';
+import type { FluxbaseClient } from '../client/http.js';
+
+/** The environment-variable style name under which a new key value is revealed (`--secrets-out`). */
+export function revealName(address: string): string {
+  return address.replace(/\[["']?|["']?\]/g, '.').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
+}
+
+/**
+ * Deletes, treating "already gone" as success: a DELETE that answers 404 — or 500 where the real
+ * server answers 500 for not-found — is followed by a GET; a 404 from the GET means it is gone.
+ */
+export async function deleteConfirmed(req: { client: FluxbaseClient; route: string; id: string; tenantId?: string }): Promise<void> {
+  try {
+    await req.client.request({ method: 'DELETE', route: req.route, params: { id: req.id }, tenantId: req.tenantId, expect: [200, 204, 404] });
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 500) throw e;
+    const check = await req.client.request({ method: 'GET', route: req.route, params: { id: req.id }, tenantId: req.tenantId, expect: [200, 404] });
+    if (check.status !== 404) throw e;
+  }
+}

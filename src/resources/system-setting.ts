@@ -1,0 +1,149 @@
+/**
+ * System settings (shared/fluxbase-api keys-webhooks-settings §5): instance-wide key → value rows,
+ * `system_setting["app.auth.signup_enabled"]`. PUT /api/v1/admin/system/settings/{key} upserts,
+ * but only for the server's whitelisted keys; DELETE removes the row (the server's default
+ * applies again). Values are stored as {"value": X}. A key locked by a FLUXBASE_* environment
+ * variable cannot be written (409): its change is dropped with a warning. Credentials among the
+ * whitelisted keys are write-only.
+ */
+import { warning } from '../diag/index.js';
+import { formatAddress } from '../model/address.js';
+import { canonicalJson, fingerprint } from '../model/canonical.js';
+import type { DesiredResource, LiveResource } from '../model/resource.js';
+import { compact, preventDestroy, sourceOf } from './common.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+
+/** Keys PUT /system/settings accepts (internal/auth/system_settings.go whitelist). */
+export const SYSTEM_SETTING_KEYS: ReadonlySet<string> = new Set([
+  'app.auth.signup_enabled', 'app.auth.magic_link_enabled', 'app.auth.password_min_length', 'app.auth.require_email_verification',
+  'app.realtime.enabled', 'app.storage.enabled', 'app.functions.enabled', 'app.ai.enabled', 'app.rpc.enabled', 'app.jobs.enabled',
+  'app.email.enabled', 'app.email.provider', 'app.email.from_address', 'app.email.from_name', 'app.email.smtp_host',
+  'app.email.smtp_port', 'app.email.smtp_username', 'app.email.smtp_password', 'app.email.smtp_tls',
+  'app.email.sendgrid_api_key', 'app.email.mailgun_api_key', 'app.email.mailgun_domain', 'app.email.ses_access_key',
+  'app.email.ses_secret_key', 'app.email.ses_region', 'app.security.enable_global_rate_limit',
+  'app.security.captcha.enabled', 'app.security.captcha.provider', 'app.security.captcha.site_key',
+  'app.security.captcha.secret_key', 'app.security.captcha.score_threshold', 'app.security.captcha.endpoints',
+  'app.security.captcha.cap_server_url', 'app.security.captcha.cap_api_key',
+]);
+
+/** Whitelisted keys that hold credentials: handled as write-only values. */
+export const SENSITIVE_SYSTEM_KEYS: ReadonlySet<string> = new Set([
+  'app.email.smtp_password', 'app.email.sendgrid_api_key', 'app.email.mailgun_api_key', 'app.email.ses_access_key',
+  'app.email.ses_secret_key', 'app.security.captcha.secret_key', 'app.security.captcha.cap_api_key',
+]);
+
+/** Keys app settings also write (settings.app section.field → system key), to catch double management. */
+export const APP_SETTING_KEYS: Record<string, string> = {
+  'authentication.enable_signup': 'app.auth.signup_enabled',
+  'authentication.enable_magic_link': 'app.auth.magic_link_enabled',
+  'authentication.password_min_length': 'app.auth.password_min_length',
+  'authentication.require_email_verification': 'app.auth.require_email_verification',
+  'features.enable_realtime': 'app.realtime.enabled',
+  'features.enable_storage': 'app.storage.enabled',
+  'features.enable_functions': 'app.functions.enabled',
+  'security.enable_global_rate_limit': 'app.security.enable_global_rate_limit',
+};
+
+/** A row of GET /api/v1/admin/system/settings. */
+interface SystemSettingJson {
+  key: string;
+  value: unknown;
+  description?: string;
+  is_overridden?: boolean;
+  override_source?: string;
+}
+
+/** `system_setting["<key>"]` */
+export function systemSettingAddress(key: string): string {
+  return formatAddress('system_setting', [key]);
+}
+
+/** The setting's value from the stored form: {"value": X} → X; any other object as is. */
+export function unwrapValue(stored: unknown): unknown {
+  if (stored && typeof stored === 'object' && !Array.isArray(stored) && Object.keys(stored).length === 1 && 'value' in stored) {
+    return (stored as { value: unknown }).value;
+  }
+  return stored;
+}
+
+export const systemSettingHandler: ResourceHandler = {
+  kind: 'system_setting',
+  scope: 'instance',
+  rules: [],
+  writeOnly: ['value'],
+
+  desired({ config, sources, preventDestroyDefault }: DesiredRequest): DesiredResource[] {
+    return Object.entries(config.settings?.system ?? {}).map(([key, setting]) => {
+      const path = ['settings', 'system', key];
+      const sensitive = SENSITIVE_SYSTEM_KEYS.has(key);
+      const writeOnly: Record<string, string | null> = sensitive ? { value: canonicalJson(setting!.value) } : {};
+      return {
+        address: systemSettingAddress(key),
+        kind: 'system_setting',
+        attrs: compact({ value: sensitive ? undefined : setting!.value, description: setting!.description }),
+        writeOnly,
+        dependsOn: [],
+        preventDestroy: preventDestroyDefault,
+        source: sourceOf(sources, path),
+        path,
+        meta: { key },
+      };
+    });
+  },
+
+  /** GET /api/v1/admin/system/settings lists every row of app.settings; only whitelisted keys are system settings. */
+  async list({ client }: ListRequest): Promise<LiveResource[]> {
+    const res = await client.request<SystemSettingJson[] | null>({ method: 'GET', route: '/api/v1/admin/system/settings' });
+    return (res.body ?? [])
+      .filter((row) => SYSTEM_SETTING_KEYS.has(row.key))
+      .map((row) => {
+        const sensitive = SENSITIVE_SYSTEM_KEYS.has(row.key);
+        const attrs = { ...(sensitive ? {} : { value: unwrapValue(row.value) }), description: row.description ?? '' };
+        return {
+          address: systemSettingAddress(row.key),
+          kind: 'system_setting' as const,
+          id: row.key,
+          attrs,
+          fingerprint: fingerprint({ ...attrs, value: sensitive ? fingerprint(row.value) : attrs.value }),
+          meta: { key: row.key, overriddenBy: row.is_overridden ? (row.override_source ?? 'an environment variable') : undefined },
+        };
+      });
+  },
+
+  plan({ change, live }: PlanRequest): PlanResult {
+    const lockedBy = live?.meta?.overriddenBy as string | undefined;
+    if (!lockedBy || change.action === 'no-op') return {};
+    return {
+      drop: change.attributes.map((a) => a.path),
+      diagnostics: [
+        warning('api.env-override', `not changed: the server locks this setting with ${lockedBy}`, {
+          address: change.address,
+          detail: 'Change it through the server environment, or remove it from the configuration.',
+        }),
+      ],
+    };
+  },
+
+  create: (req) => put(req),
+  update: (req) => put(req),
+
+  /** DELETE /api/v1/admin/system/settings/{key} → 204: the server's default applies again. */
+  async delete({ client, change }: ApplyRequest): Promise<void> {
+    await client.request({ method: 'DELETE', route: '/api/v1/admin/system/settings/*', params: {}, rawPath: `/api/v1/admin/system/settings/${change.id}`, expect: [204, 404] });
+  },
+};
+
+/** PUT /api/v1/admin/system/settings/{key} {"value":{"value":X},"description":…} (description is overwritten, so the live one is kept when undeclared). */
+async function put({ client, change, desired }: ApplyRequest): Promise<ApplyResult> {
+  const key = desired!.meta!.key as string;
+  const value = 'value' in desired!.writeOnly ? (JSON.parse(desired!.writeOnly.value!) as unknown) : desired!.attrs.value;
+  const description = (desired!.attrs.description as string | undefined) ?? ((change.before?.description as string | undefined) ?? '');
+  await client.request({
+    method: 'PUT',
+    route: '/api/v1/admin/system/settings/*',
+    rawPath: `/api/v1/admin/system/settings/${key}`,
+    body: { value: { value }, description },
+    expect: [200],
+  });
+  return { id: key };
+}
