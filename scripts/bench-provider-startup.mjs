@@ -13,7 +13,7 @@
 //   plugin-tls     the provider with mTLS, as Terraform runs it
 //   plugin-plain   the provider without PLUGIN_CLIENT_CERT (no certificate made)
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,9 +65,11 @@ const stats = (xs) => {
 
 async function main() {
   let exe = arg('--exe');
+  let tempDir;
   if (!exe) {
     const entry = arg('--entry', join(root, 'test/terraform/fixtures/main.ts'));
-    const res = await buildProvider(entry, join(mkdtempSync(join(tmpdir(), 'tf-bench-')), 'terraform-provider-bench'));
+    tempDir = mkdtempSync(join(tmpdir(), 'tf-bench-'));
+    const res = await buildProvider(entry, join(tempDir, 'terraform-provider-bench'));
     exe = res.outfile;
     console.log(`bundle: ${exe} (${(res.bytes / 1024).toFixed(0)} KiB, built in ${res.ms} ms)`);
   }
@@ -87,6 +89,7 @@ async function main() {
     const s = stats(xs);
     console.log(`  ${k.padEnd(14)} median ${s.median.toFixed(1).padStart(6)}   p10 ${s.p10.toFixed(1).padStart(6)}   p90 ${s.p90.toFixed(1).padStart(6)}   min ${s.min.toFixed(1).padStart(6)}`);
   }
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 }
 
 await main();

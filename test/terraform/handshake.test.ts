@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import {
   checkMagicCookie,
@@ -14,7 +14,7 @@ import {
 } from '../../src/terraform/handshake.js';
 import { generateServerCertificate } from '../../src/terraform/tls/cert.js';
 import { serviceDefinitions } from '../../src/terraform/serve.js';
-import { buildExampleProvider } from './helpers/build.js';
+import { buildExampleProvider, removeBuiltProvider } from './helpers/build.js';
 
 describe('handshake line', () => {
   it('is core 1, protocol 6, tcp address, grpc and the unpadded base64 DER certificate', () => {
@@ -79,6 +79,7 @@ describe('the bundled provider process', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     child = undefined;
   });
+  afterAll(() => removeBuiltProvider(exe));
 
   it('exits 1 with a helpful message and prints nothing on stdout when started by hand', () => {
     const res = spawnSync(exe, [], { env: { PATH: process.env.PATH }, encoding: 'utf8' });

@@ -3,16 +3,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NoteStore } from './fixtures/example-provider.js';
-import { buildExampleProvider } from './helpers/build.js';
+import { buildExampleProvider, removeBuiltProvider } from './helpers/build.js';
 import { TerraformWorkspace } from './helpers/terraform.js';
 
 describe('debug (reattach) mode', () => {
   let child: ChildProcess;
   let reattach: string;
   let ws: TerraformWorkspace;
+  let exe: string;
 
   beforeAll(async () => {
-    const exe = await buildExampleProvider();
+    exe = await buildExampleProvider();
     ws = new TerraformWorkspace(exe, { host: 'registry.terraform.io', namespace: 'fluxbase-test', type: 'example', version: '0.1.0' });
     child = spawn(exe, [], { env: { PATH: process.env.PATH, FLUXBASE_TF_DEBUG: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout! });
@@ -27,6 +28,8 @@ describe('debug (reattach) mode', () => {
 
   afterAll(() => {
     if (child.exitCode === null) child.kill('SIGTERM');
+    ws.remove();
+    removeBuiltProvider(exe);
   });
 
   it('prints a TF_REATTACH_PROVIDERS value for a test-mode process without needing the magic cookie', () => {

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NoteStore, type StoreFile } from './fixtures/example-provider.js';
-import { buildExampleProvider } from './helpers/build.js';
+import { buildExampleProvider, removeBuiltProvider } from './helpers/build.js';
 import { TerraformWorkspace } from './helpers/terraform.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -59,8 +59,10 @@ ${c.extra ?? ''}`;
   beforeAll(async () => {
     const exe = await buildExampleProvider();
     ws = new TerraformWorkspace(exe, { host: 'registry.terraform.io', namespace: 'fluxbase-test', type: 'example', version: '0.1.0' });
+    removeBuiltProvider(exe); // the workspace has its own copy in the mirror
     store = new NoteStore(join(ws.root, 'store.json'));
   });
+  afterAll(() => ws?.remove());
 
   it('installs the provider from the filesystem mirror with terraform init', async () => {
     useConfig();

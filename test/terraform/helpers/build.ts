@@ -1,7 +1,7 @@
 /** Builds the test provider bundle (test/terraform/fixtures/main.ts) with the project's own build script. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 // @ts-expect-error -- plain .mjs script without type declarations
 import { buildProvider } from '../../../scripts/build-provider.mjs';
 
@@ -12,4 +12,9 @@ export async function buildExampleProvider(fileName = 'terraform-provider-exampl
   const dir = mkdtempSync(join(tmpdir(), 'fluxbase-tfp-'));
   const res = (await buildProvider(FIXTURE_ENTRY, join(dir, fileName))) as { outfile: string };
   return res.outfile;
+}
+
+/** Removes a bundle made by buildExampleProvider (and its temp dir). */
+export function removeBuiltProvider(exe: string): void {
+  rmSync(dirname(exe), { recursive: true, force: true });
 }

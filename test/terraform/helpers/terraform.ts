@@ -7,7 +7,7 @@
  *   <mirror>/<host>/<namespace>/<type>/<version>/<os>_<arch>/terraform-provider-<type>_v<version>
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -85,6 +85,11 @@ export class TerraformWorkspace {
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }));
     });
+  }
+
+  /** Deletes the whole temp tree. */
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
   }
 
   /** Parsed terraform.tfstate (local backend). */
