@@ -78,17 +78,25 @@ program
 
 connection(program.command('plan').description('show what apply would change'))
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
+  .option('--out <file>', 'save the plan for `fluxbase apply <file>`')
+  .option('--json', 'print the plan as one JSON document (schemas/output/plan.schema.json)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
   .action(function (this: Command) {
     return run(() => planCommand(io(), this.opts()))();
   });
 
-connection(program.command('apply').description('apply the changes the plan shows'))
+connection(program.command('apply').description('apply the changes the plan shows, or a plan saved with `plan --out`'))
+  .argument('[plan]', 'a plan file saved by `fluxbase plan --out`')
   .option('--auto-approve', 'apply without asking for confirmation')
   .option('--allow-hazards <types>', 'comma-separated hazard types to allow (e.g. DELETES_DATA,AUTHZ_CHANGE)')
   .option('--lock-timeout <seconds>', 'wait this long for the state lock', positiveInt)
-  .action(function (this: Command) {
+  .option('--json', 'print the result as one JSON document (schemas/output/apply.schema.json)')
+  .option('--show-secrets', 'print new key values even when stdout is not a terminal')
+  .option('--secrets-out <file>', 'append new key values as NAME=value lines to this file (mode 0600)')
+  .option('--detailed-exitcode', 'exit 0 when there was nothing to apply, 2 when changes were applied, 1 on error')
+  .action(function (this: Command, planFile: string | undefined) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
-    return run(() => applyCommand(io(), { ...o, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+    return run(() => applyCommand(io(), { ...o, planFile, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
   });
 
 const local = program.command('local').description('run a local Fluxbase-compatible server');

@@ -1,28 +1,50 @@
 /**
  * `fluxbase plan`: show what apply would change. Exit codes: 0 success (with
  * --detailed-exitcode: no changes), 1 error, 2 changes present (with --detailed-exitcode).
+ * `--out FILE` saves the plan for `fluxbase apply FILE`; `--json` prints the plan document;
+ * `--format markdown` prints a pull-request comment (parts separated by a split marker).
  */
+import { writeFile } from 'node:fs/promises';
 import { hasChanges } from '../model/plan.js';
 import { renderPlan } from '../engine/render.js';
+import { renderMarkdown } from '../engine/render-markdown.js';
+import { planDocument, serialisePlan } from '../engine/plan-document.js';
+import { hasErrors } from '../diag/index.js';
 import { makePlan, prepare, reportErrors, type ConfigOptions } from './common.js';
 import type { CommandIO } from './io.js';
+import { apiCalls } from './output.js';
 
 /** Options of `fluxbase plan`. */
 export interface PlanOptions extends ConfigOptions {
   detailedExitcode?: boolean;
+  out?: string;
+  json?: boolean;
+  format?: 'text' | 'markdown' | 'json';
+  refreshOnly?: boolean;
 }
+
+/** Marker between Markdown parts (each fits one pull-request comment). */
+export const MARKDOWN_SPLIT = '<!-- fluxbase-iac: split -->';
 
 /** Runs `fluxbase plan`; returns the exit code. */
 export async function planCommand(io: CommandIO, options: PlanOptions): Promise<number> {
+  const format = options.json ? 'json' : (options.format ?? 'text');
   const prepared = await prepare(io, options);
   if (!prepared) return 1;
   try {
-    const result = await makePlan(io, prepared);
+    const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly });
     if (!result) return 1;
-    const { plan } = result;
-    if (reportErrors(io, plan.diagnostics)) return 1;
-    io.out(renderPlan(plan, { color: io.color }));
-    return options.detailedExitcode && hasChanges(plan) ? 2 : 0;
+    const { plan, state } = result;
+    const failed = reportErrors(io, plan.diagnostics);
+    if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client))).trimEnd());
+    if (failed) return 1;
+    if (format === 'markdown') io.out(renderMarkdown(plan).join(`\n\n${MARKDOWN_SPLIT}\n\n`));
+    else if (format === 'text') io.out(renderPlan(plan, { color: io.color }));
+    if (options.out) {
+      await writeFile(options.out, serialisePlan(planDocument(plan, state)), { mode: 0o600 });
+      if (format === 'text') io.out(`\nSaved the plan to ${options.out}. Apply exactly this plan with: fluxbase apply ${options.out}`);
+    }
+    return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {
     await prepared.client.close();
   }

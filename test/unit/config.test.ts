@@ -28,6 +28,9 @@ describe('config loading and validation', () => {
       SIGNUP_WEBHOOK_SECRET: 'a',
       POSTS_WEBHOOK_SECRET: 'b',
       ACME_TASKS_WEBHOOK_SECRET: 'c',
+      GITHUB_CLIENT_SECRET: 'd',
+      CORP_SSO_CLIENT_SECRET: 'e',
+      NEWSLETTER_SMTP_PASSWORD: 'f',
     });
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(config?.config.tenants?.acme?.name).toBe('Acme Corp');

@@ -1,0 +1,75 @@
+/**
+ * The plan as Markdown for a pull-request comment: hazards first, a summary table, one
+ * collapsible `<details>` block per changed resource with its attribute changes and SQL, and the
+ * resources left unmanaged. Values come from the plan, whose sensitive values are already masked.
+ * The output is split into parts under a size limit (GitHub's comment limit is 65,536 characters).
+ */
+import type { Plan, ResourceChange } from '../model/plan.js';
+import { attributeLines, hazardCounts } from './render.js';
+
+/** Default size limit of one part, in characters. */
+export const MARKDOWN_PART_LIMIT = 65_000;
+
+const ICON: Record<ResourceChange['action'], string> = { create: '➕', update: '🔄', delete: '🗑️', replace: '♻️', 'no-op': '' };
+
+/** Renders the plan as one or more Markdown parts, each at most `limit` characters. */
+export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[] {
+  const changes = plan.changes.filter((c) => c.action !== 'no-op');
+  const head: string[] = [];
+  head.push(`### Fluxbase plan${plan.refreshOnly ? ' (drift report)' : ''}`);
+  head.push('');
+  const hazards = hazardCounts(plan);
+  if (hazards.size > 0) {
+    head.push(`> [!CAUTION]`);
+    head.push(`> **Hazards:** ${[...hazards.entries()].map(([t, n]) => `\`${t}\` × ${n}`).join(', ')}. Apply needs \`--allow-hazards=${[...hazards.keys()].join(',')}\`.`);
+    for (const c of changes) for (const h of c.hazards) head.push(`> - \`${c.address}\` — **${h.type}**: ${escape(h.message)}`);
+    head.push('');
+  }
+  if (changes.length === 0) {
+    head.push(plan.refreshOnly ? '**No drift.** The live instance matches the configuration.' : '**No changes.** The instance matches the configuration.');
+  } else {
+    const s = plan.summary;
+    head.push('| Action | Resources |');
+    head.push('| --- | ---: |');
+    head.push(`| ➕ create | ${s.add - s.replace} |`);
+    head.push(`| 🔄 update in place | ${s.change} |`);
+    head.push(`| ♻️ replace | ${s.replace} |`);
+    head.push(`| 🗑️ destroy | ${s.destroy - s.replace} |`);
+    head.push('');
+    head.push(`**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`);
+  }
+  const blocks: string[] = [];
+  for (const c of changes) {
+    const body: string[] = [];
+    const lines = attributeLines(c);
+    if (lines.length > 0) body.push('```diff', ...lines, '```');
+    if (c.sql && c.sql.length > 0) body.push('', 'SQL (migration):', '```sql', ...c.sql.map((x) => `${x};`), '```');
+    const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${c.action}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
+    blocks.push(['<details>', `<summary>${title}</summary>`, '', ...body, '', '</details>'].join('\n'));
+  }
+  if (plan.unmanaged.length > 0) {
+    blocks.push(['<details>', `<summary>Not managed by this configuration (${plan.unmanaged.length}, left untouched)</summary>`, '', ...plan.unmanaged.map((u) => `- \`${u.address}\``), '', '</details>'].join('\n'));
+  }
+  return split(head.join('\n'), blocks, limit);
+}
+
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Packs the head and blocks into parts under `limit`; a block too large on its own is truncated. */
+function split(head: string, blocks: string[], limit: number): string[] {
+  const parts: string[] = [];
+  let current = head;
+  const continued = (n: number) => `### Fluxbase plan (continued, part ${n})\n`;
+  for (let block of blocks) {
+    if (block.length > limit - 200) block = `${block.slice(0, limit - 400)}\n\n… (truncated: run \`fluxbase plan\` for the full text)\n\n</details>`;
+    if (current.length + 2 + block.length > limit) {
+      parts.push(current);
+      current = continued(parts.length + 1);
+    }
+    current += `\n\n${block}`;
+  }
+  parts.push(current);
+  return parts;
+}
