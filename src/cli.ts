@@ -10,6 +10,7 @@ import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
 import { localStartCommand } from './commands/local.js';
 import { planCommand } from './commands/plan.js';
+import { forceUnlockCommand, importCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
 
@@ -97,6 +98,24 @@ connection(program.command('apply').description('apply the changes the plan show
   .action(function (this: Command, planFile: string | undefined) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => applyCommand(io(), { ...o, planFile, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+connection(program.command('import').description('adopt live resources the configuration declares into the state'))
+  .argument('<address...>', 'resource addresses, e.g. webhook.acme.legacy-hook')
+  .option('--lock-timeout <seconds>', 'wait this long for the state lock', positiveInt)
+  .action(function (this: Command, addresses: string[]) {
+    const o = this.opts<{ config: string; lockTimeout?: number }>();
+    return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('force-unlock')
+  .description('remove a stuck state lock (only when the run that holds it is gone)')
+  .argument('<id>', 'the lock id printed by the command that found the state locked')
+  .addOption(configOption())
+  .option('--state <file>', 'state file (default: fluxbase.state.json beside the config)')
+  .action(function (this: Command, id: string) {
+    return run(() => forceUnlockCommand(io(), { ...this.opts<{ config: string }>(), id }))();
   });
 
 const local = program.command('local').description('run a local Fluxbase-compatible server');

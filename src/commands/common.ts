@@ -59,7 +59,8 @@ export async function makePlan(
     printDiagnostics(io, [error('state.read', `cannot read state: ${(e as Error).message}`, { detail: `Backend: ${prepared.backend.describe()}.` })]);
     return undefined;
   }
-  const result = await planConfig({ client: prepared.client, valid: prepared.valid, state, ...extra });
+  const imports = new Set([...(prepared.valid.config.import ?? []), ...(extra.imports ?? [])]);
+  const result = await planConfig({ client: prepared.client, valid: prepared.valid, state, ...extra, imports });
   return result;
 }
 

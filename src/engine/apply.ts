@@ -13,6 +13,7 @@ import { error, hasErrors, type Diagnostic } from '../diag/index.js';
 import { HAZARD_TYPES, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
 import type { ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import type { ApplyResult } from '../resources/types.js';
 import { MigrationRoutingError } from '../resources/migrations.js';
 import { secretFingerprint, type StateDocument } from '../state/document.js';
 import { observedRenderings } from './diff.js';
@@ -86,7 +87,7 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
   }
   const now = req.now ?? (() => new Date());
   const persist = serialise(req.persist);
-  const pending = req.plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
+  const pending = req.plan.changes.filter((c) => (c.action !== 'no-op' || c.importing) && !c.deletedWith);
   const cascaded = req.plan.changes.filter((c) => c.deletedWith);
   const status = new Map<string, 'ok' | 'failed' | 'skipped'>();
   let stop = false;
@@ -176,8 +177,10 @@ async function execute(change: ResourceChange, req: ApplyPlanRequest, now: () =>
     delete req.state.resources[change.address];
     return;
   }
-  let result;
-  if (change.action === 'create') result = await handler.create(base);
+  let result: ApplyResult = {};
+  if (change.action === 'no-op') {
+    // An import with nothing to change: only the state is written.
+  } else if (change.action === 'create') result = await handler.create(base);
   else if (change.action === 'update') result = await handler.update!(base);
   else {
     await handler.delete(base);

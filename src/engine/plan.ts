@@ -77,7 +77,12 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         );
         continue;
       }
-      changes.push(changeFor(d, l, state));
+      const change = changeFor(d, l, state);
+      if (!s && !d.builtin && !l.builtin && !d.external) {
+        change.importing = true;
+        change.reason = 'imported';
+      }
+      changes.push(change);
     } else if (d) {
       if (d.builtin) {
         diagnostics.push(error('plan.not-supported', `built-in ${kind} does not exist on the server`, { address, location: d.source }));

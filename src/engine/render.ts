@@ -32,7 +32,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   const c = styler(options.color);
   const colorFor = (a: ResourceChange['action']) => (a === 'create' ? c.green : a === 'update' ? c.yellow : a === 'delete' ? c.red : c.magenta);
   const lines: string[] = [];
-  const changes = plan.changes.filter((x) => x.action !== 'no-op');
+  const changes = plan.changes.filter((x) => x.action !== 'no-op' || x.importing);
   if (plan.unmanaged.length > 0) {
     lines.push(c.bold('Not managed by this configuration (left untouched):'));
     for (const u of plan.unmanaged) lines.push(`  ${c.dim('?')} ${u.address}`);
@@ -50,8 +50,9 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   lines.push('');
   for (const change of changes) {
     const paint = colorFor(change.action);
-    lines.push(`  ${c.bold(`# ${change.address}`)} ${VERB[change.action]}${change.reason ? c.dim(` (${change.reason})`) : ''}`);
-    lines.push(`  ${paint(SYMBOL[change.action].padStart(3))} ${change.address}`);
+    const verb = change.importing ? (change.action === 'no-op' ? 'will be imported' : `will be imported and ${VERB[change.action].replace(/^will be /, '')}`) : VERB[change.action];
+    lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing ? c.dim(` (${change.reason})`) : ''}`);
+    lines.push(`  ${paint((change.importing && change.action === 'no-op' ? '<=' : SYMBOL[change.action]).padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
     if (change.sql && change.sql.length > 0) {
       lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
@@ -71,7 +72,13 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   const legend = (['create', 'update', 'delete', 'replace'] as const).filter((a) => used.has(a)).map((a) => `${colorFor(a)(SYMBOL[a])} ${a === 'replace' ? 'destroy and then create replacement' : a === 'update' ? 'update in place' : a === 'delete' ? 'destroy' : 'create'}`);
   lines.push(`Symbols: ${legend.join(', ')}`);
   const s = plan.summary;
-  lines.push(c.bold(plan.refreshOnly ? `Drift: ${changes.length} resource(s) differ from the configuration.` : `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
+  lines.push(
+    c.bold(
+      plan.refreshOnly
+        ? `Drift: ${changes.length} resource(s) differ from the configuration.`
+        : `Plan: ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
+    ),
+  );
   return lines.join('\n');
 }
 

@@ -11,6 +11,7 @@ import { expressionKey } from '../sql/expression.js';
 import { toPointer } from './source-index.js';
 import { APP_SETTING_KEYS, SYSTEM_SETTING_KEYS } from '../resources/system-setting.js';
 import { closest } from './validate.js';
+import { allHandlers } from '../resources/index.js';
 import type { ValidConfig } from './validate.js';
 
 /** Every semantic diagnostic of a schema-valid config. Requires loadSqlParser(). */
@@ -32,6 +33,17 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   };
 
   out.push(...settingsDiagnostics(valid, at));
+  const declared = buildDesiredAddresses(valid);
+  (valid.config.import ?? []).forEach((address, i) => {
+    if (!declared.has(address)) {
+      out.push(
+        error('config.reference', `import of ${address}, which the configuration does not declare`, {
+          ...at(['import', i]),
+          detail: 'Declare the resource too: import adopts an existing resource into a declaration, it does not declare it.',
+        }),
+      );
+    }
+  });
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
     if (!tenant) continue;
     for (const [schemaName, schema] of Object.entries(tenant.schemas ?? {})) {
@@ -57,6 +69,13 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
       }
     }
   }
+  return out;
+}
+
+/** Addresses the config declares (to check `import:` entries). */
+function buildDesiredAddresses(valid: ValidConfig): Set<string> {
+  const out = new Set<string>();
+  for (const h of allHandlers()) for (const r of h.desired({ config: valid.config, sources: valid.sources, preventDestroyDefault: false })) out.add(r.address);
   return out;
 }
 

@@ -19,6 +19,10 @@ export interface FluxbaseConfig {
    */
   version: 1;
   lifecycle?: Lifecycle;
+  /**
+   * Addresses of live resources this configuration adopts although they were created elsewhere (e.g. webhook.acme.legacy-hook). Each must also be declared. After the next apply they are managed like any other resource; the entries can then be removed.
+   */
+  import?: string[];
   settings?: InstanceSettings;
   /**
    * OAuth providers keyed by provider name.

@@ -72,6 +72,11 @@ export interface ResourceChange {
   deletedWith?: string;
   /** Handler-specific planned steps (plain data, no secrets), executed by the handler's apply. */
   steps?: PlannedStep[];
+  /**
+   * The resource exists live but is not yet managed, and the config imports it: apply records it
+   * in state (with no API call of its own when nothing else changes).
+   */
+  importing?: true;
 }
 
 /** One planned API operation inside a change, e.g. `{ op: 'add_column', column: 'x' }`. */
@@ -94,6 +99,8 @@ export interface PlanSummary {
   destroy: number;
   replace: number;
   unchanged: number;
+  /** Resources adopted into state (import). */
+  import: number;
 }
 
 /** A complete plan. */
@@ -113,15 +120,16 @@ export interface Plan {
   summary: PlanSummary;
 }
 
-/** True when a plan would change anything. */
+/** True when a plan would change anything (imports included: they change the state). */
 export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
-  return plan.changes.some((c) => c.action !== 'no-op');
+  return plan.changes.some((c) => c.action !== 'no-op' || c.importing);
 }
 
 /** Computes the summary counts of a list of changes (a replace counts as one add and one destroy). */
 export function summarize(changes: readonly ResourceChange[]): PlanSummary {
-  const s: PlanSummary = { add: 0, change: 0, destroy: 0, replace: 0, unchanged: 0 };
+  const s: PlanSummary = { add: 0, change: 0, destroy: 0, replace: 0, unchanged: 0, import: 0 };
   for (const c of changes) {
+    if (c.importing) s.import++;
     if (c.action === 'create') s.add++;
     else if (c.action === 'update') s.change++;
     else if (c.action === 'delete') s.destroy++;

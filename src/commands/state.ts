@@ -1,0 +1,74 @@
+/**
+ * State commands: `fluxbase import ADDRESS…` adopts live resources the configuration declares
+ * into the state (after which they are managed: diffed, changed and, when removed from the
+ * config, deleted); `fluxbase force-unlock ID` removes a stuck lock.
+ */
+import { error, hasErrors, type Diagnostic } from '../diag/index.js';
+import { buildDesired } from '../engine/graph.js';
+import { refresh } from '../engine/refresh.js';
+import { emptyState } from '../state/document.js';
+import { StateLockedError } from '../state/backend.js';
+import { prepare, stateBackendFor, type ConfigOptions } from './common.js';
+import { printDiagnostics, type CommandIO } from './io.js';
+
+/** Runs `fluxbase import`; 0 when every address was adopted. */
+export async function importCommand(io: CommandIO, options: ConfigOptions & { addresses: string[]; lockTimeoutMs?: number }): Promise<number> {
+  const prepared = await prepare(io, options);
+  if (!prepared) return 1;
+  let release: (() => Promise<void>) | undefined;
+  try {
+    try {
+      release = await prepared.backend.lock({ operation: 'fluxbase import', waitMs: options.lockTimeoutMs ?? 0, ttlMs: 10 * 60_000 });
+    } catch (e) {
+      if (e instanceof StateLockedError) {
+        printDiagnostics(io, [error('state.locked', e.message)]);
+        return 1;
+      }
+      throw e;
+    }
+    const state = (await prepared.backend.read()) ?? emptyState();
+    const desired = buildDesired(prepared.valid);
+    const live = await refresh({ client: prepared.client, desired, state });
+    const problems: Diagnostic[] = [...live.diagnostics];
+    for (const address of options.addresses) {
+      const d = desired.get(address);
+      const l = live.resources.get(address);
+      if (!d) {
+        problems.push(error('config.reference', 'cannot import a resource the configuration does not declare', { address, detail: 'Declare it in the configuration first, then import it.' }));
+      } else if (!l) {
+        problems.push(error('plan.not-supported', 'cannot import: no such resource exists on the server', { address }));
+      } else if (l.ambiguous) {
+        problems.push(error('api.ambiguous', `cannot import: ${l.ambiguous.length} live resources have this name (ids ${l.ambiguous.join(', ')})`, { address }));
+      } else if (state.resources[address]) {
+        problems.push(error('plan.not-supported', 'already managed by this configuration', { address }));
+      }
+    }
+    printDiagnostics(io, problems);
+    if (hasErrors(problems)) return 1;
+    for (const address of options.addresses) {
+      const l = live.resources.get(address)!;
+      state.resources[address] = { kind: l.kind, ...(l.id ? { id: l.id } : {}) };
+    }
+    state.serial += 1;
+    await prepared.backend.write(state);
+    for (const address of options.addresses) io.out(`${address}: Import successful.`);
+    io.out('\nThe imported resources are now managed by this configuration. Run `fluxbase plan` to see how they differ from it.');
+    return 0;
+  } finally {
+    await release?.();
+    await prepared.client.close();
+  }
+}
+
+/** Runs `fluxbase force-unlock ID`. */
+export async function forceUnlockCommand(io: CommandIO, options: ConfigOptions & { id: string }): Promise<number> {
+  const backend = stateBackendFor(options);
+  try {
+    await backend.forceUnlock(options.id);
+  } catch (e) {
+    printDiagnostics(io, [error('state.locked', (e as Error).message)]);
+    return 1;
+  }
+  io.out(`Lock ${options.id} on ${backend.describe()} removed. Make sure no other run is still applying.`);
+  return 0;
+}
