@@ -9,6 +9,8 @@ import { loadConfig, planConfig, type PlanResult } from '../engine/session.js';
 import type { ValidConfig } from '../engine/validate.js';
 import type { StateBackend } from '../state/backend.js';
 import { LocalStateBackend } from '../state/local.js';
+import { InstanceStateBackend } from '../state/instance.js';
+import type { FluxbaseConfig } from '../model/config.generated.js';
 import { connect, type ConnectOptions } from './connect.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 
@@ -18,9 +20,16 @@ export interface ConfigOptions extends ConnectOptions {
   state?: string;
 }
 
-/** The state backend for a config: `--state FILE`, else fluxbase.state.json beside the config. */
-export function stateBackendFor(options: ConfigOptions): StateBackend {
-  return new LocalStateBackend(options.state ?? path.join(path.dirname(path.resolve(options.config)), 'fluxbase.state.json'));
+/**
+ * The state backend: `--state FILE` (a local file), else the config's `state:` block (`local`
+ * with an optional path relative to the config, or `instance` — a custom setting in the
+ * instance, which needs a client), else fluxbase.state.json beside the config.
+ */
+export function stateBackendFor(options: ConfigOptions, config?: FluxbaseConfig, client?: FluxbaseClient): StateBackend {
+  const dir = path.dirname(path.resolve(options.config));
+  if (options.state) return new LocalStateBackend(options.state);
+  if (config?.state?.backend === 'instance' && client) return new InstanceStateBackend(client, config.state.key);
+  return new LocalStateBackend(path.resolve(dir, config?.state?.path ?? 'fluxbase.state.json'));
 }
 
 /** A loaded config, a client and a state backend, or the diagnostics that prevented them. */
@@ -43,7 +52,7 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
   const { client, diagnostics: connectDiagnostics } = connect(options, io.env);
   printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
   if (!client) return undefined;
-  return { valid, client, backend: stateBackendFor(options) };
+  return { valid, client, backend: stateBackendFor(options, valid.config, client) };
 }
 
 /** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */

@@ -9,6 +9,9 @@ import { refresh } from '../engine/refresh.js';
 import { emptyState } from '../state/document.js';
 import { StateLockedError } from '../state/backend.js';
 import { prepare, stateBackendFor, type ConfigOptions } from './common.js';
+import { connect } from './connect.js';
+import { loadConfig } from '../engine/session.js';
+import type { FluxbaseClient } from '../client/http.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 
 /** Runs `fluxbase import`; 0 when every address was adopted. */
@@ -60,14 +63,31 @@ export async function importCommand(io: CommandIO, options: ConfigOptions & { ad
   }
 }
 
-/** Runs `fluxbase force-unlock ID`. */
+/** Runs `fluxbase force-unlock ID` (connects only when the state lives in the instance). */
 export async function forceUnlockCommand(io: CommandIO, options: ConfigOptions & { id: string }): Promise<number> {
-  const backend = stateBackendFor(options);
+  let backend = stateBackendFor(options);
+  let client: FluxbaseClient | undefined;
+  if (!options.state) {
+    const { valid, diagnostics } = await loadConfig(options.config, { env: io.env });
+    if (!valid) {
+      printDiagnostics(io, diagnostics);
+      return 1;
+    }
+    if (valid.config.state?.backend === 'instance') {
+      const connected = connect(options, io.env);
+      printDiagnostics(io, connected.diagnostics);
+      if (!connected.client) return 1;
+      client = connected.client;
+    }
+    backend = stateBackendFor(options, valid.config, client);
+  }
   try {
     await backend.forceUnlock(options.id);
   } catch (e) {
     printDiagnostics(io, [error('state.locked', (e as Error).message)]);
     return 1;
+  } finally {
+    await client?.close();
   }
   io.out(`Lock ${options.id} on ${backend.describe()} removed. Make sure no other run is still applying.`);
   return 0;

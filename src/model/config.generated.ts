@@ -18,6 +18,7 @@ export interface FluxbaseConfig {
    * Config format version.
    */
   version: 1;
+  state?: StateSettings;
   lifecycle?: Lifecycle;
   /**
    * Addresses of live resources this configuration adopts although they were created elsewhere (e.g. webhook.acme.legacy-hook). Each must also be declared. After the next apply they are managed like any other resource; the entries can then be removed.
@@ -42,6 +43,20 @@ export interface FluxbaseConfig {
   tenants?: {
     [k: string]: Tenant | undefined;
   };
+}
+/**
+ * Where the state document lives (docs/state.md). `local` (default): a JSON file beside this config. `instance`: a custom setting in the Fluxbase instance's default tenant, so every CI runner shares one state with nothing else to set up (needs a dashboard admin login). `--state FILE` on the command line selects a local file.
+ */
+export interface StateSettings {
+  backend?: 'local' | 'instance';
+  /**
+   * local: the state file, relative to this config (default fluxbase.state.json).
+   */
+  path?: string;
+  /**
+   * instance: the custom-setting key (default fluxbase-iac.state; the lock uses <key>.lock).
+   */
+  key?: string;
 }
 /**
  * Lifecycle rules for one resource, after Terraform's lifecycle block.

@@ -1,0 +1,110 @@
+/**
+ * State kept in the Fluxbase instance itself, so every CI runner sees the same state with nothing
+ * else to set up: the document is a custom setting of the default tenant (key
+ * `fluxbase-iac.state` by default; GET/PUT/POST /api/v1/admin/settings/custom/{key}), and the
+ * lock is a second custom setting, `<key>.lock`, created with POST — the server's unique key
+ * index makes that create atomic (409 when held). Writing custom settings needs a platform user
+ * id, so this backend needs a dashboard admin login (FLUXBASE_ADMIN_EMAIL/PASSWORD).
+ */
+import { ApiError } from '../client/errors.js';
+import type { FluxbaseClient } from '../client/http.js';
+import { checkState, type StateDocument } from './document.js';
+import { StateLockedError, type LockInfo, type StateBackend } from './backend.js';
+import { newLockInfo } from './local.js';
+
+const ROUTE = '/api/v1/admin/settings/custom';
+
+/** Instance backend (see module doc). */
+export class InstanceStateBackend implements StateBackend {
+  private readonly client: FluxbaseClient;
+  private readonly key: string;
+
+  constructor(client: FluxbaseClient, key = 'fluxbase-iac.state') {
+    this.client = client;
+    this.key = key;
+  }
+
+  describe(): string {
+    return `custom setting ${this.key} of ${this.client.url}`;
+  }
+
+  async read(): Promise<StateDocument | undefined> {
+    const value = await this.get(this.key);
+    if (value === undefined) return undefined;
+    const problem = checkState(value);
+    if (problem) throw new Error(`${this.describe()}: ${problem}`);
+    return value as StateDocument;
+  }
+
+  async write(doc: StateDocument): Promise<void> {
+    const res = await this.client.request({
+      method: 'PUT',
+      route: `${ROUTE}/*`,
+      rawPath: `${ROUTE}/${this.key}`,
+      identity: 'user',
+      body: { value: doc },
+      expect: [200, 404],
+    });
+    if (res.status === 404) {
+      await this.client.request({
+        method: 'POST',
+        route: ROUTE,
+        identity: 'user',
+        body: { key: this.key, value: doc, value_type: 'json', description: 'fluxbase-iac state document (managed by fluxbase apply; do not edit)' },
+        expect: [201],
+      });
+    }
+  }
+
+  async lock(req: { operation: string; waitMs: number; ttlMs: number }): Promise<() => Promise<void>> {
+    const lockKey = `${this.key}.lock`;
+    const deadline = Date.now() + req.waitMs;
+    for (;;) {
+      const info = newLockInfo(req.operation, req.ttlMs);
+      const res = await this.client.request({
+        method: 'POST',
+        route: ROUTE,
+        identity: 'user',
+        body: { key: lockKey, value: info, value_type: 'json', description: 'fluxbase-iac state lock' },
+        expect: [201, 409],
+      });
+      if (res.status === 201) {
+        return async () => {
+          const holder = (await this.get(lockKey)) as LockInfo | undefined;
+          if (holder?.id === info.id) await this.remove(lockKey);
+        };
+      }
+      const holder = (await this.get(lockKey)) as LockInfo | undefined;
+      if (!holder) continue;
+      if (Date.parse(holder.expires) < Date.now()) {
+        await this.remove(lockKey);
+        continue;
+      }
+      if (Date.now() >= deadline) throw new StateLockedError(holder, this.describe());
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
+    }
+  }
+
+  async forceUnlock(id: string): Promise<void> {
+    const lockKey = `${this.key}.lock`;
+    const holder = (await this.get(lockKey)) as LockInfo | undefined;
+    if (!holder) throw new Error(`${this.describe()} is not locked`);
+    if (holder.id !== id) throw new Error(`lock id ${id} does not match the current lock ${holder.id} (held by ${holder.owner})`);
+    await this.remove(lockKey);
+  }
+
+  /** GET …/settings/custom/{key} → its value, or undefined on 404. */
+  private async get(key: string): Promise<unknown> {
+    const res = await this.client.request<{ value: unknown }>({ method: 'GET', route: `${ROUTE}/*`, rawPath: `${ROUTE}/${key}`, expect: [200, 404] });
+    return res.status === 404 ? undefined : res.body.value;
+  }
+
+  private async remove(key: string): Promise<void> {
+    try {
+      await this.client.request({ method: 'DELETE', route: `${ROUTE}/*`, rawPath: `${ROUTE}/${key}`, expect: [204, 404] });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      throw e;
+    }
+  }
+}
