@@ -30,6 +30,8 @@ async function runQuery<R>(client: PgQueryable, text: string, params: unknown[] 
     text,
     values: params,
     rowMode: options?.raw ? 'array' : undefined,
+    // raw mode serves /sql/execute: one statement per call over the extended protocol, as pgx does
+    queryMode: options?.raw ? 'extended' : undefined,
     types: options?.raw ? RAW_TYPES : DEFAULT_TYPES,
   } as pg.QueryConfig);
   return {

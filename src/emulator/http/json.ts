@@ -88,3 +88,8 @@ export function nowText(): string {
   const [date, time] = utcParts(Math.floor(d.getTime() / 1000));
   return `${date} ${time}.${pad(d.getUTCMilliseconds(), 3)}+00`;
 }
+
+/** The current time as Go's `time.Time` JSON (RFC 3339, trimmed fraction, UTC `Z`). */
+export function goNowJson(): string {
+  return new Date().toISOString().replace(/\.?0+Z$/, 'Z');
+}

@@ -1,0 +1,79 @@
+/**
+ * The local Fluxbase emulator: an HTTP server answering the real Fluxbase admin API routes with
+ * the real paths, JSON shapes, status codes and error bodies (quirks included), backed by a real
+ * PostgreSQL (embedded PGlite or a PostgreSQL server). See docs/emulator.md.
+ *
+ * ```ts
+ * const emu = await startEmulator({ storage: { kind: 'postgres', databaseUrl } });
+ * await fetch(`${emu.url}/api/v1/admin/ddl/schemas`, { headers: { authorization: `Bearer ${emu.serviceRoleToken}` } });
+ * await emu.close();
+ * ```
+ *
+ * This module (and everything under src/emulator) imports nothing from the tool itself.
+ */
+import type { AddressInfo } from 'node:net';
+import { EmulatorApp } from './app.js';
+import { PgCluster } from './db/pg-cluster.js';
+import { PgliteCluster } from './db/pglite-cluster.js';
+import type { Cluster } from './db/types.js';
+import { createServer } from './http/server.js';
+import { resolveOptions } from './options.js';
+import type { EmulatorOptions, RunningEmulator } from './options.js';
+import { buildRouter } from './routes/index.js';
+import { seedDefaultTenant } from './tenancy/tenants.js';
+
+export type { EmulatorOptions, FaultOptions, FaultState, QuirkOptions, RunningEmulator, StorageOptions } from './options.js';
+export { EmulatorApp } from './app.js';
+export type { KeyVerifier } from './app.js';
+
+/**
+ * Starts an emulator. Resolves once it listens; `close()` stops it and releases its storage
+ * (the postgres backend drops the databases it created; a PGlite `dataDir` is kept).
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const opts = resolveOptions(options);
+  const started = Date.now();
+  const cluster: Cluster =
+    opts.storage.kind === 'postgres'
+      ? await PgCluster.start({ databaseUrl: opts.storage.databaseUrl, log: opts.log })
+      : await PgliteCluster.start({ dataDir: opts.storage.dataDir, log: opts.log });
+  const app = new EmulatorApp(opts, cluster);
+  let server: ReturnType<typeof createServer> | undefined;
+  try {
+    app.defaultTenantId = await seedDefaultTenant(cluster.main);
+    server = createServer(app, buildRouter(app));
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(opts.port, opts.host, () => resolve());
+    });
+  } catch (e) {
+    server?.close();
+    await cluster.close().catch(() => {});
+    throw e;
+  }
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  opts.log(`emulator listening on ${url} (${cluster.kind}, started in ${Date.now() - started} ms)`);
+  const serviceRoleToken = await app.jwt.serviceRoleToken();
+  let closing: Promise<void> | undefined;
+  const srv = server;
+  return {
+    url,
+    jwtSecret: opts.jwtSecret,
+    serviceRoleToken,
+    faults: opts.faults,
+    requestCount: () => app.requestCount,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          srv.close(() => resolve());
+          srv.closeAllConnections();
+        });
+        await cluster.close();
+      })();
+      return closing;
+    },
+  };
+}
