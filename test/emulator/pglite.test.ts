@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../../src/emulator/index.js';
+import { pgliteTemplateCachePath } from '../../src/emulator/db/pglite-cluster.js';
+import { ADMIN, Api } from './helpers.js';
+
+describe('emulator on embedded PGlite', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('starts tenant databases lazily from the cached template and keeps everything across restarts with dataDir', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'fluxbase-emu-pglite-'));
+    dirs.push(dataDir);
+    const lines: string[] = [];
+    const first = await startEmulator({ storage: { kind: 'pglite', dataDir }, log: (l) => lines.push(l) });
+    let tenantId: string;
+    try {
+      expect(existsSync(pgliteTemplateCachePath())).toBe(true);
+      const api = new Api(first);
+      const t = await api.post(`${ADMIN}/tenants`, { slug: 'lite', name: 'Lite' });
+      expect(t.status).toBe(201);
+      tenantId = t.body.tenant.id;
+      expect(lines.some((l) => /created PGlite database tenant_lite/.test(l))).toBe(true);
+      const mk = await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: 'notes', columns: [{ name: 'id', type: 'uuid', primaryKey: true, defaultValue: 'gen_random_uuid()' }, { name: 'body', type: 'text', defaultValue: 'hello' }] }, { tenant: tenantId });
+      expect(mk.status).toBe(201);
+      const info = (await api.get(`${ADMIN}/tables/public/notes`, { tenant: tenantId })).body;
+      expect(info.columns.find((c: { name: string }) => c.name === 'body').default_value).toBe("'hello'::text");
+      await api.post(`${ADMIN}/policies`, { schema: 'public', table: 'notes', name: 'p', command: 'SELECT', using: 'body IS NOT NULL' }, { tenant: tenantId });
+      const sql = await api.post(`${ADMIN}/sql/execute`, { query: 'SELECT 1 AS one; SELECT * FROM nope' }, { tenant: tenantId });
+      expect(sql.body.results[1].error).toBe('ERROR: relation "nope" does not exist (SQLSTATE 42P01)');
+    } finally {
+      await first.close();
+    }
+
+    lines.length = 0;
+    const second = await startEmulator({ storage: { kind: 'pglite', dataDir }, log: (l) => lines.push(l) });
+    try {
+      const api = new Api(second);
+      // the tenant database is not started until a request routes to it
+      expect(lines.some((l) => /tenant_lite/.test(l))).toBe(false);
+      expect((await api.get(`${ADMIN}/tenants`)).body.map((t: { slug: string }) => t.slug)).toEqual(['default', 'lite']);
+      const tables = await api.get(`${ADMIN}/ddl/tables?schema=public`, { tenant: tenantId });
+      expect(tables.body.tables).toEqual([{ schema: 'public', name: 'notes' }]);
+      expect(lines.some((l) => /started PGlite database tenant_lite/.test(l))).toBe(true);
+      const policies = (await api.get(`${ADMIN}/policies`, { tenant: tenantId })).body;
+      expect(policies).toEqual([{ schema: 'public', table: 'notes', policy_name: 'p', permissive: 'RESTRICTIVE', roles: ['public'], command: 'SELECT', using: '(body IS NOT NULL)', with_check: null }]);
+      expect((await api.delete(`${ADMIN}/tenants/${tenantId}?hard=true`)).status).toBe(204);
+      expect(existsSync(join(dataDir, 'databases', 'tenant_lite'))).toBe(false);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('runs in memory by default', async () => {
+    const emu = await startEmulator();
+    try {
+      const api = new Api(emu);
+      expect((await api.get(`${ADMIN}/ddl/schemas`)).body.schemas).toHaveLength(13);
+      const m = await api.post(`${ADMIN}/migrations`, { name: 'm1', up_sql: 'CREATE TABLE public.t (id int)' });
+      expect(m.status).toBe(201);
+      expect((await api.post(`${ADMIN}/migrations/m1/apply`)).status).toBe(200);
+      expect((await api.get(`${ADMIN}/ddl/tables?schema=public`)).body.tables).toEqual([{ schema: 'public', name: 't' }]);
+    } finally {
+      await emu.close();
+    }
+  });
+});
