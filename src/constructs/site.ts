@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../diag/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** This library's own frames: run from src/, from dist/, or from dist/ with source maps to src/. */
+const OWN = ['src', 'dist'].map((dir) => path.join(HERE, '../..', dir, 'constructs') + path.sep);
 const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
 
 /** The caller's file:line:column, relative to the working directory when inside it. */
@@ -23,7 +25,7 @@ export function callSite(): SourceLocation | undefined {
     let file = m[1]!;
     if (file.startsWith('node:') || file.startsWith('internal/')) continue;
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith(HERE + path.sep) || file.includes(`${path.sep}node_modules${path.sep}constructs${path.sep}`)) continue;
+    if (OWN.some((own) => file.startsWith(own)) || file.includes(`${path.sep}node_modules${path.sep}constructs${path.sep}`)) continue;
     const relative = path.relative(process.cwd(), file);
     return {
       file: relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file,
