@@ -9,12 +9,16 @@ import type { AuthLocals, Ctx } from './http/context.js';
 import { JwtService } from './auth/jwt.js';
 import { FaultInjector, FixedWindowLimiter } from './http/limits.js';
 import { IdempotencyStore } from './http/idempotency.js';
+import { EnvOverrides } from './settings/env.js';
+import { SecretBox } from './auth/secret-box.js';
 
 /**
  * Verifies an opaque key (service key `sk_…`/`pk_…`/`fb_…`, or a client key). Returns the caller
  * when valid, undefined when not. Registered by the route files that own those keys.
+ * `use: 'migrations'` applies the migrations API's own service-key check (`sk_` keys only,
+ * revocation not checked); the default is auth family B's.
  */
-export type KeyVerifier = (key: string, ctx: Ctx) => Promise<AuthLocals | undefined>;
+export type KeyVerifier = (key: string, ctx: Ctx, use?: 'family-b' | 'migrations') => Promise<AuthLocals | undefined>;
 
 export class EmulatorApp {
   readonly jwt: JwtService;
@@ -30,11 +34,19 @@ export class EmulatorApp {
   clientKeyVerifier?: KeyVerifier;
   /** Id of the default tenant (seeded at start). */
   defaultTenantId = '';
+  /** The emulated server environment (settings locked by `FLUXBASE_*` variables). */
+  readonly env: EnvOverrides;
+  /** Encryption at rest of secret settings and OAuth client secrets. */
+  readonly secrets: SecretBox;
+  /** Public base URL (`http://host:port`), set once listening; used in config provider redirects. */
+  baseUrl = '';
   private served = 0;
 
   constructor(readonly opts: ResolvedOptions, readonly cluster: Cluster) {
     this.jwt = new JwtService(opts.jwtSecret);
     this.faults = new FaultInjector(opts.faults, opts.faultSeed);
+    this.env = new EnvOverrides(opts.envOverrides);
+    this.secrets = new SecretBox(opts.jwtSecret);
     this.setupLimiter = new FixedWindowLimiter(
       () => opts.rateLimits.setup,
       15 * 60,

@@ -29,7 +29,64 @@ export interface QuirkOptions {
    * user in the tenant database.
    */
   tenantMigrationRole?: boolean;
+  /**
+   * `PUT /api/v1/admin/service-keys/:id` fails like the real server (keys doc §1.5: its SQL sets
+   * `updated_at`, a column `auth.service_keys` does not have): every PUT that passes the id and
+   * body checks answers `500 "Failed to update service key"`, even for an unknown id. Default
+   * false: the intended partial update (404 for an unknown id).
+   */
+  serviceKeyPutBroken?: boolean;
 }
+
+/**
+ * An OAuth provider declared in the server's configuration file (`auth.oauth_providers`), listed
+ * by `GET /api/v1/admin/oauth/providers` after the database providers with the nil UUID and
+ * `source: "config"` (keys doc §8). Defaults follow the config comments: enabled true,
+ * allow_app_login true, allow_dashboard_login false.
+ */
+export interface ConfigOAuthProvider {
+  provider_name: string;
+  display_name?: string;
+  enabled?: boolean;
+  client_id?: string;
+  client_secret?: string;
+  /** OIDC issuer; a provider with one is listed with `is_custom: true`. */
+  issuer_url?: string;
+  scopes?: string[];
+  allow_dashboard_login?: boolean;
+  allow_app_login?: boolean;
+  required_claims?: Record<string, string[]>;
+  denied_claims?: Record<string, string[]>;
+}
+
+/**
+ * The server configuration's `email` block (viper keys `email.*`). Non-empty values overlay the
+ * email section of `GET /api/v1/admin/app/settings` (keys doc §4.1). `FLUXBASE_EMAIL_*` entries of
+ * `envOverrides` feed it too. {@link STOCK_EMAIL_CONFIG} holds the real server's defaults.
+ */
+export interface EmailConfig {
+  enabled?: boolean;
+  provider?: string;
+  from_address?: string;
+  from_name?: string;
+  reply_to_address?: string;
+  smtp_host?: string;
+  smtp_port?: number;
+  smtp_username?: string;
+  smtp_tls?: boolean;
+  mailgun_domain?: string;
+  ses_region?: string;
+}
+
+/** The real server's built-in email config defaults (`internal/config/config_defaults.go`). */
+export const STOCK_EMAIL_CONFIG: Readonly<EmailConfig> = Object.freeze({
+  enabled: true,
+  provider: 'smtp',
+  from_address: 'noreply@localhost',
+  from_name: 'Fluxbase',
+  smtp_port: 587,
+  smtp_tls: true,
+});
 
 export interface EmulatorOptions {
   /** Listen address; default 127.0.0.1. */
@@ -56,6 +113,18 @@ export interface EmulatorOptions {
   rateLimits?: { login?: number; setup?: number };
   /** `tenants.max_tenants`: POST /tenants answers 409 when reached (default 100). */
   maxTenants?: number;
+  /**
+   * The server's environment, as far as settings are concerned: `FLUXBASE_<KEY>` variables (key
+   * without `app.`, upper case, `.` → `_`) lock the matching settings everywhere the server does
+   * (keys doc §12.4): app settings `overrides` + 500 on PUT, system settings `is_overridden` /
+   * `override_source` + 409, auth settings `_overrides` + 409 for any PUT. Empty values lock
+   * nothing. Example: `{ FLUXBASE_STORAGE_ENABLED: 'true', FLUXBASE_AUTH_SIGNUP_ENABLED: 'false' }`.
+   */
+  envOverrides?: Record<string, string>;
+  /** OAuth providers of the server's config file (listed with `source: "config"`). Default none. */
+  configOAuthProviders?: ConfigOAuthProvider[];
+  /** The config file's email block (overlays the app-settings email view). Default: all empty. */
+  emailConfig?: EmailConfig;
   /** Called with one line per notable event (startup, database creation, errors). */
   log?: (line: string) => void;
 }
@@ -94,6 +163,9 @@ export interface ResolvedOptions {
   quirks: Required<QuirkOptions>;
   rateLimits: { login: number; setup: number };
   maxTenants: number;
+  envOverrides: Record<string, string>;
+  configOAuthProviders: ConfigOAuthProvider[];
+  emailConfig: EmailConfig;
   log: (line: string) => void;
 }
 
@@ -113,9 +185,15 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       rate503: o.faults?.rate503 ?? 0,
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
     },
-    quirks: { tenantMigrationRole: o.quirks?.tenantMigrationRole ?? false },
+    quirks: {
+      tenantMigrationRole: o.quirks?.tenantMigrationRole ?? false,
+      serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? false,
+    },
     rateLimits: { login: o.rateLimits?.login ?? 10, setup: o.rateLimits?.setup ?? 5 },
     maxTenants: o.maxTenants ?? 100,
+    envOverrides: { ...(o.envOverrides ?? {}) },
+    configOAuthProviders: [...(o.configOAuthProviders ?? [])],
+    emailConfig: { ...(o.emailConfig ?? {}) },
     log: o.log ?? (() => {}),
   };
 }

@@ -85,6 +85,8 @@ export function buildPlan(req: BuildPlanRequest): Plan {
       changes.push(change);
     } else if (d) {
       if (d.builtin) {
+        // Built-in objects of a tenant created by this plan come with the tenant.
+        if (d.tenant && !live.tenants.has(d.tenant)) continue;
         diagnostics.push(error('plan.not-supported', `built-in ${kind} does not exist on the server`, { address, location: d.source }));
         continue;
       }
@@ -96,7 +98,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
           continue;
         }
         changes.push(deleteChange(l, s.preventDestroy));
-      } else if (!l.builtin) {
+      } else if (!l.builtin && !l.hidden) {
         unmanaged.push({ address, kind: l.kind, id: l.id });
       }
     }

@@ -37,7 +37,7 @@ export async function refresh(req: {
   const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: [] };
   let tenantList: LiveResource[];
   try {
-    tenantList = await handlerFor('tenant').list({ client });
+    tenantList = await handlerFor('tenant').list({ client, schemas: new Set() });
   } catch (e) {
     live.diagnostics.push(apiDiagnostic(e));
     return live;
@@ -48,15 +48,19 @@ export async function refresh(req: {
     live.tenants.set(slug, { slug, id: t.id!, isDefault: t.builtin ?? false });
   }
   const wanted = req.tenants ?? new Set([...desiredTenants(req.desired), ...stateTenants(req.state)]);
+  // Only kinds the configuration declares or the state manages are read: other kinds can hold
+  // nothing this configuration owns, and skipping them keeps refresh to the calls that matter.
+  const kinds = req.kinds ?? relevantKinds(req.desired, req.state);
   const jobs: Promise<void>[] = [];
   for (const slug of wanted) {
     const tenant = live.tenants.get(slug);
     if (!tenant) continue;
     live.scanned.add(slug);
+    const schemas = schemasOf(slug, req.desired, req.state);
     for (const handler of allHandlers()) {
-      if (handler.scope !== 'tenant' || (req.kinds && !req.kinds.has(handler.kind))) continue;
+      if (handler.scope !== 'tenant' || !kinds.has(handler.kind)) continue;
       jobs.push(
-        handler.list({ client, tenant }).then(
+        handler.list({ client, tenant, schemas }).then(
           (items) => {
             for (const item of items) live.resources.set(item.address, item);
           },
@@ -68,9 +72,9 @@ export async function refresh(req: {
     }
   }
   for (const handler of allHandlers()) {
-    if (handler.scope !== 'instance' || handler.kind === 'tenant' || (req.kinds && !req.kinds.has(handler.kind))) continue;
+    if (handler.scope !== 'instance' || handler.kind === 'tenant' || !kinds.has(handler.kind)) continue;
     jobs.push(
-      handler.list({ client }).then(
+      handler.list({ client, schemas: new Set() }).then(
         (items) => {
           for (const item of items) live.resources.set(item.address, item);
         },
@@ -82,6 +86,27 @@ export async function refresh(req: {
   }
   await Promise.all(jobs);
   return live;
+}
+
+/** Schemas a tenant's desired resources and managed resources live in. */
+function schemasOf(slug: string, desired: DesiredState, state: StateDocument | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const r of desired.values()) {
+    if (r.tenant === slug && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) out.add(r.path[3]!);
+  }
+  for (const address of Object.keys(state?.resources ?? {})) {
+    const parsed = parseAddress(address);
+    if (parsed && parsed.segments[0] === slug && ['schema', 'table', 'policy'].includes(parsed.kind)) out.add(parsed.segments[1]!);
+  }
+  return out;
+}
+
+/** Kinds declared in the desired state or recorded in the state document. */
+export function relevantKinds(desired: DesiredState, state: StateDocument | undefined): Set<ResourceKind> {
+  const kinds = new Set<ResourceKind>();
+  for (const r of desired.values()) kinds.add(r.kind);
+  for (const entry of Object.values(state?.resources ?? {})) kinds.add(entry.kind);
+  return kinds;
 }
 
 /** Slugs of tenants that own resources recorded in a state document. */

@@ -88,6 +88,11 @@ export interface LiveResource {
   /** Built-in objects that can never be deleted (default tenant, schema public). */
   builtin?: boolean;
   /**
+   * Fluxbase's own objects (tables and policies in its internal schemas such as auth, storage or
+   * app): never reported as "not managed"; managed only when the configuration declares them.
+   */
+  hidden?: boolean;
+  /**
    * Handler-private facts about the live object that are not attributes (constraint names,
    * raw fields needed to build a full-replacement body). Never diffed or rendered.
    */

@@ -13,6 +13,7 @@ import type { Hazard } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { tableAddress } from './table.js';
+import { isInternalSchema } from './schema.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
 
@@ -105,6 +106,7 @@ export const policyHandler: ResourceHandler = {
         attrs,
         fingerprint: fingerprint(attrs),
         parent: tableAddress(tenant!.slug, p.schema, p.table),
+        hidden: isInternalSchema(p.schema),
       };
     });
   },

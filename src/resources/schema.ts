@@ -1,8 +1,9 @@
 /**
  * Database schemas of a tenant (shared/fluxbase-api auth-tenants §5.2): created with
  * POST /api/v1/admin/ddl/schemas. The API has no DROP SCHEMA, so a delete runs
- * `DROP SCHEMA … RESTRICT` as a migration. `public` and Fluxbase's internal schemas are never
- * managed as user schemas.
+ * `DROP SCHEMA … RESTRICT` as a migration. `public` and Fluxbase's internal schemas (`app`,
+ * `auth`, `storage`, …) already exist: declaring one adopts it, and it is never created or
+ * dropped; only the tables declared inside it are managed.
  */
 import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
@@ -41,7 +42,7 @@ export const schemaHandler: ResourceHandler = {
           writeOnly: {},
           dependsOn: [tenantAddress(slug)],
           preventDestroy: preventDestroy(schema?.lifecycle, preventDestroyDefault),
-          builtin: BUILTIN_SCHEMAS.has(name),
+          builtin: BUILTIN_SCHEMAS.has(name) || isInternalSchema(name),
           source: sourceOf(sources, path),
           path,
         });
@@ -51,14 +52,14 @@ export const schemaHandler: ResourceHandler = {
   },
 
   /** GET /api/v1/admin/ddl/schemas → {"schemas":[{"name","owner"}]}; internal schemas filtered out. */
-  async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
+  async list({ client, tenant, schemas }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<{ schemas: { name: string }[] | null }>({
       method: 'GET',
       route: '/api/v1/admin/ddl/schemas',
       tenantId: tenant!.id,
     });
     return (res.body?.schemas ?? [])
-      .filter((s) => !isInternalSchema(s.name))
+      .filter((s) => !isInternalSchema(s.name) || schemas.has(s.name))
       .map((s) => ({
         address: schemaAddress(tenant!.slug, s.name),
         kind: 'schema',
@@ -67,7 +68,7 @@ export const schemaHandler: ResourceHandler = {
         attrs: {},
         fingerprint: fingerprint({ name: s.name }),
         parent: tenantAddress(tenant!.slug),
-        builtin: BUILTIN_SCHEMAS.has(s.name),
+        builtin: BUILTIN_SCHEMAS.has(s.name) || isInternalSchema(s.name),
       }));
   },
 

@@ -57,8 +57,17 @@ export interface CatalogTable {
   indexes: CatalogIndex[] | null;
 }
 
-/** The catalog query: every ordinary or partitioned table outside Fluxbase's internal schemas. */
-export const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
+/**
+ * The catalog query: every ordinary or partitioned table outside Fluxbase's internal schemas,
+ * plus those in the internal schemas named in `include` (declared or managed by the config).
+ */
+export function catalogQuery(include: ReadonlySet<string>): string {
+  const extra = [...include].filter((s) => INTERNAL_SCHEMAS.has(s)).sort();
+  const inInternal = extra.length > 0 ? ` OR n.nspname IN (${extra.map(quoteLiteral).join(', ')})` : '';
+  return CATALOG_QUERY.replace('/*INCLUDE*/', inInternal);
+}
+
+const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
@@ -83,8 +92,8 @@ export const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.na
       WHERE i.indrelid = c.oid AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid AND x.conrelid = c.oid)) AS indexes
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p')
-    AND n.nspname NOT IN (${[...INTERNAL_SCHEMAS].sort().map(quoteLiteral).join(', ')})
-    AND n.nspname NOT LIKE 'pg\\_%'
+    AND ((n.nspname NOT IN (${[...INTERNAL_SCHEMAS].sort().map(quoteLiteral).join(', ')})
+    AND n.nspname NOT LIKE 'pg\\_%')/*INCLUDE*/)
     AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'e')
 ) t`;
 
@@ -98,12 +107,12 @@ interface SqlResult {
  * Reads every user table of a tenant. Throws ApiError when /sql/execute reports a per-statement
  * error (it answers 200 even then).
  */
-export async function readCatalog(client: FluxbaseClient, tenantId: string): Promise<CatalogTable[]> {
+export async function readCatalog(client: FluxbaseClient, tenantId: string, include: ReadonlySet<string>): Promise<CatalogTable[]> {
   const res = await client.request<{ results: SqlResult[] }>({
     method: 'POST',
     route: '/api/v1/admin/sql/execute',
     tenantId,
-    body: { query: CATALOG_QUERY },
+    body: { query: catalogQuery(include) },
     expect: [200],
   });
   const result = res.body.results?.[0];

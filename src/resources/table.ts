@@ -10,7 +10,7 @@ import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../mo
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { hazard, preventDestroy, sourceOf } from './common.js';
 import { runMigration } from './migrations.js';
-import { schemaAddress } from './schema.js';
+import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
 import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
@@ -77,9 +77,9 @@ export const tableHandler: ResourceHandler = {
    * One catalog query through POST /api/v1/admin/sql/execute and one
    * GET /api/v1/admin/realtime/tables per tenant.
    */
-  async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
+  async list({ client, tenant, schemas }: ListRequest): Promise<LiveResource[]> {
     const [tables, realtime] = await Promise.all([
-      readCatalog(client, tenant!.id),
+      readCatalog(client, tenant!.id, schemas),
       client.request<{ tables: RealtimeRow[] | null }>({
         method: 'GET',
         route: '/api/v1/admin/realtime/tables',
@@ -97,6 +97,7 @@ export const tableHandler: ResourceHandler = {
         attrs: attrs as Record<string, unknown>,
         fingerprint: fingerprint(attrs),
         parent: schemaAddress(tenant!.slug, t.schema),
+        hidden: isInternalSchema(t.schema),
         meta: meta as unknown as Record<string, unknown>,
       };
     });

@@ -36,6 +36,11 @@ export interface ListRequest {
   client: FluxbaseClient;
   /** Set for tenant-scoped kinds. */
   tenant?: TenantRef;
+  /**
+   * Database schemas the configuration declares or the state manages in this tenant. Fluxbase's
+   * internal schemas (e.g. `app`, `auth`) are read only when named here.
+   */
+  schemas: ReadonlySet<string>;
 }
 
 /** Input of {@link ResourceHandler.desired}. */

@@ -150,9 +150,11 @@ CREATE TABLE IF NOT EXISTS platform.emulator_bootstrap (
 `;
 
 /**
- * Control-plane tables of the main database. Column sets follow what the API exposes; names
- * follow the real server (`platform.tenants`, `platform.users`, `platform.migrations`,
- * `platform.migration_execution_logs`, `auth.webhooks`, `auth.webhook_deliveries`).
+ * Control-plane tables of the main database. Column sets follow what the API exposes; names,
+ * constraints and indexes that change API behaviour follow the real server (`platform.tenants`,
+ * `platform.users`, `platform.migrations`, `platform.migration_execution_logs`, `auth.webhooks`,
+ * `auth.webhook_deliveries`, `auth.service_keys`, `auth.client_keys`, `app.settings`,
+ * `platform.oauth_providers`). Every statement is idempotent: the script runs at every start.
  */
 export const CONTROL_PLANE_SQL = `
 CREATE TABLE IF NOT EXISTS platform.tenants (
@@ -196,11 +198,6 @@ CREATE TABLE IF NOT EXISTS platform.tenant_admin_assignments (
   UNIQUE (tenant_id, user_id)
 );
 
-CREATE TABLE IF NOT EXISTS platform.system_settings (
-  key text PRIMARY KEY,
-  value jsonb NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now()
-);
 
 CREATE TABLE IF NOT EXISTS platform.migrations (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -270,6 +267,129 @@ CREATE TABLE IF NOT EXISTS auth.webhook_deliveries (
   attempt integer NOT NULL DEFAULT 1,
   delivered_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Service keys (keys doc §1). Names are unique per tenant (500 on duplicates); revoked_by
+-- references platform.users (a caller without a dashboard user cannot revoke: FK → 500).
+CREATE TABLE IF NOT EXISTS auth.service_keys (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name text NOT NULL,
+  description text,
+  key_hash text NOT NULL,
+  key_prefix text NOT NULL CONSTRAINT service_keys_key_prefix_key UNIQUE,
+  scopes text[] DEFAULT ARRAY['*'],
+  enabled boolean DEFAULT true,
+  created_by uuid,
+  created_at timestamptz DEFAULT clock_timestamp(),
+  last_used_at timestamptz,
+  expires_at timestamptz,
+  rate_limit_per_minute integer,
+  rate_limit_per_hour integer,
+  allowed_namespaces text[],
+  revoked_at timestamptz,
+  revoked_by uuid CONSTRAINT service_keys_revoked_by_fkey REFERENCES platform.users (id) ON DELETE SET NULL,
+  revocation_reason text,
+  deprecated_at timestamptz,
+  grace_period_ends_at timestamptz,
+  replaced_by uuid CONSTRAINT service_keys_replaced_by_fkey REFERENCES auth.service_keys (id) ON DELETE SET NULL,
+  key_type text NOT NULL DEFAULT 'service'
+    CONSTRAINT auth_service_keys_key_type_check CHECK (key_type IN ('anon', 'service', 'publishable', 'tenant_service', 'global_service')),
+  tenant_id uuid CONSTRAINT fk_auth_service_keys_tenant REFERENCES platform.tenants (id) ON DELETE SET NULL DEFERRABLE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS auth_service_keys_name_tenant_null_unique ON auth.service_keys (name) WHERE tenant_id IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS auth_service_keys_name_tenant_unique ON auth.service_keys (tenant_id, name) WHERE tenant_id IS NOT NULL;
+
+-- Client keys (keys doc §2); updated_at is bumped by a trigger on every update (last_used_at too).
+CREATE TABLE IF NOT EXISTS auth.client_keys (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name text NOT NULL,
+  description text,
+  key_hash text NOT NULL UNIQUE,
+  key_prefix text NOT NULL,
+  user_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+  scopes text[] DEFAULT ARRAY[]::text[],
+  rate_limit_per_minute integer DEFAULT 60,
+  last_used_at timestamptz,
+  expires_at timestamptz,
+  revoked boolean DEFAULT false,
+  revoked_at timestamptz,
+  revoked_by uuid,
+  tenant_id uuid,
+  created_at timestamptz DEFAULT clock_timestamp(),
+  updated_at timestamptz DEFAULT clock_timestamp(),
+  allowed_namespaces text[]
+);
+CREATE OR REPLACE FUNCTION auth.client_keys_touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $fn$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $fn$;
+DROP TRIGGER IF EXISTS update_auth_client_keys_updated_at ON auth.client_keys;
+CREATE TRIGGER update_auth_client_keys_updated_at BEFORE UPDATE ON auth.client_keys
+  FOR EACH ROW EXECUTE FUNCTION auth.client_keys_touch_updated_at();
+
+-- One table for app, system, auth, custom and secret settings (keys doc §4–§6, §9). Keys are
+-- unique across the instance for rows without a user (custom keys included → 409).
+CREATE TABLE IF NOT EXISTS app.settings (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  key text NOT NULL,
+  value jsonb NOT NULL,
+  value_type text NOT NULL DEFAULT 'string'
+    CONSTRAINT settings_value_type_check CHECK (value_type IN ('string', 'number', 'boolean', 'json', 'array')),
+  category text NOT NULL DEFAULT 'custom'
+    CONSTRAINT settings_category_check CHECK (category IN ('auth', 'system', 'storage', 'functions', 'realtime', 'custom')),
+  description text,
+  is_public boolean DEFAULT false,
+  is_secret boolean DEFAULT false,
+  editable_by text[] NOT NULL DEFAULT ARRAY['instance_admin'],
+  metadata jsonb DEFAULT '{}',
+  created_by uuid,
+  updated_by uuid,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  encrypted_value text,
+  user_id uuid,
+  tenant_id uuid
+);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_app_settings_key_user ON app.settings (key, COALESCE(user_id, '00000000-0000-0000-0000-000000000000'::uuid));
+CREATE UNIQUE INDEX IF NOT EXISTS idx_app_settings_system_key ON app.settings (key) WHERE user_id IS NULL;
+
+-- Earlier emulator versions kept setup completion in platform.system_settings.
+DO $$ BEGIN
+  IF to_regclass('platform.system_settings') IS NOT NULL THEN
+    INSERT INTO app.settings (key, value, description, category)
+      SELECT 'setup_completed', jsonb_build_object('completed', true), 'Tracks initial setup completion', 'system'
+        FROM platform.system_settings WHERE key = 'setup_completed'
+      ON CONFLICT DO NOTHING;
+    DROP TABLE platform.system_settings;
+  END IF;
+END $$;
+
+-- OAuth providers (keys doc §8). NULL tenant ids are distinct, so duplicate names are accepted.
+CREATE TABLE IF NOT EXISTS platform.oauth_providers (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  provider_name text NOT NULL,
+  display_name text NOT NULL DEFAULT '',
+  client_id text NOT NULL,
+  client_secret text NOT NULL,
+  redirect_url text NOT NULL,
+  scopes text[] DEFAULT ARRAY[]::text[],
+  enabled boolean DEFAULT true,
+  is_custom boolean DEFAULT false,
+  authorization_url text,
+  token_url text,
+  user_info_url text,
+  metadata jsonb DEFAULT '{}',
+  created_by uuid,
+  updated_by uuid,
+  created_at timestamptz DEFAULT clock_timestamp(),
+  updated_at timestamptz DEFAULT clock_timestamp(),
+  allow_dashboard_login boolean DEFAULT false,
+  allow_app_login boolean DEFAULT true,
+  required_claims jsonb,
+  denied_claims jsonb,
+  is_encrypted boolean DEFAULT false,
+  revocation_endpoint text,
+  end_session_endpoint text,
+  tenant_id uuid,
+  CONSTRAINT oauth_providers_provider_name_tenant_id_key UNIQUE (provider_name, tenant_id)
 );
 `;
 

@@ -138,7 +138,8 @@ export class PgliteCluster implements Cluster {
     const existing = cluster.dataDir !== undefined && existsSync(join(cluster.dirOf(mainName), 'PG_VERSION'));
     const main = existing ? await cluster.open(mainName) : await cluster.create(mainName);
     cluster.mainDb = main as PgliteDatabase;
-    if (!existing) await main.exec(CONTROL_PLANE_SQL);
+    // idempotent: also brings a persisted main database up to this version's control plane
+    await main.exec(CONTROL_PLANE_SQL);
     return cluster;
   }
 

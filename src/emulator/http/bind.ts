@@ -20,6 +20,7 @@ export type FieldType =
   | '*string' // *string: null when absent/null
   | '*bool'
   | '*int'
+  | '*time' // *time.Time: an RFC 3339 string (else the bind fails), null when absent/null
   | '[]string' // []string: null when absent/null
   | 'map[string]string' // null when absent/null
   | 'map[string]any' // map[string]interface{}: null when absent/null
@@ -30,6 +31,9 @@ export type FieldType =
 export type StructSpec = Record<string, FieldType>;
 
 export class BindError extends Error {}
+
+/** What Go's `time.Time` JSON decoding accepts (RFC 3339, optional fraction). */
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 function zeroOf(t: FieldType): unknown {
   if (typeof t === 'object') return 'struct' in t ? bindStruct(null, t.struct) : null;
@@ -83,6 +87,9 @@ function convert(value: unknown, t: FieldType, current: unknown): unknown {
     case 'int':
     case '*int':
       if (typeof value !== 'number' || !Number.isInteger(value)) throw new BindError('type mismatch');
+      return value;
+    case '*time':
+      if (typeof value !== 'string' || !RFC3339_RE.test(value)) throw new BindError('bad time');
       return value;
     case '[]string':
       if (!Array.isArray(value)) throw new BindError('type mismatch');

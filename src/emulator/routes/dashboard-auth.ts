@@ -17,7 +17,7 @@ import type { Router } from '../http/router.js';
 import type { Sql } from '../db/types.js';
 import { pgErrorText } from '../db/types.js';
 import { parseBody, sendCode, sendSuccess } from '../http/errors.js';
-import { rfc3339 } from '../http/json.js';
+import { goNowJson, rfc3339 } from '../http/json.js';
 import { unifiedAuth } from '../auth/middleware.js';
 import { constantTimeEqual, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { ACCESS_TTL_SECONDS } from '../auth/jwt.js';
@@ -74,9 +74,10 @@ function limiter(app: EmulatorApp, which: 'setup' | 'login'): Handler {
   };
 }
 
+/** Setup is complete when the `setup_completed` row exists in `app.settings` (any value). */
 async function isSetupComplete(db: Sql): Promise<boolean> {
-  const r = await db.query<{ value: unknown }>("SELECT value FROM platform.system_settings WHERE key = 'setup_completed'");
-  return r.rows[0]?.value === true;
+  const r = await db.query<{ e: boolean }>("SELECT EXISTS(SELECT 1 FROM app.settings WHERE key = 'setup_completed') AS e");
+  return r.rows[0]?.e === true;
 }
 
 /** `ValidateEmail`: trimmed, 3–254 chars, x@y.z, none of `<>"'\`. */
@@ -181,18 +182,24 @@ export function registerDashboardAuth(router: Router, app: EmulatorApp): void {
       sendCode(ctx, 500, `Failed to create admin user: ${problem}`, 'INTERNAL_ERROR');
       return;
     }
+    let adminId = '';
     try {
-      await app.main.query(
-        `INSERT INTO platform.users (email, password_hash, full_name, email_verified, role) VALUES ($1, $2, $3, true, 'instance_admin')`,
+      const r = await app.main.query<{ id: string }>(
+        `INSERT INTO platform.users (email, password_hash, full_name, email_verified, role) VALUES ($1, $2, $3, true, 'instance_admin') RETURNING id::text AS id`,
         [req.email, await hashPassword(req.password), req.name],
       );
+      adminId = r.rows[0]?.id ?? '';
     } catch (e) {
       sendCode(ctx, 500, `Failed to create admin user: failed to create user: ${pgErrorText(e)}`, 'INTERNAL_ERROR');
       return;
     }
+    // MarkSetupComplete: a system row listed by GET /system/settings like any other.
     await app.main.query(
-      `INSERT INTO platform.system_settings (key, value) VALUES ('setup_completed', 'true'::jsonb)
-       ON CONFLICT (key) DO UPDATE SET value = 'true'::jsonb, updated_at = now()`,
+      `INSERT INTO app.settings (key, value, description, category)
+       VALUES ('setup_completed', jsonb_build_object('completed', true, 'completed_at', $1::text, 'first_admin_id', $2::text, 'first_admin_email', $3::text),
+               'Tracks initial setup completion', 'system')
+       ON CONFLICT DO NOTHING`,
+      [goNowJson(), adminId, req.email],
     );
     const out = await login(app, req.email, req.password);
     if (!out.ok) {

@@ -73,7 +73,8 @@ export function migrationsSecurity(app: EmulatorApp): Handler {
     }
     if (serviceKey === '' && clientKey.startsWith('sk_')) serviceKey = clientKey;
     if (serviceKey !== '' && app.serviceKeyVerifier) {
-      const caller = await app.serviceKeyVerifier(serviceKey, ctx);
+      // migrationsValidateServiceKeyWithScope: sk_ keys only, enabled and unexpired (revocation not checked)
+      const caller = await app.serviceKeyVerifier(serviceKey, ctx, 'migrations');
       const scopes = caller?.scopes ?? [];
       if (caller && (scopes.includes('migrations:execute') || scopes.includes('*'))) {
         if (tenantHeader !== '') {

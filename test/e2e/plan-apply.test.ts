@@ -1,0 +1,172 @@
+/**
+ * The walking skeleton, end to end: the real CLI against the emulator over HTTP, backed by
+ * PostgreSQL. Apply from empty, re-plan clean, targeted updates, drift repair, invalid configs.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { api, changesOf, ROOT, startTestEmulator, tenantId, Workspace } from './harness.js';
+
+let emulator: RunningEmulator;
+let ws: Workspace;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  const config = await readFile(path.join(ROOT, 'examples/helpdesk/fluxbase.config.yaml'), 'utf8');
+  ws = await Workspace.create(emulator, config, { GLOBEX_CHAT_WEBHOOK_SECRET: 'e2e-secret-1' });
+});
+
+afterAll(async () => {
+  await ws?.dispose();
+  await emulator?.close();
+});
+
+describe('plan and apply against the emulator', () => {
+  it('plans every resource as a create on an empty instance and applies them', async () => {
+    const plan = await ws.cli(['plan', '--detailed-exitcode']);
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('Plan: 13 to add, 0 to change, 0 to destroy.');
+    const apply = await ws.cli(['apply', '--auto-approve']);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('Apply complete! Resources: 13 added, 0 changed, 0 destroyed.');
+    expect(apply.stdout).toMatch(/table\.globex\.helpdesk\.tickets: Creation complete after/);
+  });
+
+  it('then plans no changes (PostgreSQL renderings compare equal to the declarations)', async () => {
+    const plan = await ws.cli(['plan', '--detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+    expect(plan.code).toBe(0);
+  });
+
+  it('created real tables, policies and a webhook on the server', async () => {
+    const id = await tenantId(emulator, 'globex');
+    const policies = await api<{ policy_name: string; permissive: string; using: string }[]>(emulator, 'GET', '/api/v1/admin/policies', { tenant: id });
+    const byName = new Map(policies.body.map((p) => [p.policy_name, p]));
+    expect(byName.get('tickets_no_delete_open')?.permissive).toBe('RESTRICTIVE');
+    expect(byName.get('tickets_requester_read')?.using).toBe('(requester = auth.uid())');
+    const hooks = await api<{ name: string; enabled: boolean; scope: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: id });
+    expect(hooks.body).toEqual([expect.objectContaining({ name: 'ticket-to-chat', enabled: true, scope: 'global' })]);
+    const rls = await api<{ rls_enabled: boolean }>(emulator, 'GET', '/api/v1/admin/tables/helpdesk/tickets/rls', { tenant: id });
+    expect(rls.body.rls_enabled).toBe(true);
+  });
+
+  it('plans exactly three updates for one column default, one policy expression and one webhook URL', async () => {
+    await ws.edit((t) =>
+      t
+        .replace('status:      { type: text, nullable: false, default: open }', 'status:      { type: text, nullable: false, default: new }')
+        .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() AND closed_at IS NULL\n                tickets_agents_all')
+        .replace('https://chat.globex.example/hooks/fluxbase', 'https://chat.globex.example/hooks/v2/fluxbase'),
+    );
+    const plan = await ws.cli(['plan', '--json']);
+    expect(plan.code).toBe(0);
+    expect(changesOf(plan.stdout).sort()).toEqual([
+      ['policy.globex.helpdesk.tickets.tickets_requester_read', 'update'],
+      ['table.globex.helpdesk.tickets', 'update'],
+      ['webhook.globex.ticket-to-chat', 'update'],
+    ]);
+    const doc = JSON.parse(plan.stdout) as { changes: { address: string; attributes: { path: string[] }[] }[] };
+    const paths = doc.changes.filter((c) => c.attributes.length > 0).map((c) => [c.address, c.attributes.map((a) => a.path.join('.'))]);
+    expect(paths.sort()).toEqual([
+      ['policy.globex.helpdesk.tickets.tickets_requester_read', ['using']],
+      ['table.globex.helpdesk.tickets', ['columns.status.default']],
+      ['webhook.globex.ticket-to-chat', ['url']],
+    ]);
+  });
+
+  it('applies them (the policy change needs AUTHZ_CHANGE allowed) and the plan is clean again', async () => {
+    const refused = await ws.cli(['apply', '--auto-approve']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--allow-hazards=AUTHZ_CHANGE');
+    const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('0 added, 3 changed, 0 destroyed');
+    const plan = await ws.cli(['plan', '--detailed-exitcode']);
+    expect(plan.code).toBe(0);
+  });
+
+  it('detects a policy dropped and a webhook URL changed outside the tool, and apply repairs both', async () => {
+    const id = await tenantId(emulator, 'globex');
+    expect((await api(emulator, 'DELETE', '/api/v1/admin/policies/helpdesk/agents/agents_see_team', { tenant: id })).status).toBe(200);
+    const hooks = await api<{ id: string; name: string; url: string; events: unknown; enabled: boolean; headers: unknown; max_retries: number; retry_backoff_seconds: number; timeout_seconds: number; scope: string }[]>(
+      emulator,
+      'GET',
+      '/api/v1/webhooks',
+      { tenant: id },
+    );
+    const hook = hooks.body[0]!;
+    expect((await api(emulator, 'PATCH', `/api/v1/webhooks/${hook.id}`, { tenant: id, body: { ...hook, url: 'https://attacker.example/steal' } })).status).toBe(200);
+
+    const plan = await ws.cli(['plan', '--json', '--detailed-exitcode']);
+    expect(plan.code).toBe(2);
+    expect(changesOf(plan.stdout).sort()).toEqual([
+      ['policy.globex.helpdesk.agents.agents_see_team', 'create'],
+      ['webhook.globex.ticket-to-chat', 'update'],
+    ]);
+    const text = await ws.cli(['plan']);
+    expect(text.stdout).toContain('deleted outside fluxbase');
+    expect(text.stdout).toContain('~ url: "https://attacker.example/steal" -> "https://chat.globex.example/hooks/v2/fluxbase"');
+
+    // Re-creating a permissive policy widens access compared with the live state: a hazard.
+    expect(text.stdout).toContain('! AUTHZ_CHANGE');
+    const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
+    const after = await api<{ url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: id });
+    expect(after.body[0]?.url).toBe('https://chat.globex.example/hooks/v2/fluxbase');
+  });
+
+  it('refuses to apply without confirmation when no terminal is attached', async () => {
+    await ws.edit((t) => t.replace('Globex Corporation', 'Globex Corp.'));
+    const apply = await ws.cli(['apply']);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain('error[cli.interactive]');
+    expect(apply.stderr).toContain('--auto-approve');
+    const plan = await ws.cli(['plan', '--json']);
+    expect(changesOf(plan.stdout)).toEqual([['tenant.globex', 'update']]);
+  });
+});
+
+describe('invalid configurations', () => {
+  const valid = `version: 1
+tenants:
+  acme:
+    schemas:
+      app:
+        tables:
+          posts:
+            columns:
+              id: { type: uuid, primary_key: true }
+            rls:
+              enabled: true
+              policies:
+                read_all: { command: SELECT, using: "true" }
+`;
+  const cases: [string, string, string, string][] = [
+    ['a YAML syntax error', valid.replace('id: { type: uuid, primary_key: true }', 'id: { type: uuid, primary_key: true'), 'config.yaml-syntax', 'fluxbase.config.yaml:10:'],
+    ['an unknown key', valid.replace('primary_key: true', 'primary_key: true, nulable: false'), 'config.schema', 'fluxbase.config.yaml:9:'],
+    ['a wrong type', valid.replace('primary_key: true', 'primary_key: yes please'), 'config.schema', 'fluxbase.config.yaml:9:'],
+    ['a bad identifier', valid.replace('          posts:', '          Posts:'), 'config.schema', 'fluxbase.config.yaml:7:11'],
+    ['an unset environment variable', valid.replace('acme:', 'acme:\n    name: ${env:ACME_DISPLAY_NAME}'), 'config.env-unset', 'fluxbase.config.yaml:4:11'],
+    ['a policy on an undeclared table', `${valid}          comments:\n            rls:\n              policies:\n                c: { command: SELECT, using: "true" }\n`, 'config.undeclared-table', 'fluxbase.config.yaml:17:17'],
+  ];
+
+  it.each(cases)('%s gives a diagnostic with file:line:column, exit 1 and no API call', async (_name, config, code, where) => {
+    const local = await Workspace.create(emulator, config);
+    try {
+      const before = emulator.requestCount();
+      for (const command of [['validate'], ['plan'], ['apply', '--auto-approve']]) {
+        const result = await local.cli(command);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`error[${code}]`);
+        expect(result.stderr).toContain(where);
+      }
+      expect(emulator.requestCount()).toBe(before);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
