@@ -200,7 +200,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
       'webhook.acme.posts-hook',
     ]);
     expect(plan.changes.every((c) => c.action === 'create')).toBe(true);
-    const table = plan.changes[2]!;
+    const table = plan.changes[1]!;
     expect(table.steps?.map((s) => s.op)).toEqual(['ddl_create_table', 'rls_toggle']);
     await expect(renderPlan(plan)).toMatchFileSnapshot('../golden/plan-create.txt');
   });
