@@ -61,10 +61,12 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
-const configOption = () => new Option('-c, --config <file>', 'configuration file').default('fluxbase.config.yaml');
+const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML or JSON, e.g. cdk.out/fluxbase.json)').default('fluxbase.config.yaml');
+const appOption = () => new Option('--app <command>', 'synthesise the configuration with a construct app, e.g. "npx tsx infra/fluxbase.ts"');
 const connection = (cmd: Command) =>
   cmd
     .addOption(configOption())
+    .addOption(appOption())
     .option('--url <url>', 'Fluxbase URL (default: $FLUXBASE_URL)')
     .option('--state <file>', 'state file (default: fluxbase.state.json beside the config)')
     .option('--parallelism <n>', 'concurrent API calls', positiveInt, 4);
@@ -73,6 +75,7 @@ program
   .command('validate')
   .description('check the configuration without contacting a server')
   .addOption(configOption())
+  .addOption(appOption())
   .action(function (this: Command) {
     return run(() => validateCommand(io(), this.opts()))();
   });

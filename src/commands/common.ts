@@ -12,12 +12,15 @@ import { LocalStateBackend } from '../state/local.js';
 import { InstanceStateBackend } from '../state/instance.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
 import { connect, type ConnectOptions } from './connect.js';
+import { appPointer, synthesiseApp } from './app.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 
 /** Options common to commands that read a config and a state. */
 export interface ConfigOptions extends ConnectOptions {
   config: string;
   state?: string;
+  /** A construct app command (`npx tsx infra/fluxbase.ts`) to synthesise the config from. */
+  app?: string;
 }
 
 /**
@@ -44,7 +47,9 @@ export interface Prepared {
  * Returns undefined after printing diagnostics when something is wrong.
  */
 export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Prepared | undefined> {
-  const { valid, diagnostics } = await loadConfig(options.config, { env: io.env });
+  const loaded = await loadEither(io, options);
+  if (!loaded) return undefined;
+  const { valid, diagnostics } = loaded;
   if (!valid) {
     printDiagnostics(io, diagnostics);
     return undefined;
@@ -53,6 +58,23 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
   printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
   if (!client) return undefined;
   return { valid, client, backend: stateBackendFor(options, valid.config, client) };
+}
+
+/**
+ * Loads the config: from a construct app when `--app` is given or the config file holds only
+ * `app: <command>`, else the file itself. Undefined when the app failed (already reported).
+ */
+export async function loadEither(io: CommandIO, options: ConfigOptions): Promise<Awaited<ReturnType<typeof loadConfig>> | undefined> {
+  const command = options.app ?? (await appPointer(options.config));
+  if (!command) return loadConfig(options.config, { env: io.env });
+  const cwd = options.app ? process.cwd() : path.dirname(path.resolve(options.config));
+  const synth = await synthesiseApp(io, command, cwd);
+  if (!synth) return undefined;
+  try {
+    return await loadConfig(synth.file, { env: io.env });
+  } finally {
+    await synth.dispose();
+  }
 }
 
 /** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */
