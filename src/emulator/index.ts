@@ -22,7 +22,8 @@ import type { EmulatorOptions, RunningEmulator } from './options.js';
 import { buildRouter } from './routes/index.js';
 import { seedDefaultTenant } from './tenancy/tenants.js';
 
-export type { EmulatorOptions, FaultOptions, FaultState, QuirkOptions, RunningEmulator, StorageOptions } from './options.js';
+export type { ConfigOAuthProvider, EmailConfig, EmulatorOptions, FaultOptions, FaultState, QuirkOptions, RunningEmulator, StorageOptions } from './options.js';
+export { STOCK_EMAIL_CONFIG } from './options.js';
 export { EmulatorApp } from './app.js';
 export type { KeyVerifier } from './app.js';
 
@@ -55,6 +56,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  app.baseUrl = url;
   opts.log(`emulator listening on ${url} (${cluster.kind}, started in ${Date.now() - started} ms)`);
   const serviceRoleToken = await app.jwt.serviceRoleToken();
   let closing: Promise<void> | undefined;

@@ -391,6 +391,11 @@ CREATE TABLE IF NOT EXISTS platform.oauth_providers (
   tenant_id uuid,
   CONSTRAINT oauth_providers_provider_name_tenant_id_key UNIQUE (provider_name, tenant_id)
 );
+CREATE OR REPLACE FUNCTION platform.oauth_providers_touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $fn$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $fn$;
+DROP TRIGGER IF EXISTS update_platform_oauth_providers_updated_at ON platform.oauth_providers;
+CREATE TRIGGER update_platform_oauth_providers_updated_at BEFORE UPDATE ON platform.oauth_providers
+  FOR EACH ROW EXECUTE FUNCTION platform.oauth_providers_touch_updated_at();
 `;
 
 /** Version stamp of the template: changes whenever the bootstrap SQL changes. */
