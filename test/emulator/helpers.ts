@@ -115,3 +115,15 @@ export function uniq(prefix: string): string {
 }
 
 export const ADMIN = '/api/v1/admin';
+
+/**
+ * Runs the first-time setup (the emulator must have `setupToken: SETUP_TOKEN`) and returns the
+ * dashboard instance_admin's access token and platform user id.
+ */
+export async function setupInstanceAdmin(api: Api): Promise<{ token: string; userId: string }> {
+  const r = await api.post(`${ADMIN}/setup`, { email: 'owner@example.com', password: 'correct-horse-battery', name: 'Owner', setup_token: SETUP_TOKEN }, { token: null });
+  if (r.status !== 201) throw new Error(`setup failed: ${r.status} ${r.text}`);
+  return { token: r.body.access_token as string, userId: r.body.user.id as string };
+}
+
+export const SETUP_TOKEN = 'setup-token-for-tests';
