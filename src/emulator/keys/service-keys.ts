@@ -76,9 +76,9 @@ export function newServiceKeyValue(keyType: string): string {
   return (keyType === 'anon' ? 'pk_live_' : 'sk_live_') + randomBytes(32).toString('base64url') + '=';
 }
 
-/** The stored hash of a key value. */
+/** The stored hash of a key value (scrypt N=1024: the value has 256 random bits). */
 export function hashServiceKey(key: string): Promise<string> {
-  return hashPassword(key);
+  return hashPassword(key, 1024);
 }
 
 /** `mapKeyTypetoRole`. */
