@@ -14,9 +14,8 @@ import { fingerprint } from '../model/canonical.js';
 import { PLAN_FORMAT_VERSION, summarize, type AttributeChange, type Plan, type ResourceChange, type UnmanagedResource } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
 import { RESOURCE_KINDS } from '../model/resource.js';
-import { handlerFor } from '../resources/index.js';
 import { desiredFingerprint, secretFingerprint, type StateDocument } from '../state/document.js';
-import { diffAttributes } from './diff.js';
+import { createChange, deleteChange, finishChange, updateChange } from './change.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
 
@@ -34,6 +33,11 @@ export interface BuildPlanRequest {
   identities?: { user: boolean; serviceRole: boolean };
   /** Probe results by kind (see ResourceHandler.probe). */
   capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>;
+  /**
+   * The config-level `lifecycle.prevent_destroy`: it also protects managed resources that were
+   * removed from the configuration (so production can forbid every destroy from its environment).
+   */
+  preventDestroyDefault?: boolean;
 }
 
 /** Kinds whose deletion takes these child kinds with it (no API call of their own). */
@@ -90,14 +94,14 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         diagnostics.push(error('plan.not-supported', `built-in ${kind} does not exist on the server`, { address, location: d.source }));
         continue;
       }
-      changes.push(createChange(d, state, s ? 'deleted outside fluxbase; it will be created again' : undefined));
+      changes.push(createChange(d, writeOnlyChanges(d, state, true), s ? 'deleted outside fluxbase; it will be created again' : undefined));
     } else if (l) {
       if (s) {
         if (l.builtin) {
           diagnostics.push(warning('plan.not-supported', `built-in ${kind} is no longer declared; it is never deleted and is dropped from state`, { address }));
           continue;
         }
-        changes.push(deleteChange(l, s.preventDestroy));
+        changes.push(deleteChange(l));
       } else if (!l.builtin && !l.hidden) {
         unmanaged.push({ address, kind: l.kind, id: l.id });
       }
@@ -119,8 +123,8 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   for (const change of changes) {
     if (change.action !== 'delete' && change.action !== 'replace') continue;
     const d = desired.get(change.address);
-    const protectedByState = state.resources[change.address]?.preventDestroy;
-    const isProtected = d?.preventDestroy ?? protectedByState ?? false;
+    const protectedByState = state.resources[change.address]?.preventDestroy ?? false;
+    const isProtected = d ? d.preventDestroy : protectedByState || (req.preventDestroyDefault ?? false);
     if (isProtected && !change.deletedWith) {
       diagnostics.push(
         error('plan.prevent-destroy', `${change.action === 'delete' ? 'deletion' : 'replacement'} is prevented by lifecycle.prevent_destroy`, {
@@ -144,13 +148,6 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     diagnostics,
     summary: summarize(ordered),
   };
-}
-
-/** Masked after-values: write-only attributes declared with a value appear as `{ sensitive: true }`. */
-function afterOf(d: DesiredResource): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...d.attrs };
-  for (const [k, v] of Object.entries(d.writeOnly)) if (v !== null && v !== undefined) out[k] = { sensitive: true };
-  return out;
 }
 
 function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: boolean, present?: Record<string, boolean>): AttributeChange[] {
@@ -178,53 +175,7 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
 }
 
 function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument): ResourceChange {
-  const handler = handlerFor(d.kind);
-  const attributes = [
-    ...diffAttributes({ desired: d.attrs, live: l.attrs, rules: handler.rules, observed: state.resources[d.address]?.observed }),
-    ...writeOnlyChanges(d, state, false, l.writeOnlyPresent),
-  ];
-  const replace = attributes.some((a) => a.forcesReplacement);
-  return {
-    address: d.address,
-    kind: d.kind,
-    action: attributes.length === 0 ? 'no-op' : replace ? 'replace' : 'update',
-    before: l.attrs,
-    after: afterOf(d),
-    attributes,
-    hazards: [],
-    dependsOn: [],
-    ...(l.id ? { id: l.id } : {}),
-    liveFingerprint: l.fingerprint,
-  };
-}
-
-function createChange(d: DesiredResource, state: StateDocument, reason?: string): ResourceChange {
-  return {
-    address: d.address,
-    kind: d.kind,
-    action: 'create',
-    ...(reason ? { reason } : {}),
-    before: null,
-    after: afterOf(d),
-    attributes: writeOnlyChanges(d, state, true),
-    hazards: [],
-    dependsOn: [],
-  };
-}
-
-function deleteChange(l: LiveResource, _protected: boolean | undefined): ResourceChange {
-  return {
-    address: l.address,
-    kind: l.kind,
-    action: 'delete',
-    before: l.attrs,
-    after: null,
-    attributes: [],
-    hazards: [],
-    dependsOn: [],
-    ...(l.id ? { id: l.id } : {}),
-    liveFingerprint: l.fingerprint,
-  };
+  return updateChange(d, l, writeOnlyChanges(d, state, false, l.writeOnlyPresent), state.resources[d.address]?.observed);
 }
 
 /** Marks deletes that happen implicitly with an ancestor's delete (a tenant's contents, a table's policies). */
@@ -242,50 +193,6 @@ function markCascades(changes: ResourceChange[], live: LiveState): void {
       parent = live.resources.get(parent)?.parent;
     }
   }
-}
-
-/** Asks the handler for hazards, SQL and steps; turns updates that cannot be done in place into replaces. */
-function finishChange(
-  change: ResourceChange,
-  d: DesiredResource | undefined,
-  l: LiveResource | undefined,
-  context: {
-    creating: ReadonlySet<string>;
-    identities: { user: boolean; serviceRole: boolean };
-    capabilities: Partial<Record<ResourceKind, Record<string, boolean>>>;
-  },
-  diagnostics: Diagnostic[],
-): void {
-  const handler = handlerFor(change.kind);
-  if (change.action === 'update' && !handler.update) change.action = 'replace';
-  const request = () => ({
-    change,
-    desired: d,
-    live: l,
-    creating: context.creating,
-    identities: context.identities,
-    capabilities: context.capabilities[change.kind],
-  });
-  let result = handler.plan?.(request()) ?? {};
-  if (result.drop && result.drop.length > 0) {
-    const dropped = new Set(result.drop.map((p) => p.join('\u0000')));
-    change.attributes = change.attributes.filter((a) => !dropped.has(a.path.join('\u0000')));
-    if (change.attributes.length === 0 && change.action === 'update') change.action = 'no-op';
-    for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
-    if (change.action === 'no-op') return;
-    result = handler.plan?.(request()) ?? {};
-  }
-  if (result.requiresReplace && result.requiresReplace.length > 0 && change.action === 'update') {
-    change.action = 'replace';
-    const keys = new Set(result.requiresReplace.map((p) => p.join('\u0000')));
-    for (const a of change.attributes) if (keys.has(a.path.join('\u0000'))) a.forcesReplacement = true;
-    for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
-    result = handler.plan?.(request()) ?? {};
-  }
-  change.hazards = result.hazards ?? [];
-  if (result.sql) change.sql = result.sql;
-  if (result.steps) change.steps = result.steps;
-  for (const diag of result.diagnostics ?? []) diagnostics.push({ ...diag, address: diag.address ?? change.address });
 }
 
 /**

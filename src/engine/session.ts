@@ -50,6 +50,7 @@ export async function planConfig(req: {
       refreshOnly: req.refreshOnly,
       identities: req.client.identities(),
       capabilities,
+      preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask

@@ -1,9 +1,10 @@
 /**
  * The default state backend: a JSON file beside the configuration (`fluxbase.state.json`),
- * written atomically (temp file + rename, mode 0600), locked with an exclusive-create lock file
- * (`fluxbase.state.json.lock`) that records its owner, creation time and expiry.
+ * written atomically (temp file + rename, mode 0600), locked with a lock file
+ * (`fluxbase.state.json.lock`, created atomically with link()) that records its owner, creation
+ * time and expiry.
  */
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../model/canonical.js';
@@ -46,16 +47,20 @@ export class LocalStateBackend implements StateBackend {
     const deadline = Date.now() + req.waitMs;
     for (;;) {
       const info = newLockInfo(req.operation, req.ttlMs);
+      // Write the lock's content first, then hard-link it into place: link() fails with EEXIST
+      // when a lock exists, so the lock appears atomically and never half-written.
+      const tmp = `${lockPath}.${info.id}.tmp`;
+      await writeFile(tmp, JSON.stringify(info, null, 2), { mode: 0o600 });
       try {
-        const fh = await open(lockPath, 'wx', 0o600);
-        await fh.writeFile(JSON.stringify(info, null, 2));
-        await fh.close();
+        await link(tmp, lockPath);
         return async () => {
           const current = await readLock(lockPath);
           if (current?.id === info.id) await rm(lockPath, { force: true });
         };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        await rm(tmp, { force: true });
       }
       const holder = await readLock(lockPath);
       if (holder && Date.parse(holder.expires) < Date.now()) {

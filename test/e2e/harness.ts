@@ -124,3 +124,28 @@ export function changesOf(json: string): [string, string][] {
   const doc = JSON.parse(json) as { changes: { address: string; action: string }[] };
   return doc.changes.filter((c) => c.action !== 'no-op').map((c) => [c.address, c.action]);
 }
+
+/** Creates the first dashboard admin through POST /api/v1/admin/setup; returns its credentials and access token. */
+export async function setupAdmin(emulator: RunningEmulator, setupToken: string): Promise<{ email: string; password: string; accessToken: string }> {
+  const email = 'admin@example.com';
+  const password = 'correct-horse-battery-staple';
+  const res = await fetch(`${emulator.url}/api/v1/admin/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, name: 'Admin', setup_token: setupToken }),
+  });
+  if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { access_token: string };
+  return { email, password, accessToken: body.access_token };
+}
+
+/** Runs SQL in the default tenant as the server's service_role (dashboard admin token, no tenant header). */
+export async function sql(emulator: RunningEmulator, adminToken: string, query: string): Promise<Record<string, unknown>[]> {
+  const res = await api<{ results: { rows?: Record<string, unknown>[]; error?: string }[] }>(emulator, 'POST', '/api/v1/admin/sql/execute', {
+    token: adminToken,
+    body: { query },
+  });
+  const first = res.body.results[0];
+  if (!first || first.error) throw new Error(`sql failed: ${first?.error}`);
+  return first.rows ?? [];
+}
