@@ -12,6 +12,21 @@ import { hasChanges } from '../model/plan.js';
 import { MemoryStateBackend } from '../state/local.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { hasErrors } from '../diag/index.js';
+import { writeSecretsFile } from './output.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** Creates the emulator's first dashboard admin through POST /api/v1/admin/setup. */
+async function createAdmin(url: string, setupToken: string): Promise<{ email: string; password: string }> {
+  const admin = { email: 'demo-admin@example.com', password: randomBytes(18).toString('base64url') };
+  const res = await fetch(`${url}/api/v1/admin/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...admin, name: 'Demo admin', setup_token: setupToken }),
+  });
+  if (res.status !== 201) throw new Error(`emulator setup failed: ${res.status} ${await res.text()}`);
+  return admin;
+}
 
 /** Runs the demo; 0 when the second plan is clean. */
 export async function demoCommand(io: CommandIO, options: { config: string }): Promise<number> {
@@ -37,9 +52,12 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
   const { startEmulator } = await import('../emulator/index.js');
   io.out(c.bold('Starting the local Fluxbase emulator (embedded PostgreSQL, in memory)...'));
   const started = Date.now();
-  const emulator = await startEmulator({ storage: { kind: 'pglite' } });
+  const setupToken = randomBytes(16).toString('hex');
+  const emulator = await startEmulator({ storage: { kind: 'pglite' }, setupToken });
   io.out(`Emulator listening on ${emulator.url} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
-  const client = new FluxbaseClient({ url: emulator.url, credentials: { token: emulator.serviceRoleToken } });
+  // A dashboard admin (custom settings need a user) plus the service-role JWT (tenant migrations).
+  const admin = await createAdmin(emulator.url, setupToken);
+  const client = new FluxbaseClient({ url: emulator.url, credentials: { token: emulator.serviceRoleToken, ...admin } });
   const backend = new MemoryStateBackend();
   try {
     io.out(c.bold(`== fluxbase plan (${options.config}) ==`));
@@ -50,6 +68,7 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
     }
     io.out(renderPlan(first.plan, { color: io.color }));
     io.out(c.bold('\n== fluxbase apply --auto-approve =='));
+    const secretsFile = path.join(tmpdir(), `fluxbase-demo-secrets-${process.pid}.env`);
     const report = await applyPlan({
       client,
       plan: first.plan,
@@ -68,6 +87,10 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
       return 1;
     }
     io.out(c.green(`Apply complete: ${report.applied.length} change(s).`));
+    if (report.revealed.length > 0) {
+      await writeSecretsFile(secretsFile, report.revealed);
+      io.out(c.dim(`New key values (${report.revealed.map((r) => r.name).join(', ')}) were written to ${secretsFile} (mode 0600).`));
+    }
     io.out(c.bold('\n== fluxbase plan (again) =='));
     const calls = client.totalCalls();
     const t0 = Date.now();

@@ -44,6 +44,8 @@ export const APP_SETTING_KEYS: Record<string, string> = {
   'security.enable_global_rate_limit': 'app.security.enable_global_rate_limit',
 };
 
+const APP_SETTING_ROWS: ReadonlySet<string> = new Set(Object.values(APP_SETTING_KEYS));
+
 /** A row of GET /api/v1/admin/system/settings. */
 interface SystemSettingJson {
   key: string;
@@ -106,6 +108,8 @@ export const systemSettingHandler: ResourceHandler = {
           attrs,
           fingerprint: fingerprint({ ...attrs, value: sensitive ? fingerprint(row.value) : attrs.value }),
           meta: { key: row.key, overriddenBy: row.is_overridden ? (row.override_source ?? 'an environment variable') : undefined },
+          // Rows app settings write (settings.app) are reported there, not as unmanaged system settings.
+          hidden: APP_SETTING_ROWS.has(row.key) || row.key.startsWith('app.email.'),
         };
       });
   },

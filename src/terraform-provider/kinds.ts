@@ -1,0 +1,172 @@
+/**
+ * The provider's resource types, one per resource kind, and where each kind lives in the config
+ * document. This table holds only what the JSON Schema cannot say: the Terraform type name, the
+ * document path (its `*` steps become the identity attributes, whose checks come from the
+ * schema's `propertyNames`), child collections that are resources of their own, and which maps
+ * keep their order. Everything else is derived from schemas/*.schema.json (fields.ts).
+ */
+import type { ResourceKind } from '../model/resource.js';
+import type { DeriveOptions } from './fields.js';
+
+/** One Terraform resource type. */
+export interface KindInfo {
+  kind: ResourceKind;
+  typeName: string;
+  /** The config path of one resource of this kind; each `*` is an identity value. */
+  pattern: readonly string[];
+  /** Terraform attribute names of the identity values, one per `*` in `pattern`. */
+  identity: readonly string[];
+  /** What the identity values are, for their descriptions. */
+  identityDescriptions: readonly string[];
+  derive: DeriveOptions;
+  /** The server gives it a UUID (exposed as `server_id`). */
+  serverId?: boolean;
+  /** The create response reveals a key value once (exposed as the sensitive `key`). */
+  key?: boolean;
+  /**
+   * Write-only values the JSON Schema does not mark (they depend on the key): body path → note.
+   * The value is JSON, like the plain attribute at the same path.
+   */
+  extraWriteOnly?: readonly { path: readonly string[]; description: string }[];
+  /** Shown as the resource's description. */
+  description: string;
+}
+
+const TENANT = 'Slug of the owning tenant (`fluxbase_tenant.<name>.slug`).';
+
+/** Every resource type, in the engine's dependency order of kinds. */
+export const KINDS: readonly KindInfo[] = [
+  {
+    kind: 'app_settings',
+    typeName: 'fluxbase_app_settings',
+    pattern: ['settings', 'app'],
+    identity: [],
+    identityDescriptions: [],
+    derive: {},
+    description: 'Instance app settings (GET/PUT /api/v1/admin/app/settings). Only declared keys are managed; destroying it leaves the settings as they are.',
+  },
+  {
+    kind: 'auth_settings',
+    typeName: 'fluxbase_auth_settings',
+    pattern: ['settings', 'auth'],
+    identity: [],
+    identityDescriptions: [],
+    derive: {},
+    description: 'Instance authentication settings (GET/PUT /api/v1/admin/auth/settings). Only declared keys are managed; destroying it leaves the settings as they are.',
+  },
+  {
+    kind: 'system_setting',
+    typeName: 'fluxbase_system_setting',
+    pattern: ['settings', 'system', '*'],
+    identity: ['key'],
+    identityDescriptions: ['System setting key, e.g. app.auth.signup_enabled (only the server\'s whitelisted keys).'],
+    derive: { optional: ['value'] },
+    extraWriteOnly: [
+      {
+        path: ['value'],
+        description: 'The value of a credential key (app.email.smtp_password, app.security.captcha.secret_key, …) as JSON: write-only, never stored. Credential keys need this instead of `value`.',
+      },
+    ],
+    description: 'A system setting (PUT/DELETE /api/v1/admin/system/settings/{key}); destroying it restores the server default.',
+  },
+  {
+    kind: 'oauth_provider',
+    typeName: 'fluxbase_oauth_provider',
+    pattern: ['oauth_providers', '*'],
+    identity: ['name'],
+    identityDescriptions: ['Provider name (github, google, … or a custom name).'],
+    derive: {},
+    serverId: true,
+    description: 'An OAuth sign-in provider (/api/v1/admin/oauth/providers).',
+  },
+  {
+    kind: 'client_key',
+    typeName: 'fluxbase_client_key',
+    pattern: ['client_keys', '*'],
+    identity: ['name'],
+    identityDescriptions: ['Client key name.'],
+    derive: {},
+    serverId: true,
+    key: true,
+    description: 'An instance-wide client key (/api/v1/client-keys). `key` holds its value after create (null after import).',
+  },
+  {
+    kind: 'tenant',
+    typeName: 'fluxbase_tenant',
+    pattern: ['tenants', '*'],
+    identity: ['slug'],
+    identityDescriptions: ['Tenant slug. `default` adopts the built-in default tenant, which is never created or deleted.'],
+    derive: { exclude: ['schemas', 'webhooks', 'service_keys', 'settings'] },
+    serverId: true,
+    description: 'A tenant (/api/v1/admin/tenants). Destroy is a soft delete: the slug cannot be reused until the tenant is recovered.',
+  },
+  {
+    kind: 'schema',
+    typeName: 'fluxbase_schema',
+    pattern: ['tenants', '*', 'schemas', '*'],
+    identity: ['tenant', 'name'],
+    identityDescriptions: [TENANT, 'Database schema name. `public` and Fluxbase\'s internal schemas are adopted, never created or dropped.'],
+    derive: { exclude: ['tables'] },
+    description: 'A database schema of a tenant (POST /api/v1/admin/ddl/schemas; destroy runs DROP SCHEMA … RESTRICT as a migration).',
+  },
+  {
+    kind: 'table',
+    typeName: 'fluxbase_table',
+    pattern: ['tenants', '*', 'schemas', '*', 'tables', '*'],
+    identity: ['tenant', 'schema', 'name'],
+    identityDescriptions: [TENANT, 'Database schema of the table (`public`, or `fluxbase_schema.<name>.name`).', 'Table name.'],
+    derive: { exclude: ['rls.policies'], keyed: { columns: 'name' } },
+    description: 'A table: columns (in order), indexes, checks, RLS enablement and realtime. Policies are fluxbase_rls_policy resources.',
+  },
+  {
+    kind: 'policy',
+    typeName: 'fluxbase_rls_policy',
+    pattern: ['tenants', '*', 'schemas', '*', 'tables', '*', 'rls', 'policies', '*'],
+    identity: ['tenant', 'schema', 'table', 'name'],
+    identityDescriptions: [TENANT, 'Database schema of the table.', 'Table name (`fluxbase_table.<name>.name`).', 'Policy name.'],
+    derive: {},
+    description: 'A row-level security policy (/api/v1/admin/policies). Enable RLS on the table with `rls = { enabled = true }`.',
+  },
+  {
+    kind: 'webhook',
+    typeName: 'fluxbase_webhook',
+    pattern: ['tenants', '*', 'webhooks', '*'],
+    identity: ['tenant', 'name'],
+    identityDescriptions: [TENANT, 'Webhook name.'],
+    derive: {},
+    serverId: true,
+    description: 'A database-change webhook (/api/v1/webhooks).',
+  },
+  {
+    kind: 'service_key',
+    typeName: 'fluxbase_service_key',
+    pattern: ['tenants', '*', 'service_keys', '*'],
+    identity: ['tenant', 'name'],
+    identityDescriptions: [TENANT, 'Service key name (unique within the tenant).'],
+    derive: {},
+    serverId: true,
+    key: true,
+    description: 'A tenant service key (/api/v1/admin/service-keys). `key` holds its value after create (null after import).',
+  },
+  {
+    kind: 'custom_setting',
+    typeName: 'fluxbase_custom_setting',
+    pattern: ['tenants', '*', 'settings', 'custom', '*'],
+    identity: ['tenant', 'key'],
+    identityDescriptions: [TENANT, 'Setting key (unique across the whole instance on the server).'],
+    derive: {},
+    description: 'A tenant custom setting, or with `secret_wo` a secret setting (/api/v1/admin/settings/custom). Writes need admin_email/admin_password.',
+  },
+];
+
+/** The info of a Terraform type name. */
+export function kindByType(typeName: string): KindInfo | undefined {
+  return KINDS.find((k) => k.typeName === typeName);
+}
+
+/** The info of a resource kind. */
+export function kindInfo(kind: ResourceKind): KindInfo {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) throw new Error(`no Terraform resource type for kind ${kind}`);
+  return info;
+}
