@@ -38,15 +38,18 @@ export interface Synthesised {
 export async function synthesiseApp(io: CommandIO, command: string, cwd: string): Promise<Synthesised | undefined> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'fluxbase-synth-'));
   const dispose = () => rm(outdir, { recursive: true, force: true });
+  // The app's stderr is passed through (its diagnostics and warnings); its stdout only when it fails.
+  const stdout: string[] = [];
   const code = await new Promise<number>((resolve) => {
     const child = spawn(command, { cwd, shell: true, env: { ...io.env, FLUXBASE_OUTDIR: outdir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => io.err(d.toString().trimEnd()));
+    child.stdout.on('data', (d: Buffer) => stdout.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => io.err(d.toString().trimEnd()));
     child.on('error', () => resolve(127));
     child.on('close', (c) => resolve(c ?? 1));
   });
   const file = path.join(outdir, 'fluxbase.json');
   if (code !== 0 || !existsSync(file)) {
+    if (stdout.length > 0) io.err(stdout.join('').trimEnd());
     await dispose();
     printDiagnostics(io, [
       error('config.read', code !== 0 ? `the construct app failed (exit ${code}): ${command}` : `the construct app wrote no fluxbase.json: ${command}`, {

@@ -24,7 +24,12 @@ export interface DiffRequest {
 export function diffAttributes(req: DiffRequest): AttributeChange[] {
   const out: AttributeChange[] = [];
   walk([], req.desired, req.live, req, out, true);
-  return out;
+  // Sorted by path so the plan does not depend on the order keys were declared in.
+  return out.sort((a, b) => compareStrings(a.path.join('\u0000'), b.path.join('\u0000')));
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The rule that applies to a path (`columns.*.default` matches ["columns","email","default"]). */

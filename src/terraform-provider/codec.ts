@@ -45,7 +45,28 @@ function toBody(attrs: Attrs, obj: Obj, path: ValuePath): Obj {
   const out: Obj = {};
   for (const [name, attr] of Object.entries(attrs)) {
     const v = toConfigValue(attr.field, obj[name], [...path, name]);
-    if (v !== undefined) out[name] = v;
+    // A value equal to the schema default means what leaving it out means (Terraform plans the
+    // default for an unset attribute); leaving it out keeps config checks such as "a primary
+    // key column cannot be nullable" about what the user wrote.
+    if (v !== undefined && !(attr.default !== undefined && canonicalJson(v) === canonicalJson(attr.default))) out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * The live values for attributes a create/update left unknown: unset attributes that are "not
+ * managed when absent" (optional + computed), recursing into nested objects.
+ */
+export function unsetFromLive(attrs: Attrs, planned: Obj, live: Obj): Obj {
+  const out: Obj = {};
+  for (const [name, attr] of Object.entries(attrs)) {
+    const v = planned[name];
+    const l = live[name];
+    if (attr.unmanagedWhenAbsent && (v === null || v === undefined)) out[name] = l ?? null;
+    else if (attr.field.type === 'object' && isObj(v) && isObj(l)) {
+      const sub = unsetFromLive(attr.field.attrs, v, l);
+      if (Object.keys(sub).length > 0) out[name] = { ...v, ...sub };
+    }
   }
   return out;
 }

@@ -52,8 +52,14 @@ export interface Attr {
   field: Field;
   required: boolean;
   description?: string;
-  /** The JSON Schema `default` (documented; the config's handlers apply it, Terraform does not). */
+  /** The JSON Schema `default`: what the handlers use when the attribute is absent. */
   default?: unknown;
+  /**
+   * Absent means "not managed" (the handlers leave the server's value alone), so Terraform
+   * plans it as optional + computed: unset, it shows the server's value. False for required
+   * attributes, attributes with a default, and those listed in `absentIsDefault`.
+   */
+  unmanagedWhenAbsent: boolean;
 }
 
 /** Attributes by name, in schema order. */
@@ -83,6 +89,13 @@ export interface DeriveOptions {
   keyed?: Readonly<Record<string, string>>;
   /** Dotted body paths that are required by the schema but optional here. */
   optional?: readonly string[];
+  /**
+   * Dotted body paths (`*` for a map key or list element) of optional attributes without a
+   * schema `default` that the handlers still always manage when absent (as null, `[]` or a value
+   * derived from other attributes). Every other such attribute is "not managed when absent".
+   * test/terraform-provider/model.test.ts checks this list against the handlers' desired().
+   */
+  absentIsDefault?: readonly string[];
 }
 
 type Node = Record<string, unknown>;
@@ -151,6 +164,7 @@ export function deriveFields(resolver: SchemaResolver, body: Node, file: string,
   const exclude = new Set(options.exclude ?? []);
   const optional = new Set(options.optional ?? []);
   const keyed = options.keyed ?? {};
+  const absentIsDefault = new Set(options.absentIsDefault ?? []);
 
   const objectAttrs = (node: Node, nodeFile: string, path: string[]): Attrs => {
     const attrs: Attrs = {};
@@ -173,6 +187,7 @@ export function deriveFields(resolver: SchemaResolver, body: Node, file: string,
         required: isRequired,
         ...(description ? { description } : {}),
         ...(child.default !== undefined ? { default: child.default } : {}),
+        unmanagedWhenAbsent: !isRequired && child.default === undefined && !absentIsDefault.has(dotted),
       };
     }
     return attrs;

@@ -176,10 +176,16 @@ function fieldProblems(f: Field, v: unknown): string[] {
   }
 }
 
+/** Fields whose default Terraform can plan (plain attribute types). */
+function isPlain(f: Field): boolean {
+  return !['object', 'object_list', 'object_map', 'keyed_list'].includes(f.type);
+}
+
 function describe(attr: Attr): string {
   const parts = [attr.description ?? ''];
   if (attr.field.type === 'json') parts.push('JSON text: write jsonencode(…).');
   if (attr.default !== undefined) parts.push(`Default: ${JSON.stringify(attr.default)}.`);
+  else if (attr.unmanagedWhenAbsent) parts.push('When unset, the server\'s value is left alone (and shown).');
   return parts.filter(Boolean).join(' ');
 }
 
@@ -194,7 +200,14 @@ function nestedAttributes(attrs: Attrs, key?: { name: string; checks: Checks }):
 
 /** The Terraform attribute for one derived attribute. */
 function attrSpec(attr: Attr): AttributeSpec {
-  const base: AttributeSpec = { ...(attr.required ? { required: true } : { optional: true }), description: describe(attr) };
+  const presence: AttributeSpec = attr.required
+    ? { required: true }
+    : attr.default !== undefined && isPlain(attr.field)
+      ? { default: attr.default }
+      : attr.unmanagedWhenAbsent
+        ? { optional: true, computed: true }
+        : { optional: true };
+  const base: AttributeSpec = { ...presence, description: describe(attr) };
   const f = attr.field;
   switch (f.type) {
     case 'object':

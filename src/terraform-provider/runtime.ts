@@ -19,7 +19,7 @@ import { handlerFor } from '../resources/index.js';
 import type { ApplyResult } from '../resources/types.js';
 import { loadSqlParser } from '../sql/parser.js';
 import { DiagnosticError, isWhollyKnown, type CallContext, type PlanContext, type Planned } from '../terraform/index.js';
-import { addressOf, bodyFromTerraform, documentFor, identityAttrs, identityOf, importId, parseImportId, terraformFromBody } from './codec.js';
+import { addressOf, bodyFromTerraform, documentFor, identityAttrs, identityOf, importId, parseImportId, terraformFromBody, unsetFromLive } from './codec.js';
 import { LiveCache } from './live-cache.js';
 import type { ResourceModel } from './model.js';
 import { applyDrift, bodyPathOf, diagnosticPath, keepUnchanged, liveBody, terraformAttrsOf } from './reconcile.js';
@@ -127,6 +127,11 @@ export class FluxbaseRuntime {
       else ctx.diagnostics.warning(d.summary, d.detail, path);
     }
     for (const h of change?.hazards ?? []) ctx.diagnostics.warning(`${h.type}: ${change!.address}`, h.message);
+  }
+
+  /** Unset "not managed" attributes of an applied object, from the server. */
+  private filled(model: ResourceModel, plan: Obj, live?: LiveResource): Obj {
+    return live ? unsetFromLive(model.fields.attrs, plan, terraformFromBody(model, liveBody(model.info.kind, live))) : {};
   }
 
   private computed(model: ResourceModel, at: Located, live?: LiveResource, result?: ApplyResult): Obj {
@@ -276,8 +281,8 @@ export class FluxbaseRuntime {
     }
     this.settle(model, at);
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);
-    const out = this.computed(model, at, live, result);
-    if (model.info.serverId && !out.server_id) out.server_id = (await this.live(model, at))?.id ?? null;
+    const after = await this.live(model, at);
+    const out = { ...this.filled(model, plan, after), ...this.computed(model, at, after, result) };
     if (model.info.key) out.key = result.revealed?.[0]?.value ?? null;
     return out;
   }
@@ -301,12 +306,14 @@ export class FluxbaseRuntime {
       throw new DiagnosticError(`${at.address} must be replaced`, { detail: 'The live object changed since the plan in a way that needs a replacement. Run terraform apply again.' });
     }
     let result: ApplyResult = {};
+    let after: LiveResource | undefined = live;
     if (change.action === 'update') {
       result = await this.call(`Could not update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
       this.settle(model, at);
+      after = await this.live(model, at);
     }
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);
-    return { ...this.computed(model, at, live, result), ...(model.info.key ? { key: prior.key ?? null } : {}) };
+    return { ...this.filled(model, plan, after), ...this.computed(model, at, live, result), ...(model.info.key ? { key: prior.key ?? null } : {}) };
   }
 
   /** ApplyResourceChange (delete): the handler's delete (built-in tenants and schemas are only forgotten). */

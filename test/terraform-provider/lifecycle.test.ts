@@ -1,0 +1,234 @@
+/**
+ * The fluxbase provider under real Terraform against the emulator, through the full plugin
+ * protocol (go-plugin handshake, AutoMTLS, a provider process per command): init from a
+ * filesystem mirror, plan, apply, a clean re-plan, in-place changes, drift made through the API,
+ * import of an existing webhook (`terraform import` and `import {}` with -generate-config-out),
+ * and destroy — for tenants, schemas, tables, policies, webhooks and service keys. The steps
+ * share one workspace and run in order.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { api, buildProvider, FluxbaseWorkspace, startTestEmulator, tenantId } from './helpers.js';
+
+interface Knobs {
+  hookUrl?: string;
+  noteColumns?: string;
+  using?: string;
+  keyDescription?: string;
+  secretVersion?: number;
+  extra?: string;
+}
+
+const config = (k: Knobs = {}) => `
+resource "fluxbase_tenant" "acme" {
+  slug = "acme"
+  name = "Acme Inc"
+}
+
+resource "fluxbase_schema" "app" {
+  tenant = fluxbase_tenant.acme.slug
+  name   = "crm"
+}
+
+resource "fluxbase_table" "notes" {
+  tenant = fluxbase_tenant.acme.slug
+  schema = fluxbase_schema.app.name
+  name   = "notes"
+  columns = [
+    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
+    { name = "owner", type = "uuid", nullable = false },
+    { name = "body", type = "text", default = "draft" },
+    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },${k.noteColumns ?? ''}
+  ]
+  checks = { body_not_empty = "length(body) > 0" }
+  rls    = { enabled = true }
+}
+
+resource "fluxbase_rls_policy" "own" {
+  tenant  = fluxbase_tenant.acme.slug
+  schema  = fluxbase_schema.app.name
+  table   = fluxbase_table.notes.name
+  name    = "notes_own"
+  command = "SELECT"
+  roles   = ["authenticated"]
+  using   = ${JSON.stringify(k.using ?? 'owner = auth.uid()')}
+}
+
+resource "fluxbase_webhook" "notify" {
+  tenant = fluxbase_tenant.acme.slug
+  name   = "notify"
+  url    = ${JSON.stringify(k.hookUrl ?? 'https://hooks.example.com/notes')}
+  events = [{ table = "crm.notes", operations = ["INSERT", "UPDATE"] }]
+  secret_wo         = "signing-secret-${k.secretVersion ?? 1}"
+  secret_wo_version = ${k.secretVersion ?? 1}
+}
+
+resource "fluxbase_service_key" "ci" {
+  tenant      = fluxbase_tenant.acme.slug
+  name        = "ci"
+  description = ${JSON.stringify(k.keyDescription ?? 'CI pipeline')}
+  scopes      = ["tables:read", "tables:write"]
+}
+
+output "ci_key" {
+  value     = fluxbase_service_key.ci.key
+  sensitive = true
+}
+${k.extra ?? ''}`;
+
+describe('fluxbase provider lifecycle under real terraform', () => {
+  let emulator: RunningEmulator;
+  let ws: FluxbaseWorkspace;
+  let acme: string;
+
+  beforeAll(async () => {
+    const [em, built] = await Promise.all([startTestEmulator(), buildProvider()]);
+    emulator = em;
+    ws = new FluxbaseWorkspace(built.exe, emulator);
+    built.remove(); // the mirror holds its own copy
+  });
+  afterAll(async () => {
+    ws?.remove();
+    await emulator?.close();
+  });
+
+  it('installs from the filesystem mirror and plans every resource as a create', async () => {
+    ws.config(config());
+    const init = await ws.ok(['init']);
+    expect(init.output).toContain('Installing fluxbase/fluxbase v0.1.0');
+    const plan = await ws.ok(['plan']);
+    expect(plan.stdout).toContain('Plan: 6 to add, 0 to change, 0 to destroy.');
+    expect(plan.stdout).toMatch(/secret_wo\s+= \(write-only attribute\)/);
+  });
+
+  it('applies them; the service key value flows out as a sensitive output', async () => {
+    const apply = await ws.ok(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 6 added, 0 changed, 0 destroyed.');
+    acme = await tenantId(emulator, 'acme');
+    const out = JSON.parse((await ws.ok(['output', '-json', 'ci_key'])).stdout) as string;
+    expect(out).toMatch(/^sk_/);
+    const keys = await api<{ name: string; description: string }[]>(emulator, 'GET', '/api/v1/admin/service-keys', { tenant: acme });
+    expect(keys.body).toEqual([expect.objectContaining({ name: 'ci', description: 'CI pipeline' })]);
+    const policies = await api<{ policy_name: string; using: string; roles: string[] }[]>(emulator, 'GET', '/api/v1/admin/policies', { tenant: acme });
+    expect(policies.body).toEqual([expect.objectContaining({ policy_name: 'notes_own', using: '(owner = auth.uid())', roles: ['authenticated'] })]);
+    const state = ws.state();
+    const hook = state.resources.find((r) => r.type === 'fluxbase_webhook')!.instances[0]!;
+    expect(hook.attributes.secret_wo).toBeNull(); // write-only: never in state
+    expect(hook.attributes.server_id).toMatch(/^[0-9a-f-]{36}$/);
+    const key = state.resources.find((r) => r.type === 'fluxbase_service_key')!.instances[0]!;
+    expect(key.sensitive_attributes).toEqual(expect.arrayContaining([expect.anything()]));
+  });
+
+  it('then plans no changes (PostgreSQL renderings compare equal to the declarations)', async () => {
+    const plan = await ws.ok(['plan', '-detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+  });
+
+  it('applies attribute changes in place', async () => {
+    ws.config(
+      config({
+        hookUrl: 'https://hooks.example.com/v2/notes',
+        noteColumns: '\n    { name = "title", type = "varchar(200)" },',
+        using: 'owner = auth.uid() AND body IS NOT NULL',
+        keyDescription: 'CI pipeline (rotated owner)',
+      }),
+    );
+    await ws.ok(['plan', '-out', 'change.tfplan']);
+    expect((await ws.planActions('change.tfplan')).sort()).toEqual([
+      ['fluxbase_rls_policy.own', 'update'],
+      ['fluxbase_service_key.ci', 'update'],
+      ['fluxbase_table.notes', 'update'],
+      ['fluxbase_webhook.notify', 'update'],
+    ]);
+    const apply = await ws.ok(['apply', 'change.tfplan']);
+    expect(apply.stdout).toContain('0 added, 4 changed, 0 destroyed');
+    const hooks = await api<{ url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
+    expect(hooks.body.map((h) => h.url)).toEqual(['https://hooks.example.com/v2/notes']);
+    const cols = await api(emulator, 'POST', '/api/v1/admin/sql/execute', {
+      tenant: acme,
+      body: { query: "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.notes'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum" },
+    });
+    expect(JSON.stringify(cols.body)).toContain('title');
+    await ws.ok(['plan', '-detailed-exitcode']);
+  });
+
+  it('re-sends the write-only secret when its version changes', async () => {
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyDescription: 'CI pipeline (rotated owner)', secretVersion: 2 }));
+    const plan = await ws.ok(['plan', '-out', 'secret.tfplan']);
+    expect(plan.stdout).toMatch(/secret_wo_version\s+= 1 -> 2/);
+    expect(await ws.planActions('secret.tfplan')).toEqual([['fluxbase_webhook.notify', 'update']]);
+    await ws.ok(['apply', 'secret.tfplan']);
+    await ws.ok(['plan', '-detailed-exitcode']);
+  });
+
+  it('detects drift made through the API and repairs it', async () => {
+    const hooks = await api<Record<string, unknown>[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
+    const hook = hooks.body[0]!;
+    await api(emulator, 'PATCH', `/api/v1/webhooks/${hook.id as string}`, { tenant: acme, body: { ...hook, url: 'https://attacker.example.com/steal' } });
+    const keys = await api<{ id: string }[]>(emulator, 'GET', '/api/v1/admin/service-keys', { tenant: acme });
+    expect((await api(emulator, 'POST', `/api/v1/admin/service-keys/${keys.body[0]!.id}/disable`, { tenant: acme })).status).toBe(204);
+    const del = await api(emulator, 'DELETE', '/api/v1/admin/policies/crm/notes/notes_own', { tenant: acme });
+    expect(del.status).toBe(200);
+
+    const plan = await ws.ok(['plan', '-detailed-exitcode', '-out', 'drift.tfplan'], 2);
+    expect(plan.stdout).toContain('https://attacker.example.com/steal');
+    expect((await ws.planActions('drift.tfplan')).sort()).toEqual([
+      ['fluxbase_rls_policy.own', 'create'],
+      ['fluxbase_service_key.ci', 'update'],
+      ['fluxbase_webhook.notify', 'update'],
+    ]);
+    await ws.ok(['apply', 'drift.tfplan']);
+    const after = await api<{ url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
+    expect(after.body.map((h) => h.url)).toEqual(['https://hooks.example.com/v2/notes']);
+    await ws.ok(['plan', '-detailed-exitcode']);
+  });
+
+  it('imports an existing webhook with terraform import', async () => {
+    const created = await api<{ id: string }>(emulator, 'POST', '/api/v1/webhooks', {
+      tenant: acme,
+      body: { name: 'legacy', url: 'https://legacy.example.com/in', enabled: true, events: [{ table: 'crm.notes', operations: ['DELETE'] }], scope: 'global', max_retries: 3, retry_backoff_seconds: 5, timeout_seconds: 30 },
+    });
+    expect(created.status).toBe(201);
+    const legacy = `
+resource "fluxbase_webhook" "legacy" {
+  tenant  = fluxbase_tenant.acme.slug
+  name    = "legacy"
+  url     = "https://legacy.example.com/in"
+  enabled = true
+  events  = [{ table = "crm.notes", operations = ["DELETE"] }]
+}
+`;
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyDescription: 'CI pipeline (rotated owner)', secretVersion: 2, extra: legacy }));
+    const refused = await ws.ok(['plan'], 1);
+    expect(refused.output).toContain('already exists on the server');
+    expect(refused.output).toContain('acme/legacy');
+    const imported = await ws.ok(['import', 'fluxbase_webhook.legacy', 'acme/legacy']);
+    expect(imported.stdout).toContain('Import successful!');
+    const inState = ws.state().resources.find((r) => r.type === 'fluxbase_webhook' && r.name === 'legacy')!.instances[0]!;
+    expect(inState.attributes).toMatchObject({ id: 'acme/legacy', server_id: created.body.id, url: 'https://legacy.example.com/in' });
+    await ws.ok(['plan', '-detailed-exitcode']);
+  });
+
+  it('imports with an import block and -generate-config-out', async () => {
+    await api(emulator, 'POST', '/api/v1/webhooks', {
+      tenant: acme,
+      body: { name: 'audit', url: 'https://audit.example.com/in', enabled: false, events: [{ table: 'crm.notes', operations: ['UPDATE'] }], headers: { 'X-Team': 'sec' }, scope: 'global', max_retries: 5, retry_backoff_seconds: 5, timeout_seconds: 10 },
+    });
+    ws.write('import.tf', 'import {\n  to = fluxbase_webhook.audit\n  id = "webhook.acme.audit"\n}\n');
+    const gen = await ws.ok(['plan', '-generate-config-out=generated.tf']);
+    expect(gen.stdout).toContain('1 to import');
+    const generated = ws.read('generated.tf');
+    expect(generated).toContain('url                   = "https://audit.example.com/in"');
+    expect(generated).toMatch(/X-Team = "sec"/);
+    expect(generated).toContain('secret_wo             = null');
+    await ws.ok(['apply', '-auto-approve']);
+    await ws.ok(['plan', '-detailed-exitcode']);
+  });
+
+  it('destroys everything: the tenant is soft-deleted', async () => {
+    const res = await ws.ok(['destroy', '-auto-approve']);
+    expect(res.stdout).toContain('Destroy complete! Resources: 8 destroyed.');
+    const tenants = await api<{ slug: string }[]>(emulator, 'GET', '/api/v1/admin/tenants');
+    expect(tenants.body.map((t) => t.slug)).not.toContain('acme');
+  });
+});
