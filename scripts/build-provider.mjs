@@ -25,9 +25,11 @@ const BANNER = [
 
 /**
  * Builds `entry` into `outfile`. Returns { outfile, bytes, ms }.
- * Throws (esbuild's error) if the entry does not compile.
+ * Throws (esbuild's error) if the entry does not compile. `plugins`, `loader`,
+ * `define` and `banner` (extra lines after the standard banner) are passed to
+ * esbuild for providers that need them (scripts/build-fluxbase-provider.mjs).
  */
-export async function buildProvider(entry, outfile, { minify = true } = {}) {
+export async function buildProvider(entry, outfile, { minify = true, plugins = [], loader = {}, define = {}, banner = [] } = {}) {
   const started = performance.now();
   const out = resolve(outfile);
   mkdirSync(dirname(out), { recursive: true });
@@ -40,8 +42,11 @@ export async function buildProvider(entry, outfile, { minify = true } = {}) {
     format: 'cjs',
     minify,
     legalComments: 'none',
-    banner: { js: BANNER },
+    banner: { js: [BANNER, ...banner].join('\n') },
     logLevel: 'warning',
+    plugins,
+    loader,
+    define,
   });
   chmodSync(out, 0o755);
   return { outfile: out, bytes: statSync(out).size, ms: Math.round(performance.now() - started) };
