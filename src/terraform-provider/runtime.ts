@@ -47,6 +47,12 @@ export class FluxbaseRuntime {
   readonly client: FluxbaseClient;
   readonly cache: LiveCache;
   private readonly probes = new Map<ResourceKind, Promise<Record<string, boolean>>>();
+  /**
+   * Addresses this Terraform state holds (seen in a refresh or in a plan with a prior state).
+   * Terraform plans a replacement's create with no prior state; for these addresses the object
+   * found live is the one being replaced, not a conflict.
+   */
+  private readonly inState = new Set<string>();
 
   constructor(settings: ConnectionSettings) {
     this.client = new FluxbaseClient({ url: settings.url, credentials: { token: settings.token, email: settings.email, password: settings.password } });
@@ -145,6 +151,7 @@ export class FluxbaseRuntime {
   /** ReadResource: null when gone (or revoked); otherwise the state with drift written in. */
   async read(model: ResourceModel, state: Obj): Promise<Obj | null> {
     const at = this.locate(model, state);
+    this.inState.add(at.address);
     const live = await this.live(model, at);
     if (!live || live.attrs.revoked === true) return null;
     ambiguity(live);
@@ -182,21 +189,23 @@ export class FluxbaseRuntime {
     if (ctx.diagnostics.hasErrors) return planned;
     const live = await this.live(model, at);
     const diagnostics: FluxbaseDiagnostic[] = [];
+    if (req.prior) this.inState.add(at.address);
     if (!req.prior) {
-      if (live && !(d.builtin || live.builtin || d.external)) {
+      if (live && !(d.builtin || live.builtin || d.external) && !this.inState.has(at.address)) {
         ctx.diagnostics.error(
           `${at.address} already exists on the server`,
           `It was created outside this Terraform configuration. Import it with \`terraform import <address> ${importId(model, identity)}\` (or an import block with id = "${importId(model, identity)}"), or choose another name.`,
         );
         return planned;
       }
-      const change = live ? updateChange(d, live, this.writeOnlyChanges(model, d, null, config, live)) : createChange(d, this.writeOnlyChanges(model, d, null, config));
+      const adopt = live && (d.builtin || live.builtin || d.external);
+      const change = adopt ? updateChange(d, live, this.writeOnlyChanges(model, d, null, config, live)) : createChange(d, this.writeOnlyChanges(model, d, null, config));
       if (!live && d.builtin && !(at.tenant && model.info.kind !== 'tenant' && !(await this.cache.tenant(at.tenant)))) {
         // (Built-in objects of a tenant that does not exist yet come with it.)
         ctx.diagnostics.error(`built-in ${model.info.kind} ${at.address} does not exist on the server`);
         return planned;
       }
-      finishChange(change, d, live, this.context(), diagnostics);
+      finishChange(change, d, adopt ? live : undefined, this.context(), diagnostics);
       this.report(ctx, model, diagnostics, change);
       return planned;
     }
