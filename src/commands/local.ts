@@ -1,8 +1,11 @@
 /**
  * `fluxbase local start`: run the local Fluxbase emulator (src/emulator) in the foreground.
- * Reads FLUXBASE_AUTH_JWT_SECRET (a service-role token is generated and printed when it is unset,
- * with a generated secret) and prints the URL once it listens.
+ * Reads FLUXBASE_AUTH_JWT_SECRET (a random secret is generated when it is unset) and prints the
+ * URL and a service-role token once it listens. When FLUXBASE_ADMIN_EMAIL and
+ * FLUXBASE_ADMIN_PASSWORD are set, it also creates that dashboard admin (custom settings need a
+ * login), as the real server's first-run setup would.
  */
+import { randomBytes } from 'node:crypto';
 import type { CommandIO } from './io.js';
 
 /** Options of `fluxbase local start`. */
@@ -18,22 +21,36 @@ export interface LocalStartOptions {
 export async function localStartCommand(io: CommandIO, options: LocalStartOptions, signal: AbortSignal): Promise<number> {
   const { startEmulator } = await import('../emulator/index.js');
   const jwtSecret = io.env.FLUXBASE_AUTH_JWT_SECRET;
+  const adminEmail = io.env.FLUXBASE_ADMIN_EMAIL;
+  const adminPassword = io.env.FLUXBASE_ADMIN_PASSWORD;
+  const setupToken = io.env.FLUXBASE_SECURITY_SETUP_TOKEN ?? (adminEmail && adminPassword ? randomBytes(16).toString('hex') : undefined);
   const emulator = await startEmulator({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 8080,
     ...(jwtSecret ? { jwtSecret } : {}),
-    ...(io.env.FLUXBASE_SECURITY_SETUP_TOKEN ? { setupToken: io.env.FLUXBASE_SECURITY_SETUP_TOKEN } : {}),
+    ...(setupToken ? { setupToken } : {}),
     storage: options.databaseUrl ? { kind: 'postgres', databaseUrl: options.databaseUrl } : { kind: 'pglite', ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
     webhookUrlGuard: options.webhookUrlGuard ?? false,
   });
+  if (adminEmail && adminPassword) {
+    const res = await fetch(`${emulator.url}/api/v1/admin/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: adminEmail, password: adminPassword, name: 'Admin', setup_token: setupToken }),
+    });
+    if (res.status !== 201) {
+      io.err(`could not create the dashboard admin ${adminEmail}: ${res.status} ${await res.text()}`);
+      await emulator.close();
+      return 1;
+    }
+  }
   io.out(`Fluxbase emulator listening on ${emulator.url}`);
+  if (adminEmail && adminPassword) io.out(`  dashboard admin: ${adminEmail} (FLUXBASE_ADMIN_EMAIL / FLUXBASE_ADMIN_PASSWORD)`);
   io.out(`  storage: ${options.databaseUrl ? 'PostgreSQL server' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory'}`);
   io.out(`  webhook URL guard: ${options.webhookUrlGuard ? 'on (private and unresolvable hosts are refused)' : 'off (as with FLUXBASE_DEBUG=true)'}`);
-  if (!jwtSecret) {
-    io.out('  FLUXBASE_AUTH_JWT_SECRET is not set: a random secret was generated for this run.');
-    io.out(`  export FLUXBASE_URL=${emulator.url}`);
-    io.out(`  export FLUXBASE_TOKEN=${emulator.serviceRoleToken}`);
-  }
+  if (!jwtSecret) io.out('  FLUXBASE_AUTH_JWT_SECRET is not set: a random secret was generated for this run.');
+  io.out(`  export FLUXBASE_URL=${emulator.url}`);
+  io.out(`  export FLUXBASE_TOKEN=${emulator.serviceRoleToken}    # a service-role JWT`);
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });

@@ -1,0 +1,23 @@
+/**
+ * The README's first quick-start command: `npm run demo` (embedded PGlite emulator, the root
+ * config, apply, clean re-plan).
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './harness.js';
+
+describe('fluxbase demo', () => {
+  it('applies the root configuration to an in-memory emulator and re-plans to "No changes."', async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'demo'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', HOME: process.env.HOME ?? '/tmp', TMPDIR: process.env.TMPDIR ?? '/tmp' }, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Plan: \d+ to add, 2 to change, 0 to destroy\./);
+    expect(result.stdout).toMatch(/Apply complete: \d+ change\(s\)\./);
+    expect(result.stdout.split('== fluxbase plan (again) ==')[1]).toContain('No changes. Your Fluxbase instance matches the configuration.');
+  }, 180_000);
+});
