@@ -1,0 +1,70 @@
+/**
+ * main.ts for CDK Terrain (`cdktn`, the maintained fork of CDKTF): the same stack with the CDK
+ * Terrain bindings (`fluxbase-iac/cdktn`). It synthesises the same Terraform JSON as main.ts
+ * (test/terraform-provider/cdktf.test.ts compares them).
+ *
+ * Synthesise with `npx tsx examples/cdktf/terrain.ts [outdir]`.
+ */
+import { App, DataResource, TerraformOutput, TerraformStack, Token } from 'cdktn';
+import type { Construct } from 'constructs';
+import { provider, rlsPolicy, schema, serviceKey, table, tenant, webhook } from 'fluxbase-iac/cdktn';
+
+/** The stack: one tenant with a table, its policy, a webhook and a service key. */
+export class FluxbaseStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // url and token come from FLUXBASE_URL / FLUXBASE_TOKEN when not given here.
+    new provider.FluxbaseProvider(this, 'fluxbase', {});
+
+    const endpoint = new DataResource(this, 'endpoint', { input: { url: 'https://hooks.example.com/fluxbase/orders' } });
+
+    const shop = new tenant.Tenant(this, 'shop', { slug: 'shop', name: 'Shop' });
+    const sales = new schema.Schema(this, 'sales', { tenant: shop.slug, name: 'sales' });
+    const orders = new table.Table(this, 'orders', {
+      tenant: shop.slug,
+      schema: sales.name,
+      name: 'orders',
+      columns: [
+        { name: 'id', type: 'uuid', primaryKey: true, default: 'gen_random_uuid()' },
+        { name: 'customer', type: 'uuid', nullable: false },
+        { name: 'total', type: 'numeric(10,2)', nullable: false, default: '0' },
+        { name: 'created_at', type: 'timestamptz', nullable: false, default: 'now()' },
+      ],
+      indexes: { orders_customer_idx: { columns: ['customer'] } },
+      rls: { enabled: true },
+    });
+    new rlsPolicy.RlsPolicy(this, 'customer_read', {
+      tenant: shop.slug,
+      schema: sales.name,
+      table: orders.name,
+      name: 'orders_customer_read',
+      command: 'SELECT',
+      roles: ['authenticated'],
+      using: 'customer = auth.uid()',
+    });
+    new webhook.Webhook(this, 'orders_hook', {
+      tenant: shop.slug,
+      name: 'orders',
+      url: Token.asString(endpoint.output.lookup('url')),
+      events: [{ table: 'sales.orders', operations: ['INSERT', 'UPDATE'] }],
+      secretWo: 'change-me',
+      secretWoVersion: 1,
+    });
+    const key = new serviceKey.ServiceKey(this, 'reporting', { tenant: shop.slug, name: 'reporting', scopes: ['tables:read'] });
+
+    new DataResource(this, 'secret_store', { input: { reporting_key: key.key } });
+    new TerraformOutput(this, 'reporting_key', { value: key.key, sensitive: true });
+    new TerraformOutput(this, 'orders_table', { value: orders.id });
+  }
+}
+
+/** Synthesises the app into `outdir` (cdk.tf.json in <outdir>/stacks/fluxbase). */
+export function synth(outdir: string): void {
+  // CDK Terrain checks features against the Terraform versions a project targets (default
+  // >=1.5.7): write-only attributes (secret_wo) need 1.11.
+  const app = new App({ outdir, context: { targetVersions: { terraform: '>=1.11.0', opentofu: '>=1.11.0' } } });
+  new FluxbaseStack(app, 'fluxbase');
+  app.synth();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) synth(process.argv[2] ?? 'cdktf.out');
