@@ -11,7 +11,7 @@
  * then run terraform in <outdir>/stacks/fluxbase with FLUXBASE_URL and FLUXBASE_TOKEN set.
  * test/terraform-provider/cdktf.test.ts synthesises and applies it against the emulator.
  */
-import { App, DataResource, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import { App, DataResource, LocalBackend, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { provider, rlsPolicy, schema, serviceKey, table, tenant, webhook } from 'fluxbase-iac/cdktf';
 
@@ -19,6 +19,8 @@ import { provider, rlsPolicy, schema, serviceKey, table, tenant, webhook } from 
 export class FluxbaseStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // State beside cdk.tf.json (cdktf's default is an absolute path under the synth's working directory).
+    new LocalBackend(this, { path: 'terraform.tfstate' });
     // url and token come from FLUXBASE_URL / FLUXBASE_TOKEN when not given here.
     new provider.FluxbaseProvider(this, 'fluxbase', {});
 

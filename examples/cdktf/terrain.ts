@@ -5,7 +5,7 @@
  *
  * Synthesise with `npx tsx examples/cdktf/terrain.ts [outdir]`.
  */
-import { App, DataResource, TerraformOutput, TerraformStack, Token } from 'cdktn';
+import { App, DataResource, LocalBackend, TerraformOutput, TerraformStack, Token } from 'cdktn';
 import type { Construct } from 'constructs';
 import { provider, rlsPolicy, schema, serviceKey, table, tenant, webhook } from 'fluxbase-iac/cdktn';
 
@@ -13,6 +13,8 @@ import { provider, rlsPolicy, schema, serviceKey, table, tenant, webhook } from 
 export class FluxbaseStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // State beside cdk.tf.json (cdktf's default is an absolute path under the synth's working directory).
+    new LocalBackend(this, { path: 'terraform.tfstate' });
     // url and token come from FLUXBASE_URL / FLUXBASE_TOKEN when not given here.
     new provider.FluxbaseProvider(this, 'fluxbase', {});
 
