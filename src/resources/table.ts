@@ -13,10 +13,12 @@ import { runMigration } from './migrations.js';
 import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
+import { tableToSpec } from './table-export.js';
 import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
 import { error } from '../diag/index.js';
+import type { ApiRequest } from '../client/http.js';
 
 /** `table.<tenant>.<schema>.<table>` */
 export function tableAddress(tenant: string, schema: string, table: string): string {
@@ -103,6 +105,9 @@ export const tableHandler: ResourceHandler = {
     });
   },
 
+  /** See table-export.ts. */
+  toSpec: tableToSpec,
+
   plan(req: PlanRequest): PlanResult {
     const { change, desired } = req;
     if (desired?.external && change.action === 'create') {
@@ -153,94 +158,56 @@ function tableHazards(change: ResourceChange, steps: PlannedStep[]): Hazard[] {
   return out;
 }
 
+/**
+ * The API call of each table step (all but `migration`): method, route, body and the statuses
+ * that count as done (a DELETE answered 404 means it is already gone).
+ */
+const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step: PlannedStep) => Omit<ApiRequest, 'tenantId'>> = {
+  ddl_create_table: (_t, step) => ({ method: 'POST', route: '/api/v1/admin/ddl/tables', body: step.body, expect: [201] }),
+  ddl_add_column: (t, step) => ({ method: 'POST', route: '/api/v1/admin/tables/:schema/:table/columns', params: t, body: step.body, expect: [201] }),
+  ddl_drop_column: (t, step) => ({
+    method: 'DELETE',
+    route: '/api/v1/admin/tables/:schema/:table/columns/:column',
+    params: { ...t, column: step.column as string },
+    expect: [200, 404],
+  }),
+  ddl_drop_table: (t) => ({ method: 'DELETE', route: '/api/v1/admin/ddl/tables/:schema/:table', params: t, expect: [200, 404] }),
+  rls_toggle: (t, step) => ({ method: 'POST', route: '/api/v1/admin/tables/:schema/:table/rls/toggle', params: t, body: { enabled: step.enabled }, expect: [200] }),
+  realtime_enable: (t, step) => ({
+    method: 'POST',
+    route: '/api/v1/admin/realtime/tables',
+    body: { ...t, events: step.events, exclude: step.exclude },
+    expect: [201],
+  }),
+  realtime_update: (t, step) => ({
+    method: 'PATCH',
+    route: '/api/v1/admin/realtime/tables/:schema/:table',
+    params: t,
+    body: { events: step.events, exclude: step.exclude },
+    expect: [200],
+  }),
+  realtime_disable: (t) => ({ method: 'DELETE', route: '/api/v1/admin/realtime/tables/:schema/:table', params: t, expect: [200, 404] }),
+};
+
 /** Executes a change's planned steps in order. */
 async function runSteps(req: ApplyRequest): Promise<void> {
   const { client, tenant, change } = req;
   const [schema, table] = tableName(change);
   for (const step of change.steps ?? []) {
-    switch (step.op) {
-      case 'ddl_create_table':
-        await client.request({ method: 'POST', route: '/api/v1/admin/ddl/tables', tenantId: tenant!.id, body: step.body, expect: [201] });
-        break;
-      case 'ddl_add_column':
-        await client.request({
-          method: 'POST',
-          route: '/api/v1/admin/tables/:schema/:table/columns',
-          params: { schema, table },
-          tenantId: tenant!.id,
-          body: step.body,
-          expect: [201],
-        });
-        break;
-      case 'ddl_drop_column':
-        await client.request({
-          method: 'DELETE',
-          route: '/api/v1/admin/tables/:schema/:table/columns/:column',
-          params: { schema, table, column: step.column as string },
-          tenantId: tenant!.id,
-          expect: [200, 404],
-        });
-        break;
-      case 'ddl_drop_table':
-        await client.request({
-          method: 'DELETE',
-          route: '/api/v1/admin/ddl/tables/:schema/:table',
-          params: { schema, table },
-          tenantId: tenant!.id,
-          expect: [200, 404],
-        });
-        break;
-      case 'migration':
-        await runMigration({
-          client,
-          tenant: tenant!,
-          what: `${schema}.${table}`,
-          description: `fluxbase-iac: ${change.action} ${change.address}`,
-          sql: step.sql as string[],
-          now: req.now,
-        });
-        break;
-      case 'rls_toggle':
-        await client.request({
-          method: 'POST',
-          route: '/api/v1/admin/tables/:schema/:table/rls/toggle',
-          params: { schema, table },
-          tenantId: tenant!.id,
-          body: { enabled: step.enabled },
-          expect: [200],
-        });
-        break;
-      case 'realtime_enable':
-        await client.request({
-          method: 'POST',
-          route: '/api/v1/admin/realtime/tables',
-          tenantId: tenant!.id,
-          body: { schema, table, events: step.events, exclude: step.exclude },
-          expect: [201],
-        });
-        break;
-      case 'realtime_update':
-        await client.request({
-          method: 'PATCH',
-          route: '/api/v1/admin/realtime/tables/:schema/:table',
-          params: { schema, table },
-          tenantId: tenant!.id,
-          body: { events: step.events, exclude: step.exclude },
-          expect: [200],
-        });
-        break;
-      case 'realtime_disable':
-        await client.request({
-          method: 'DELETE',
-          route: '/api/v1/admin/realtime/tables/:schema/:table',
-          params: { schema, table },
-          tenantId: tenant!.id,
-          expect: [200, 404],
-        });
-        break;
-      default:
-        throw new Error(`unknown table step ${step.op}`);
+    if (step.op === 'migration') {
+      await runMigration({
+        client,
+        tenant: tenant!,
+        what: `${schema}.${table}`,
+        description: `fluxbase-iac: ${change.action} ${change.address}`,
+        sql: step.sql as string[],
+        now: req.now,
+      });
+      continue;
     }
+    const request = STEP_REQUESTS[step.op];
+    if (!request) throw new Error(`unknown table step ${step.op}`);
+    await client.request({ ...request({ schema, table }, step), tenantId: tenant!.id });
   }
 }
 
