@@ -3,7 +3,8 @@
  * Reads FLUXBASE_AUTH_JWT_SECRET (a random secret is generated when it is unset) and prints the
  * URL and a service-role token once it listens. When FLUXBASE_ADMIN_EMAIL and
  * FLUXBASE_ADMIN_PASSWORD are set, it also creates that dashboard admin (custom settings need a
- * login), as the real server's first-run setup would.
+ * login), as the real server's first-run setup would. Other FLUXBASE_<KEY> variables lock the
+ * matching settings, as they do on the real server.
  */
 import { randomBytes } from 'node:crypto';
 import type { CommandIO } from './io.js';
@@ -15,6 +16,19 @@ export interface LocalStartOptions {
   dataDir?: string;
   databaseUrl?: string;
   webhookUrlGuard?: boolean;
+}
+
+/** Variables of this tool and of the emulator itself, which are not server setting overrides. */
+const NOT_SETTINGS = new Set(['FLUXBASE_URL', 'FLUXBASE_TOKEN', 'FLUXBASE_ADMIN_EMAIL', 'FLUXBASE_ADMIN_PASSWORD', 'FLUXBASE_AUTH_JWT_SECRET', 'FLUXBASE_SECURITY_SETUP_TOKEN', 'FLUXBASE_PREVENT_DESTROY']);
+
+/**
+ * FLUXBASE_<KEY> variables lock the matching server settings, as on the real server (e.g.
+ * FLUXBASE_STORAGE_ENABLED=true, which the stock docker-compose sets).
+ */
+function settingOverrides(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('FLUXBASE_') && !NOT_SETTINGS.has(e[0]) && typeof e[1] === 'string' && e[1] !== ''),
+  );
 }
 
 /** Starts the emulator and resolves when it is stopped by SIGINT/SIGTERM. */
@@ -31,6 +45,7 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     ...(setupToken ? { setupToken } : {}),
     storage: options.databaseUrl ? { kind: 'postgres', databaseUrl: options.databaseUrl } : { kind: 'pglite', ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
     webhookUrlGuard: options.webhookUrlGuard ?? false,
+    envOverrides: settingOverrides(io.env),
   });
   if (adminEmail && adminPassword) {
     const res = await fetch(`${emulator.url}/api/v1/admin/setup`, {
