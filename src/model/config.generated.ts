@@ -78,6 +78,9 @@ export interface FluxbaseConfig {
  * Where the state document lives (docs/state.md). `local` (default): a JSON file beside this config. `instance`: a custom setting in the Fluxbase instance's default tenant, so every CI runner shares one state with nothing else to set up (needs a dashboard admin login). `--state FILE` on the command line selects a local file.
  */
 export interface StateSettings {
+  /**
+   * `local` (default): a JSON file beside the config; `instance`: a custom setting in the Fluxbase instance.
+   */
   backend?: 'local' | 'instance';
   /**
    * local: the state file, relative to this config (default fluxbase.state.json).
@@ -117,6 +120,9 @@ export interface InstanceSettings {
  * via the `definition` "app".
  */
 export interface AppSettings {
+  /**
+   * Sign-up and password rules the auth runtime reads (app.auth.* settings).
+   */
   authentication?: {
     /**
      * app.auth.signup_enabled
@@ -135,6 +141,9 @@ export interface AppSettings {
      */
     require_email_verification?: boolean;
   };
+  /**
+   * Feature switches (app.realtime/storage/functions.enabled).
+   */
   features?: {
     /**
      * app.realtime.enabled
@@ -149,36 +158,102 @@ export interface AppSettings {
      */
     enable_functions?: boolean;
   };
+  /**
+   * Email delivery. Note: the server's own config file overrides these values in the app-settings view when it sets them.
+   */
   email?: {
+    /**
+     * Send emails (app.email.enabled).
+     */
     enabled?: boolean;
+    /**
+     * Email provider (app.email.provider).
+     */
     provider?: 'smtp' | 'sendgrid' | 'mailgun' | 'ses';
+    /**
+     * Sender address (app.email.from_address).
+     */
     from_address?: string;
+    /**
+     * Sender name (app.email.from_name).
+     */
     from_name?: string;
+    /**
+     * Reply-to address (app.email.reply_to_address).
+     */
     reply_to_address?: string;
+    /**
+     * SMTP settings (app.email.smtp.*).
+     */
     smtp?: {
+      /**
+       * SMTP host.
+       */
       host?: string;
+      /**
+       * SMTP port.
+       */
       port?: number;
+      /**
+       * SMTP user name.
+       */
       username?: string;
       /**
        * Write-only: never returned by the server.
        */
       password?: string;
+      /**
+       * Use TLS.
+       */
       tls?: boolean;
     };
+    /**
+     * SendGrid settings.
+     */
     sendgrid?: {
+      /**
+       * SendGrid API key. Write-only: never returned by the server.
+       */
       api_key?: string;
     };
+    /**
+     * Mailgun settings.
+     */
     mailgun?: {
+      /**
+       * Mailgun sending domain.
+       */
       domain?: string;
+      /**
+       * Use Mailgun's EU region.
+       */
       eu_region?: boolean;
+      /**
+       * Mailgun API key. Write-only: never returned by the server.
+       */
       api_key?: string;
     };
+    /**
+     * Amazon SES settings.
+     */
     ses?: {
+      /**
+       * SES region.
+       */
       region?: string;
+      /**
+       * SES access key id. Write-only: never returned by the server.
+       */
       access_key_id?: string;
+      /**
+       * SES secret access key. Write-only: never returned by the server.
+       */
       secret_access_key?: string;
     };
   };
+  /**
+   * Security switches.
+   */
   security?: {
     /**
      * app.security.enable_global_rate_limit: 100 requests per minute per IP on /api/*, admin traffic included.
@@ -193,15 +268,45 @@ export interface AppSettings {
  * via the `definition` "auth".
  */
 export interface AuthSettings {
+  /**
+   * Allow sign-up (unprefixed auth setting; the runtime reads app.auth.signup_enabled, see settings.app).
+   */
   enable_signup?: boolean;
+  /**
+   * Require a verified email before sign-in.
+   */
   require_email_verification?: boolean;
+  /**
+   * Allow magic-link sign-in.
+   */
   enable_magic_link?: boolean;
+  /**
+   * Minimum password length.
+   */
   password_min_length?: number;
+  /**
+   * Passwords need an upper-case letter.
+   */
   password_require_uppercase?: boolean;
+  /**
+   * Passwords need a lower-case letter.
+   */
   password_require_lowercase?: boolean;
+  /**
+   * Passwords need a digit.
+   */
   password_require_number?: boolean;
+  /**
+   * Passwords need a special character.
+   */
   password_require_special?: boolean;
+  /**
+   * Session lifetime in minutes.
+   */
   session_timeout_minutes?: number;
+  /**
+   * Concurrent sessions per user.
+   */
   max_sessions_per_user?: number;
   /**
    * Needs an enabled OAuth or SAML provider with allow_dashboard_login.
@@ -221,37 +326,76 @@ export interface SystemSetting {
    * The setting's value (any JSON). The server stores it as {"value": …}.
    */
   value: unknown;
+  /**
+   * Description stored with the setting (the live one is kept when omitted).
+   */
   description?: string;
 }
 /**
  * An OAuth sign-in provider, keyed by provider name (POST /api/v1/admin/oauth/providers, PUT/DELETE …/{id}; addressed by UUID on the wire). Built-in names (github, google, gitlab, …) or a custom OAuth2 provider with its URLs.
  */
 export interface OAuthProvider {
+  /**
+   * Name shown on the sign-in button.
+   */
   display_name: string;
   /**
    * Enabled unless false (the API's own default is false).
    */
   enabled?: boolean;
+  /**
+   * OAuth client id issued by the provider.
+   */
   client_id: string;
   /**
    * Write-only: the server only reports has_secret. Use ${env:NAME}.
    */
   client_secret: string;
+  /**
+   * Callback URL registered with the provider.
+   */
   redirect_url: string;
+  /**
+   * Scopes requested from the provider (compared as a set). Default [].
+   */
   scopes?: string[];
   /**
    * Custom providers: all three URLs make the provider custom (is_custom).
    */
   authorization_url?: string;
+  /**
+   * Custom providers: token endpoint.
+   */
   token_url?: string;
+  /**
+   * Custom providers: user-info endpoint.
+   */
   user_info_url?: string;
+  /**
+   * Token revocation endpoint (optional).
+   */
   revocation_endpoint?: string;
+  /**
+   * End-session (logout) endpoint (optional).
+   */
   end_session_endpoint?: string;
+  /**
+   * Allow signing in to the Fluxbase dashboard with this provider. Default false.
+   */
   allow_dashboard_login?: boolean;
+  /**
+   * Allow application users to sign in with this provider. Default true.
+   */
   allow_app_login?: boolean;
+  /**
+   * Claims the ID token must carry: claim name → accepted values.
+   */
   required_claims?: {
     [k: string]: string[] | undefined;
   };
+  /**
+   * Claims that refuse sign-in: claim name → refused values.
+   */
   denied_claims?: {
     [k: string]: string[] | undefined;
   };
@@ -261,6 +405,9 @@ export interface OAuthProvider {
  * An instance-wide client key (POST /api/v1/client-keys). The key value exists only in the create response. expires_at cannot change in place (replacing the key changes its value).
  */
 export interface ClientKey {
+  /**
+   * Free-text description (PATCH /api/v1/client-keys/{id}).
+   */
   description?: string;
   /**
    * Scopes from the server's validated vocabulary.
@@ -268,7 +415,13 @@ export interface ClientKey {
    * @minItems 1
    */
   scopes: [ClientKeyScope, ...ClientKeyScope[]];
+  /**
+   * Requests per minute stored with the key (the server does not enforce it). Default 100.
+   */
   rate_limit_per_minute?: number;
+  /**
+   * Expiry time (RFC 3339). Cannot change in place: changing it replaces the key, and its value.
+   */
   expires_at?: string;
   lifecycle?: Lifecycle;
 }
@@ -299,6 +452,9 @@ export interface Tenant {
   service_keys?: {
     [k: string]: ServiceKey | undefined;
   };
+  /**
+   * The tenant's settings.
+   */
   settings?: {
     /**
      * Custom and secret settings keyed by setting key.
@@ -320,6 +476,9 @@ export interface Metadata {
  * via the `definition` "schema".
  */
 export interface Schema {
+  /**
+   * Tables keyed by name.
+   */
   tables?: {
     [k: string]: Table | undefined;
   };
@@ -427,6 +586,9 @@ export interface Rls {
    * ENABLE / DISABLE ROW LEVEL SECURITY. When omitted the flag is not managed.
    */
   enabled?: boolean;
+  /**
+   * Policies keyed by policy name. A live policy on this table that is not declared is left alone unless this configuration manages it.
+   */
   policies?: {
     [k: string]: Policy | undefined;
   };
@@ -438,6 +600,9 @@ export interface Rls {
  * via the `definition` "policy".
  */
 export interface Policy {
+  /**
+   * The command the policy applies to. Cannot change in place: changing it replaces the policy. Default ALL.
+   */
   command?: 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
   /**
    * Roles the policy applies to; empty or absent means PUBLIC.
@@ -464,7 +629,13 @@ export interface Policy {
  * via the `definition` "realtime".
  */
 export interface Realtime {
+  /**
+   * Broadcast changes of this table (POST or DELETE /api/v1/admin/realtime/tables). Default true when `realtime` is declared.
+   */
   enabled?: boolean;
+  /**
+   * Row events to broadcast (PATCH /api/v1/admin/realtime/tables/{schema}/{table}). Default all three.
+   */
   events?: ('INSERT' | 'UPDATE' | 'DELETE')[];
   /**
    * Columns left out of change payloads.
@@ -479,6 +650,9 @@ export interface Webhook {
    * Delivery URL (http or https). The real server rejects private, loopback and unresolvable hosts unless it runs with FLUXBASE_DEBUG=true.
    */
   url: string;
+  /**
+   * Free-text description.
+   */
   description?: string;
   /**
    * Row changes that trigger a delivery.
@@ -489,6 +663,8 @@ export interface Webhook {
      */
     table: string;
     /**
+     * Row operations that trigger a delivery (`*`: all).
+     *
      * @minItems 1
      */
     operations: ['INSERT' | 'UPDATE' | 'DELETE' | '*', ...('INSERT' | 'UPDATE' | 'DELETE' | '*')[]];
@@ -511,7 +687,13 @@ export interface Webhook {
    * Total delivery attempts.
    */
   max_retries?: number;
+  /**
+   * Wait before retry n is n × this many seconds (linear). Default 5.
+   */
   retry_backoff_seconds?: number;
+  /**
+   * Delivery timeout in seconds. Default 30.
+   */
   timeout_seconds?: number;
   /**
    * `global` delivers every row change; `user` only rows owned by the webhook's creator (the real API's default, rarely what an admin-created webhook wants).
@@ -523,16 +705,37 @@ export interface Webhook {
  * A tenant's service key (POST /api/v1/admin/service-keys). The key value exists only in the create response: apply shows it once (on a terminal or with --show-secrets) or writes it to --secrets-out. key_type and expires_at cannot change in place, so changing them replaces the key (its value changes).
  */
 export interface ServiceKey {
+  /**
+   * Free-text description.
+   */
   description?: string;
+  /**
+   * `service` (role service_role, `sk_live_…`) or `anon` (role anon, `pk_live_…`). Cannot change in place: changing it replaces the key. Default service.
+   */
   key_type?: 'service' | 'anon';
   /**
    * Scopes (default ["*"] for service keys, ["read"] for anon keys). Scope-protected routes use the client-key vocabulary.
    */
   scopes?: string[];
+  /**
+   * Namespaces the key may use (compared as a set). Absent: all namespaces.
+   */
   allowed_namespaces?: string[];
+  /**
+   * Requests per minute stored with the key (the server does not enforce it).
+   */
   rate_limit_per_minute?: number;
+  /**
+   * Requests per hour stored with the key (the server does not enforce it).
+   */
   rate_limit_per_hour?: number;
+  /**
+   * Expiry time (RFC 3339). Cannot change in place: changing it replaces the key, and its value.
+   */
   expires_at?: string;
+  /**
+   * Enabled unless false (POST /api/v1/admin/service-keys/{id}/enable|disable). Default true.
+   */
   enabled?: boolean;
   lifecycle?: Lifecycle;
 }
@@ -548,6 +751,9 @@ export interface CustomSetting {
    * Makes this a secret setting: write-only, encrypted at rest, never returned. Use ${env:NAME}.
    */
   secret?: string;
+  /**
+   * Free-text description shown in the dashboard.
+   */
   description?: string;
   /**
    * Default: json for objects and arrays, otherwise the JSON type of the value.
