@@ -57,6 +57,12 @@ export interface ClientOptions {
   maxBackoffMs?: number;
   /** Per-request timeout in ms (default 120 000: tenant creation is synchronous and slow). */
   timeoutMs?: number;
+  /**
+   * With both a token and a login: send every request that does not need the `user` identity
+   * with the token, so the login (rate-limited by the server) happens only when such a request
+   * is made. Default false: the login is used for everything but service-role requests.
+   */
+  preferToken?: boolean;
   /** Observer of each completed attempt (for progress output); never receives bodies. */
   onAttempt?: (info: { method: string; route: string; status: number | undefined; retry: boolean }) => void;
 }
@@ -193,7 +199,7 @@ export class FluxbaseClient {
         throw new IdentityError('user', 'this call needs a dashboard admin login (FLUXBASE_ADMIN_EMAIL and FLUXBASE_ADMIN_PASSWORD): the server refuses tokens without a user id here');
       }
     }
-    const useToken = req.identity === 'service_role' && this.hasLogin();
+    const useToken = this.hasLogin() && this.staticToken !== undefined && (req.identity === 'service_role' || (this.options.preferToken === true && req.identity !== 'user'));
     if (!req.anonymous && !useToken) await this.ensureAuthenticated();
     const first = await this.send<T>(req, useToken ? this.staticToken : undefined);
     if (first.status === 401 && !req.anonymous && !useToken && this.hasLogin()) {

@@ -25,14 +25,31 @@ export class ProviderHandle {
 
   constructor(private readonly settings: ConnectionSettings | { problem: string; detail: string }) {}
 
-  /** The runtime for this configuration (loaded and created on first call). Throws the configuration problem, if any. */
+  /**
+   * The runtime for this configuration (loaded and created on first call). A process serving
+   * several commands (debug mode) reuses the runtime of identical settings, so it keeps its
+   * login, but forgets what it read. Throws the configuration problem, if any.
+   */
   runtime(): Promise<FluxbaseRuntime> {
     const s = this.settings;
     if ('problem' in s) return Promise.reject(new DiagnosticError(s.problem, { detail: s.detail }));
-    this.runtimePromise ??= import('./runtime.js').then((m) => new m.FluxbaseRuntime(s));
+    this.runtimePromise ??= (async () => {
+      const key = JSON.stringify(s);
+      let shared = RUNTIMES.get(key);
+      if (!shared) {
+        shared = import('./runtime.js').then((m) => new m.FluxbaseRuntime(s));
+        RUNTIMES.set(key, shared);
+      }
+      const rt = await shared;
+      rt.reset();
+      return rt;
+    })();
     return this.runtimePromise;
   }
 }
+
+/** Runtimes of this process by connection settings. */
+const RUNTIMES = new Map<string, Promise<FluxbaseRuntime>>();
 
 const ENV = { url: 'FLUXBASE_URL', token: 'FLUXBASE_TOKEN', admin_email: 'FLUXBASE_ADMIN_EMAIL', admin_password: 'FLUXBASE_ADMIN_PASSWORD' } as const;
 

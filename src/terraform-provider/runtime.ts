@@ -55,8 +55,17 @@ export class FluxbaseRuntime {
   private readonly inState = new Set<string>();
 
   constructor(settings: ConnectionSettings) {
-    this.client = new FluxbaseClient({ url: settings.url, credentials: { token: settings.token, email: settings.email, password: settings.password } });
+    // preferToken: the server rate-limits admin logins (10 a minute) and Terraform starts the
+    // provider several times per command, so log in only for calls that need a user.
+    this.client = new FluxbaseClient({ url: settings.url, credentials: { token: settings.token, email: settings.email, password: settings.password }, preferToken: true });
     this.cache = new LiveCache(this.client);
+  }
+
+  /** Forgets everything read (a new Terraform command on the same process, in debug mode); keeps the login. */
+  reset(): void {
+    this.cache.clear();
+    this.probes.clear();
+    this.inState.clear();
   }
 
   private locate(model: ResourceModel, obj: Obj): Located {
@@ -250,11 +259,15 @@ export class FluxbaseRuntime {
     return ref;
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(ctx: CallContext<unknown>, what: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    ctx.log.debug(`${what}: calling the handler`);
     try {
       return await fn();
     } catch (e) {
       throw apiError(e, what);
+    } finally {
+      ctx.log.debug(`${what}: done`, { ms: Math.round(performance.now() - started) });
     }
   }
 
@@ -280,13 +293,13 @@ export class FluxbaseRuntime {
       this.report(ctx, model, diagnostics);
       failOnErrors(ctx);
       if (change.action === 'replace') throw new DiagnosticError(`${at.address} cannot be adopted as declared`, { detail: change.attributes.map((a) => a.path.join('.')).join(', ') });
-      if (change.action === 'update') result = await this.call(`Could not update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
+      if (change.action === 'update') result = await this.call(ctx, `update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
     } else {
       const change = createChange(d, this.writeOnlyChanges(model, d, null, plan));
       finishChange(change, d, undefined, this.context(), diagnostics);
       this.report(ctx, model, diagnostics);
       failOnErrors(ctx);
-      result = await this.call(`Could not create ${at.address}`, () => handlerFor(model.info.kind).create({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
+      result = await this.call(ctx, `create ${at.address}`, () => handlerFor(model.info.kind).create({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
     }
     this.settle(model, at);
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);
@@ -317,7 +330,7 @@ export class FluxbaseRuntime {
     let result: ApplyResult = {};
     let after: LiveResource | undefined = live;
     if (change.action === 'update') {
-      result = await this.call(`Could not update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
+      result = await this.call(ctx, `update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
       this.settle(model, at);
       after = await this.live(model, at);
     }
@@ -341,7 +354,7 @@ export class FluxbaseRuntime {
     finishChange(change, undefined, live, this.context(), diagnostics);
     this.report(ctx, model, diagnostics);
     failOnErrors(ctx);
-    await this.call(`Could not delete ${at.address}`, () => handlerFor(model.info.kind).delete({ client: this.client, change, tenant, now: () => new Date() }));
+    await this.call(ctx, `delete ${at.address}`, () => handlerFor(model.info.kind).delete({ client: this.client, change, tenant, now: () => new Date() }));
     this.settle(model, at);
   }
 

@@ -8,19 +8,40 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 import { TerraformWorkspace, type TfResult } from '../terraform/helpers/terraform.js';
 // @ts-expect-error -- plain .mjs script without type declarations
 import { buildFluxbaseProvider } from '../../scripts/build-fluxbase-provider.mjs';
 
-export { api, tenantId } from '../e2e/harness.js';
+export { api, setupAdmin, tenantId } from '../e2e/harness.js';
 
 /** The provider's address in the mirror. */
 export const PROVIDER = { host: 'registry.terraform.io', namespace: 'fluxbase', type: 'fluxbase', version: '0.1.0' };
 
 /** Starts an emulator on the test PostgreSQL server. */
-export function startTestEmulator(): Promise<RunningEmulator> {
-  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') } });
+export function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
+  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') }, ...options });
+}
+
+/**
+ * Starts the provider in debug (reattach) mode: one warm process that serves every terraform
+ * command given `TF_REATTACH_PROVIDERS` (no init, no handshake, no TLS). Returns that value.
+ */
+export async function startDebugProvider(exe: string): Promise<{ reattach: string; child: ChildProcess; stop: () => void }> {
+  const child = spawn(exe, [], { env: { PATH: process.env.PATH, FLUXBASE_TF_DEBUG: '1', TF_LOG_PROVIDER: process.env.FLUXBASE_TEST_PROVIDER_LOG ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (process.env.FLUXBASE_TEST_PROVIDER_LOG) child.stderr!.pipe(process.stderr);
+  else child.stderr!.resume();
+  const lines = createInterface({ input: child.stdout! });
+  const reattach = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (l) => {
+      const m = /^export TF_REATTACH_PROVIDERS='(.*)'$/.exec(l);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`provider exited with ${code}`)));
+  });
+  return { reattach, child, stop: () => void (child.exitCode === null && child.kill('SIGTERM')) };
 }
 
 /** Bundles the provider into a temp dir; returns the executable and a cleanup function. */
@@ -61,8 +82,8 @@ export class FluxbaseWorkspace extends TerraformWorkspace {
   }
 
   /** `terraform show -json` of a saved plan file: the resource changes' addresses and actions. */
-  async planActions(planFile: string): Promise<[string, string][]> {
-    const res = await this.ok(['show', '-json', planFile]);
+  async planActions(planFile: string, env: NodeJS.ProcessEnv = {}): Promise<[string, string][]> {
+    const res = await this.ok(['show', '-json', planFile], 0, env);
     const doc = JSON.parse(res.stdout) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
     return (doc.resource_changes ?? []).filter((c) => !(c.change.actions.length === 1 && c.change.actions[0] === 'no-op')).map((c) => [c.address, c.change.actions.join(',')]);
   }

@@ -10,12 +10,14 @@ import * as cdktf from 'cdktf';
 
 export interface ClientKeyConfig extends cdktf.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Free-text description (PATCH /api/v1/client-keys/{id}). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/client_key#description ClientKey#description}
   */
   readonly description?: string;
   /**
+  * Expiry time (RFC 3339). Cannot change in place: changing it replaces the key, and its value.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/client_key#expires_at ClientKey#expires_at}
   */
   readonly expiresAt?: string;
@@ -26,7 +28,7 @@ export interface ClientKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * Default: 100.
+  * Requests per minute stored with the key (the server does not enforce it). Default 100. Default: 100.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/client_key#rate_limit_per_minute ClientKey#rate_limit_per_minute}
   */

@@ -10,7 +10,7 @@ import * as cdktf from 'cdktf';
 
 export interface CustomSettingConfig extends cdktf.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Free-text description shown in the dashboard. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/custom_setting#description CustomSetting#description}
   */

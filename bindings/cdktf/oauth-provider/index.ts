@@ -10,13 +10,13 @@ import * as cdktf from 'cdktf';
 
 export interface OauthProviderConfig extends cdktf.TerraformMetaArguments {
   /**
-  * Default: true.
+  * Allow application users to sign in with this provider. Default true. Default: true.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#allow_app_login OauthProvider#allow_app_login}
   */
   readonly allowAppLogin?: boolean | cdktf.IResolvable;
   /**
-  * Default: false.
+  * Allow signing in to the Fluxbase dashboard with this provider. Default false. Default: false.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#allow_dashboard_login OauthProvider#allow_dashboard_login}
   */
@@ -28,6 +28,8 @@ export interface OauthProviderConfig extends cdktf.TerraformMetaArguments {
   */
   readonly authorizationUrl?: string;
   /**
+  * OAuth client id issued by the provider.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#client_id OauthProvider#client_id}
   */
   readonly clientId: string;
@@ -44,12 +46,14 @@ export interface OauthProviderConfig extends cdktf.TerraformMetaArguments {
   */
   readonly clientSecretWoVersion?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Claims that refuse sign-in: claim name → refused values. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#denied_claims OauthProvider#denied_claims}
   */
   readonly deniedClaims?: { [key: string]: string[] } | cdktf.IResolvable;
   /**
+  * Name shown on the sign-in button.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#display_name OauthProvider#display_name}
   */
   readonly displayName: string;
@@ -60,7 +64,7 @@ export interface OauthProviderConfig extends cdktf.TerraformMetaArguments {
   */
   readonly enabled?: boolean | cdktf.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * End-session (logout) endpoint (optional). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#end_session_endpoint OauthProvider#end_session_endpoint}
   */
@@ -72,35 +76,37 @@ export interface OauthProviderConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
+  * Callback URL registered with the provider.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#redirect_url OauthProvider#redirect_url}
   */
   readonly redirectUrl: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Claims the ID token must carry: claim name → accepted values. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#required_claims OauthProvider#required_claims}
   */
   readonly requiredClaims?: { [key: string]: string[] } | cdktf.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Token revocation endpoint (optional). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#revocation_endpoint OauthProvider#revocation_endpoint}
   */
   readonly revocationEndpoint?: string;
   /**
-  * Default: [].
+  * Scopes requested from the provider (compared as a set). Default []. Default: [].
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#scopes OauthProvider#scopes}
   */
   readonly scopes?: string[];
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Custom providers: token endpoint. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#token_url OauthProvider#token_url}
   */
   readonly tokenUrl?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Custom providers: user-info endpoint. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/oauth_provider#user_info_url OauthProvider#user_info_url}
   */

@@ -10,29 +10,31 @@ import * as cdktf from 'cdktf';
 
 export interface ServiceKeyConfig extends cdktf.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Namespaces the key may use (compared as a set). Absent: all namespaces. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#allowed_namespaces ServiceKey#allowed_namespaces}
   */
   readonly allowedNamespaces?: string[];
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Free-text description. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#description ServiceKey#description}
   */
   readonly description?: string;
   /**
-  * Default: true.
+  * Enabled unless false (POST /api/v1/admin/service-keys/{id}/enable|disable). Default true. Default: true.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#enabled ServiceKey#enabled}
   */
   readonly enabled?: boolean | cdktf.IResolvable;
   /**
+  * Expiry time (RFC 3339). Cannot change in place: changing it replaces the key, and its value.
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#expires_at ServiceKey#expires_at}
   */
   readonly expiresAt?: string;
   /**
-  * Default: "service".
+  * `service` (role service_role, `sk_live_…`) or `anon` (role anon, `pk_live_…`). Cannot change in place: changing it replaces the key. Default service. Default: "service".
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#key_type ServiceKey#key_type}
   */
@@ -44,13 +46,13 @@ export interface ServiceKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Requests per hour stored with the key (the server does not enforce it). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#rate_limit_per_hour ServiceKey#rate_limit_per_hour}
   */
   readonly rateLimitPerHour?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Requests per minute stored with the key (the server does not enforce it). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/service_key#rate_limit_per_minute ServiceKey#rate_limit_per_minute}
   */

@@ -10,7 +10,7 @@ import * as cdktf from 'cdktf';
 
 export interface SystemSettingConfig extends cdktf.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Description stored with the setting (the live one is kept when omitted). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/system_setting#description SystemSetting#description}
   */

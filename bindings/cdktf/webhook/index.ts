@@ -10,7 +10,7 @@ import * as cdktf from 'cdktf';
 
 export interface WebhookConfig extends cdktf.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Free-text description. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/webhook#description Webhook#description}
   */
@@ -46,7 +46,7 @@ export interface WebhookConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * Default: 5.
+  * Wait before retry n is n × this many seconds (linear). Default 5. Default: 5.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/webhook#retry_backoff_seconds Webhook#retry_backoff_seconds}
   */
@@ -76,7 +76,7 @@ export interface WebhookConfig extends cdktf.TerraformMetaArguments {
   */
   readonly tenant: string;
   /**
-  * Default: 30.
+  * Delivery timeout in seconds. Default 30. Default: 30.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/webhook#timeout_seconds Webhook#timeout_seconds}
   */
@@ -90,6 +90,8 @@ export interface WebhookConfig extends cdktf.TerraformMetaArguments {
 }
 export interface WebhookEvents {
   /**
+  * Row operations that trigger a delivery (`*`: all).
+  *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/webhook#operations Webhook#operations}
   */
   readonly operations: string[];

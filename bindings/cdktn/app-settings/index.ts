@@ -10,19 +10,19 @@ import * as cdktn from 'cdktn';
 
 export interface AppSettingsConfig extends cdktn.TerraformMetaArguments {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Sign-up and password rules the auth runtime reads (app.auth.* settings). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#authentication AppSettings#authentication}
   */
   readonly authentication?: AppSettingsAuthentication;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Email delivery. Note: the server's own config file overrides these values in the app-settings view when it sets them. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#email AppSettings#email}
   */
   readonly email?: AppSettingsEmail;
   /**
-  * Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_mailgun_api_key_wo_version to send a new value.
+  * Mailgun API key. Write-only: never returned by the server. Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_mailgun_api_key_wo_version to send a new value.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#email_mailgun_api_key_wo AppSettings#email_mailgun_api_key_wo}
   */
@@ -34,7 +34,7 @@ export interface AppSettingsConfig extends cdktn.TerraformMetaArguments {
   */
   readonly emailMailgunApiKeyWoVersion?: number;
   /**
-  * Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_sendgrid_api_key_wo_version to send a new value.
+  * SendGrid API key. Write-only: never returned by the server. Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_sendgrid_api_key_wo_version to send a new value.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#email_sendgrid_api_key_wo AppSettings#email_sendgrid_api_key_wo}
   */
@@ -46,7 +46,7 @@ export interface AppSettingsConfig extends cdktn.TerraformMetaArguments {
   */
   readonly emailSendgridApiKeyWoVersion?: number;
   /**
-  * Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_ses_access_key_id_wo_version to send a new value.
+  * SES access key id. Write-only: never returned by the server. Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_ses_access_key_id_wo_version to send a new value.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#email_ses_access_key_id_wo AppSettings#email_ses_access_key_id_wo}
   */
@@ -58,7 +58,7 @@ export interface AppSettingsConfig extends cdktn.TerraformMetaArguments {
   */
   readonly emailSesAccessKeyIdWoVersion?: number;
   /**
-  * Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_ses_secret_access_key_wo_version to send a new value.
+  * SES secret access key. Write-only: never returned by the server. Write-only (Terraform ≥ 1.11): sent to the server, never stored in plan or state. Change email_ses_secret_access_key_wo_version to send a new value.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#email_ses_secret_access_key_wo AppSettings#email_ses_secret_access_key_wo}
   */
@@ -82,13 +82,13 @@ export interface AppSettingsConfig extends cdktn.TerraformMetaArguments {
   */
   readonly emailSmtpPasswordWoVersion?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Feature switches (app.realtime/storage/functions.enabled). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#features AppSettings#features}
   */
   readonly features?: AppSettingsFeatures;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Security switches. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#security AppSettings#security}
   */
@@ -297,13 +297,13 @@ export class AppSettingsAuthenticationOutputReference extends cdktn.ComplexObjec
 }
 export interface AppSettingsEmailMailgun {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Mailgun sending domain. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#domain AppSettings#domain}
   */
   readonly domain?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Use Mailgun's EU region. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#eu_region AppSettings#eu_region}
   */
@@ -428,7 +428,7 @@ export class AppSettingsEmailMailgunOutputReference extends cdktn.ComplexObject 
 }
 export interface AppSettingsEmailSes {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * SES region. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#region AppSettings#region}
   */
@@ -524,25 +524,25 @@ export class AppSettingsEmailSesOutputReference extends cdktn.ComplexObject {
 }
 export interface AppSettingsEmailSmtp {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * SMTP host. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#host AppSettings#host}
   */
   readonly host?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * SMTP port. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#port AppSettings#port}
   */
   readonly port?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Use TLS. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#tls AppSettings#tls}
   */
   readonly tls?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * SMTP user name. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#username AppSettings#username}
   */
@@ -725,49 +725,49 @@ export class AppSettingsEmailSmtpOutputReference extends cdktn.ComplexObject {
 }
 export interface AppSettingsEmail {
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Send emails (app.email.enabled). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#enabled AppSettings#enabled}
   */
   readonly enabled?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Sender address (app.email.from_address). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#from_address AppSettings#from_address}
   */
   readonly fromAddress?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Sender name (app.email.from_name). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#from_name AppSettings#from_name}
   */
   readonly fromName?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Mailgun settings. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#mailgun AppSettings#mailgun}
   */
   readonly mailgun?: AppSettingsEmailMailgun;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Email provider (app.email.provider). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#provider AppSettings#provider}
   */
   readonly provider?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Reply-to address (app.email.reply_to_address). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#reply_to_address AppSettings#reply_to_address}
   */
   readonly replyToAddress?: string;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Amazon SES settings. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#ses AppSettings#ses}
   */
   readonly ses?: AppSettingsEmailSes;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * SMTP settings (app.email.smtp.*). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/app_settings#smtp AppSettings#smtp}
   */

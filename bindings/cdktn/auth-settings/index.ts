@@ -22,61 +22,61 @@ export interface AuthSettingsConfig extends cdktn.TerraformMetaArguments {
   */
   readonly disableDashboardPasswordLogin?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Allow magic-link sign-in. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#enable_magic_link AuthSettings#enable_magic_link}
   */
   readonly enableMagicLink?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Allow sign-up (unprefixed auth setting; the runtime reads app.auth.signup_enabled, see settings.app). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#enable_signup AuthSettings#enable_signup}
   */
   readonly enableSignup?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Concurrent sessions per user. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#max_sessions_per_user AuthSettings#max_sessions_per_user}
   */
   readonly maxSessionsPerUser?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Minimum password length. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#password_min_length AuthSettings#password_min_length}
   */
   readonly passwordMinLength?: number;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Passwords need a lower-case letter. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#password_require_lowercase AuthSettings#password_require_lowercase}
   */
   readonly passwordRequireLowercase?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Passwords need a digit. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#password_require_number AuthSettings#password_require_number}
   */
   readonly passwordRequireNumber?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Passwords need a special character. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#password_require_special AuthSettings#password_require_special}
   */
   readonly passwordRequireSpecial?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Passwords need an upper-case letter. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#password_require_uppercase AuthSettings#password_require_uppercase}
   */
   readonly passwordRequireUppercase?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Require a verified email before sign-in. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#require_email_verification AuthSettings#require_email_verification}
   */
   readonly requireEmailVerification?: boolean | cdktn.IResolvable;
   /**
-  * When unset, the server's value is left alone (and shown).
+  * Session lifetime in minutes. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/auth_settings#session_timeout_minutes AuthSettings#session_timeout_minutes}
   */

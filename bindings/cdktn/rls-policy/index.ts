@@ -10,7 +10,7 @@ import * as cdktn from 'cdktn';
 
 export interface RlsPolicyConfig extends cdktn.TerraformMetaArguments {
   /**
-  * Default: "ALL".
+  * The command the policy applies to. Cannot change in place: changing it replaces the policy. Default ALL. Default: "ALL".
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/rls_policy#command RlsPolicy#command}
   */

@@ -734,13 +734,13 @@ export class TableIndexesMap extends cdktn.ComplexMap {
 }
 export interface TableRealtime {
   /**
-  * Default: true.
+  * Broadcast changes of this table (POST or DELETE /api/v1/admin/realtime/tables). Default true when `realtime` is declared. Default: true.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#enabled Table#enabled}
   */
   readonly enabled?: boolean | cdktn.IResolvable;
   /**
-  * Default: ["INSERT","UPDATE","DELETE"].
+  * Row events to broadcast (PATCH /api/v1/admin/realtime/tables/{schema}/{table}). Default all three. Default: ["INSERT","UPDATE","DELETE"].
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#events Table#events}
   */
