@@ -1,0 +1,48 @@
+/**
+ * examples/terraform/main.tf applied as written with real terraform (full plugin protocol)
+ * against the emulator: a value flows from terraform_data into the webhook, the service key's
+ * value flows out into terraform_data and an output, a re-plan is clean, destroy removes it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { api, buildProvider, FluxbaseWorkspace, startTestEmulator, tenantId } from './helpers.js';
+
+describe('examples/terraform under real terraform', () => {
+  let emulator: RunningEmulator;
+  let ws: FluxbaseWorkspace;
+
+  beforeAll(async () => {
+    const [em, built] = await Promise.all([startTestEmulator(), buildProvider()]);
+    emulator = em;
+    ws = new FluxbaseWorkspace(built.exe, emulator);
+    built.remove();
+    ws.write('main.tf', readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'terraform', 'main.tf'), 'utf8'));
+  });
+  afterAll(async () => {
+    ws?.remove();
+    await emulator?.close();
+  });
+
+  it('applies the example; values flow in and out', async () => {
+    await ws.ok(['init']);
+    const apply = await ws.ok(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 8 added, 0 changed, 0 destroyed.');
+    const acme = await tenantId(emulator, 'acme');
+    const hooks = await api<{ url: string; headers: Record<string, string> }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
+    expect(hooks.body).toEqual([expect.objectContaining({ url: 'https://gateway.example.com/hooks/fluxbase', headers: { 'X-Source': 'fluxbase' } })]);
+    const key = JSON.parse((await ws.ok(['output', '-json', 'etl_key'])).stdout) as string;
+    expect(key).toMatch(/^sk_/);
+    const shown = JSON.parse((await ws.ok(['show', '-json'])).stdout) as { values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } } };
+    const store = shown.values.root_module.resources.find((r) => r.address === 'terraform_data.secret_store')!;
+    expect((store.values.output as { etl_key: string }).etl_key).toBe(key);
+    expect(JSON.parse((await ws.ok(['output', '-json', 'contacts_table'])).stdout)).toBe('acme/crm/contacts');
+  });
+
+  it('re-plans clean and destroys', async () => {
+    await ws.ok(['plan', '-detailed-exitcode']);
+    const destroy = await ws.ok(['destroy', '-auto-approve']);
+    expect(destroy.stdout).toContain('Destroy complete! Resources: 8 destroyed.');
+  });
+});
