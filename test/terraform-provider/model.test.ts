@@ -1,0 +1,111 @@
+/**
+ * The provider's resource models against the project's other definitions: document paths equal
+ * the constructs' placements, every attribute comes from the JSON Schema, and which attributes
+ * are "not managed when absent" (Terraform optional + computed) agrees with what the resource
+ * handlers' desired() actually does with an absent attribute.
+ */
+import { describe, expect, it } from 'vitest';
+import { placementPattern, type ResourceConstructKind } from '../../src/constructs/base.js';
+import { SourceIndex } from '../../src/engine/source-index.js';
+import { handlerFor } from '../../src/resources/index.js';
+import { documentFor, addressOf, parseImportId, importId } from '../../src/terraform-provider/codec.js';
+import type { Attr, Field } from '../../src/terraform-provider/fields.js';
+import { KINDS } from '../../src/terraform-provider/kinds.js';
+import { modelOf, resourceModels } from '../../src/terraform-provider/model.js';
+import { bodyPathOf } from '../../src/terraform-provider/reconcile.js';
+
+type Obj = Record<string, unknown>;
+
+/** A valid config value for a field (enum's first value, a URL for uri, …). */
+function sample(f: Field): unknown {
+  switch (f.type) {
+    case 'string':
+      return f.checks.enum ? f.checks.enum[0] : f.checks.format === 'uri' ? 'https://example.com/x' : f.checks.format === 'date-time' ? '2030-01-01T00:00:00Z' : 'x';
+    case 'number':
+      return 1;
+    case 'bool':
+      return true;
+    case 'json':
+      return { a: 1 };
+    case 'list':
+    case 'set':
+      return [sample(f.element)];
+    case 'map':
+      return { k: sample(f.element) };
+    case 'object':
+    case 'object_list':
+    case 'object_map':
+    case 'keyed_list': {
+      const body = minimal(f.attrs);
+      return f.type === 'object' ? body : f.type === 'object_list' ? [body] : { k: body };
+    }
+  }
+}
+
+function minimal(attrs: Record<string, Attr>): Obj {
+  return Object.fromEntries(Object.entries(attrs).filter(([, a]) => a.required).map(([n, a]) => [n, sample(a.field)]));
+}
+
+const identity = (n: number) => ['acme', 'app', 'items', 'x'].slice(0, n);
+
+describe('provider resource models', () => {
+  it('has one resource type per resource kind, at the constructs\' document paths', () => {
+    expect(KINDS.map((k) => k.kind).sort()).toEqual(Object.keys({ app_settings: 0, auth_settings: 0, system_setting: 0, oauth_provider: 0, client_key: 0, tenant: 0, schema: 0, table: 0, policy: 0, webhook: 0, service_key: 0, custom_setting: 0 }).sort());
+    for (const k of KINDS) {
+      expect(k.pattern, k.kind).toEqual(placementPattern(k.kind as ResourceConstructKind));
+      expect(k.identity.length, k.kind).toBe(k.pattern.filter((s) => s === '*').length);
+    }
+  });
+
+  it('derives write-only attributes from the schema (writeOnly: true) with a version companion', () => {
+    const wo = (type: string) => modelOf(type).writeOnly.map((w) => w.name);
+    expect(wo('fluxbase_webhook')).toEqual(['secret_wo']);
+    expect(wo('fluxbase_oauth_provider')).toEqual(['client_secret_wo']);
+    expect(wo('fluxbase_custom_setting')).toEqual(['secret_wo']);
+    expect(wo('fluxbase_app_settings')).toEqual(['email_smtp_password_wo', 'email_sendgrid_api_key_wo', 'email_mailgun_api_key_wo', 'email_ses_access_key_id_wo', 'email_ses_secret_access_key_wo']);
+    const attrs = modelOf('fluxbase_webhook').schema.attributes!;
+    expect(attrs.secret_wo).toMatchObject({ writeOnly: true, optional: true });
+    expect(attrs.secret_wo_version).toMatchObject({ optional: true });
+    expect(modelOf('fluxbase_service_key').schema.attributes!.key).toMatchObject({ computed: true, sensitive: true });
+  });
+
+  it('parses import ids as identity paths or engine addresses', () => {
+    const hook = modelOf('fluxbase_webhook');
+    expect(parseImportId(hook, 'acme/user/signups')).toEqual(['acme', 'user/signups']);
+    expect(parseImportId(hook, 'webhook.acme.user-signups')).toEqual(['acme', 'user-signups']);
+    expect(() => parseImportId(hook, 'acme')).toThrow(/Invalid import id/);
+    const setting = modelOf('fluxbase_system_setting');
+    expect(parseImportId(setting, 'system_setting["app.auth.signup_enabled"]')).toEqual(['app.auth.signup_enabled']);
+    expect(importId(modelOf('fluxbase_auth_settings'), [])).toBe('auth_settings');
+  });
+
+  for (const model of resourceModels().values()) {
+    it(`${model.info.typeName}: an absent attribute is "not managed" exactly when the handler leaves it out`, () => {
+      const n = model.info.identity.length;
+      const base = minimal(model.fields.attrs);
+      const handler = handlerFor(model.info.kind);
+      const declared = (body: Obj) => {
+        const config = documentFor(model, identity(n), body);
+        const d = handler.desired({ config, sources: new SourceIndex('t'), preventDestroyDefault: false }).find((r) => r.address === addressOf(model, identity(n)))!;
+        return new Set(Object.keys(d.attrs).map((k) => bodyPathOf(model.info.kind, [k])?.[0]));
+      };
+      for (const [name, attr] of Object.entries(model.fields.attrs)) {
+        if (attr.required || attr.default !== undefined) continue;
+        const present = declared(base).has(name);
+        expect(present, `${name}: absent → ${present ? 'managed with a default' : 'not managed'}`).toBe(!attr.unmanagedWhenAbsent);
+      }
+    });
+  }
+
+  it('fluxbase_table: column attributes without a schema default are managed when absent', () => {
+    const model = modelOf('fluxbase_table');
+    const columns = model.fields.attrs.columns!.field as Extract<Field, { type: 'keyed_list' }>;
+    const config = documentFor(model, ['acme', 'app', 'items'], { columns: { id: { type: 'uuid' } } });
+    const d = handlerFor('table').desired({ config, sources: new SourceIndex('t'), preventDestroyDefault: false })[0]!;
+    const column = (d.attrs.columns as Record<string, Obj>).id!;
+    for (const [name, attr] of Object.entries(columns.attrs)) {
+      if (attr.required || attr.default !== undefined) continue;
+      expect(name in column, name).toBe(!attr.unmanagedWhenAbsent);
+    }
+  });
+});
