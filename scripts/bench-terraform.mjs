@@ -174,7 +174,7 @@ async function benchPlans(label, slug, tables, emulator) {
       cliTimes.push(r.ms);
       calls = JSON.parse(r.stdout).apiCalls?.total ?? calls;
     }
-    console.log(`\n## ${label}: ${addresses.length} resource${addresses.length === 1 ? '' : 's'}`);
+    console.log(`\n## ${label} (${addresses.length} in state and config)`);
     console.log(`terraform apply (create):                 ${(apply.ms / 1000).toFixed(1)} s`);
     console.log(`terraform plan, no-op (full protocol):    ${fmt(tfTimes)}`);
     console.log(`terraform plan, no-op (debug/reattach):   ${fmt(dbgTimes)}`);
