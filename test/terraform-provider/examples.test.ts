@@ -40,8 +40,15 @@ describe('examples/terraform under real terraform', () => {
     expect(JSON.parse((await ws.ok(['output', '-json', 'contacts_table'])).stdout)).toBe('acme/crm/contacts');
   });
 
-  it('re-plans clean and destroys', async () => {
+  it('re-plans clean with one list call per kind, not per resource', async () => {
+    const before = emulator.requestCount();
     await ws.ok(['plan', '-detailed-exitcode']);
+    // 7 Fluxbase resources are read and planned (14 operations); the lists are shared: tenants,
+    // schemas, tables (catalog query + realtime), policies, webhooks, service keys.
+    expect(emulator.requestCount() - before).toBe(7);
+  });
+
+  it('destroys', async () => {
     const destroy = await ws.ok(['destroy', '-auto-approve']);
     expect(destroy.stdout).toContain('Destroy complete! Resources: 8 destroyed.');
   });
