@@ -12,7 +12,7 @@ import type { AppSettings } from '../model/config.generated.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, sourceOf } from './common.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** GET /api/v1/admin/app/settings response. */
 export interface AppSettingsJson {
@@ -27,6 +27,28 @@ const ADDRESS = 'app_settings';
 const SECTIONS = ['authentication', 'features', 'email', 'security'] as const;
 /** Write-only email fields (dotted paths inside `email`); the server never returns them. */
 const EMAIL_SECRETS = ['smtp.password', 'sendgrid.api_key', 'mailgun.api_key', 'ses.access_key_id', 'ses.secret_access_key'];
+
+/**
+ * The email fields `fluxbase export` declares here, with the values GET shows when nothing is
+ * stored (keys doc §4). Apply writes the email section whole, so its fields are declared together
+ * here and never as system settings (SHARED_EMAIL_KEYS). The authentication, features and
+ * security fields are rows of their own that the export declares as system settings, one row
+ * each, so exporting never makes apply rewrite a whole section.
+ */
+export const APP_EMAIL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  enabled: false,
+  provider: 'smtp',
+  from_address: undefined,
+  from_name: undefined,
+  reply_to_address: undefined,
+  'smtp.host': '',
+  'smtp.port': 0,
+  'smtp.username': '',
+  'smtp.tls': false,
+  'mailgun.domain': '',
+  'mailgun.eu_region': false,
+  'ses.region': '',
+};
 
 /** The declared settings without write-only values, and the write-only values by `email.<path>`. */
 function split(app: AppSettings): { attrs: Record<string, unknown>; writeOnly: Record<string, string | null> } {
@@ -61,6 +83,25 @@ export const appSettingsHandler: ResourceHandler = {
     const res = await client.request<AppSettingsJson>({ method: 'GET', route: '/api/v1/admin/app/settings' });
     const attrs = compact(Object.fromEntries(SECTIONS.map((s) => [s, res.body[s]])));
     return [{ address: ADDRESS, kind: 'app_settings', attrs, fingerprint: fingerprint(attrs), builtin: true, meta: { overrides: res.body.overrides ?? {} } }];
+  },
+
+  /**
+   * Only the email section: the fields that differ from what GET shows by default and are not
+   * locked by the server's environment (see APP_EMAIL_DEFAULTS). Email credentials are never
+   * returned, so they are not declared.
+   */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment {
+    const email = (live.attrs.email ?? {}) as Record<string, unknown>;
+    const locked = ((live.meta?.overrides ?? {}) as Record<string, Record<string, unknown>>).email ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [field, def] of Object.entries(APP_EMAIL_DEFAULTS)) {
+      const [a, b] = field.split('.') as [string, string | undefined];
+      const value = b === undefined ? email[a] : (email[a] as Record<string, unknown> | undefined)?.[b];
+      if (value === undefined || field in locked || (value === def && !includeInternal)) continue;
+      if (b === undefined) out[a] = value;
+      else out[a] = { ...((out[a] as Record<string, unknown> | undefined) ?? {}), [b]: value };
+    }
+    return { path: ['settings', 'app'], spec: Object.keys(out).length > 0 ? { email: out } : undefined };
   },
 
   plan({ change, live }: PlanRequest): PlanResult {

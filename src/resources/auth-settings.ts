@@ -9,7 +9,7 @@ import { warning } from '../diag/index.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { sourceOf } from './common.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 const ADDRESS = 'auth_settings';
 
@@ -20,6 +20,22 @@ export const AUTH_SETTING_KEYS = [
   'password_require_special', 'session_timeout_minutes', 'max_sessions_per_user',
   'disable_dashboard_password_login', 'disable_app_password_login',
 ] as const;
+
+/** What GET shows for a key nothing was stored for (keys doc §9). */
+export const AUTH_SETTING_DEFAULTS: Readonly<Record<(typeof AUTH_SETTING_KEYS)[number], boolean | number>> = {
+  enable_signup: false,
+  require_email_verification: false,
+  enable_magic_link: false,
+  password_min_length: 8,
+  password_require_uppercase: false,
+  password_require_lowercase: false,
+  password_require_number: false,
+  password_require_special: false,
+  session_timeout_minutes: 60,
+  max_sessions_per_user: 5,
+  disable_dashboard_password_login: false,
+  disable_app_password_login: false,
+};
 
 type AuthSettingsJson = Record<string, unknown> & { _overrides?: Record<string, { env_var?: string }> };
 
@@ -42,6 +58,15 @@ export const authSettingsHandler: ResourceHandler = {
     const res = await client.request<AuthSettingsJson>({ method: 'GET', route: '/api/v1/admin/auth/settings' });
     const attrs = pick(res.body);
     return [{ address: ADDRESS, kind: 'auth_settings', attrs, fingerprint: fingerprint(attrs), builtin: true, meta: { overrides: res.body._overrides ?? {} } }];
+  },
+
+  /** The keys that differ from the server's defaults and are not locked by its environment. */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment {
+    const locked = (live.meta?.overrides ?? {}) as Record<string, unknown>;
+    const spec = Object.fromEntries(
+      AUTH_SETTING_KEYS.filter((k) => live.attrs[k] !== undefined && !(k in locked) && (includeInternal || live.attrs[k] !== AUTH_SETTING_DEFAULTS[k])).map((k) => [k, live.attrs[k]]),
+    );
+    return { path: ['settings', 'auth'], spec: Object.keys(spec).length > 0 ? spec : undefined };
   },
 
   plan({ change, live }: PlanRequest): PlanResult {

@@ -6,12 +6,12 @@
  * The server answers 500 for a missing key on update and delete, so deletes are confirmed with
  * a GET. Names are not unique on the server: duplicates are reported as ambiguous.
  */
-import { formatAddress } from '../model/address.js';
+import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { deleteConfirmed, revealName } from './keys.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 interface ClientKeyJson {
   id: string;
@@ -89,6 +89,26 @@ export const clientKeyHandler: ResourceHandler = {
         ...(active.length > 1 ? { ambiguous: active.map((r) => r.id) } : {}),
       };
     });
+  },
+
+  /**
+   * The default rate limit (100/min) is omitted; the key's value is not part of the declaration.
+   * Revoked keys, and names held by several live keys, cannot be declared and are reported.
+   */
+  toSpec({ live }: ToSpecRequest): SpecFragment {
+    const path = ['client_keys', parseAddress(live.address)!.segments[0]!];
+    const a = live.attrs as { description: string | null; scopes: string[]; rate_limit_per_minute: number; expires_at: string | null; revoked: boolean };
+    if (live.ambiguous) return { path, notes: [`${live.ambiguous.length} live client keys have this name (ids ${live.ambiguous.join(', ')})`] };
+    if (a.revoked) return { path, notes: ['the key is revoked; a revoked key cannot be declared'] };
+    return {
+      path,
+      spec: compact({
+        description: a.description ? a.description : undefined,
+        scopes: a.scopes,
+        rate_limit_per_minute: a.rate_limit_per_minute === 100 ? undefined : a.rate_limit_per_minute,
+        expires_at: a.expires_at ?? undefined,
+      }),
+    };
   },
 
   plan({ change }: PlanRequest): PlanResult {

@@ -13,7 +13,7 @@ import type { CustomSetting } from '../model/config.generated.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, preventDestroy, sourceOf } from './common.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 interface CustomSettingJson {
   key: string;
@@ -55,6 +55,12 @@ function desiredAttrs(s: CustomSetting): { attrs: Record<string, unknown>; write
     }),
     writeOnly: {},
   };
+}
+
+/** The `instance` state backend's document or lock (src/state/instance.ts): the tool's own settings. */
+function isStateSetting(key: string, value: unknown): boolean {
+  const v = (value ?? {}) as Record<string, unknown>;
+  return v.format === 'fluxbase-iac-state' || (key.endsWith('.lock') && typeof v.owner === 'string' && typeof v.operation === 'string' && typeof v.expires === 'string');
 }
 
 function keyOf(address: string, desired?: DesiredResource): string {
@@ -115,6 +121,34 @@ export const customSettingHandler: ResourceHandler = {
       live.push({ address: customSettingAddress(tenant!.slug, s.key), kind: 'custom_setting', tenant: tenant!.slug, id: s.key, attrs, fingerprint: fingerprint(attrs), parent: tenantAddress(tenant!.slug) });
     }
     return live;
+  },
+
+  /**
+   * A `{"value": X}` wire object is declared as `value: X`; value_type is omitted when it is the
+   * default for the value, editable_by when it is the server's default ([instance_admin]). A
+   * secret setting declares `secret` (write-only). The state document and lock of the `instance`
+   * state backend are the tool's own and are left out.
+   */
+  toSpec({ live }: ToSpecRequest): SpecFragment | undefined {
+    const key = live.id!;
+    const a = live.attrs as { secret: boolean; value?: unknown; value_type?: string; description?: string; editable_by?: string[] };
+    if (isStateSetting(key, a.value)) return undefined;
+    const path = ['tenants', live.tenant!, 'settings', 'custom', key];
+    const description = a.description ? a.description : undefined;
+    if (a.secret) return { path, spec: compact({ description }), writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
+    const wire = (a.value ?? {}) as Record<string, unknown>;
+    const inner = Object.keys(wire).length === 1 && 'value' in wire && (wire.value === null || typeof wire.value !== 'object' || Array.isArray(wire.value));
+    const value = inner ? wire.value : wire;
+    const editable = [...(a.editable_by ?? [])].sort();
+    return {
+      path,
+      spec: compact({
+        value,
+        value_type: a.value_type === defaultValueType(value) ? undefined : a.value_type,
+        description,
+        editable_by: editable.length === 0 || (editable.length === 1 && editable[0] === 'instance_admin') ? undefined : editable,
+      }),
+    };
   },
 
   plan({ change, identities }: PlanRequest): PlanResult {

@@ -8,12 +8,12 @@
  * the server's config file (`source: "config"`) cannot be managed through the API.
  */
 import { error } from '../diag/index.js';
-import { formatAddress } from '../model/address.js';
+import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { OAuthProvider } from '../model/config.generated.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Provider JSON of GET /api/v1/admin/oauth/providers. */
 interface OAuthProviderJson {
@@ -124,6 +124,33 @@ export const oauthProviderHandler: ResourceHandler = {
         meta: { source: p.source ?? 'database' },
       };
     });
+  },
+
+  /**
+   * Defaults omitted (enabled, no scopes, app login allowed, dashboard login not); the custom
+   * URLs only for custom providers. The client secret cannot be read: it is always declared.
+   * Providers from the server's configuration file and names held by several providers cannot be
+   * managed here and are reported.
+   */
+  toSpec({ live }: ToSpecRequest): SpecFragment {
+    const path = ['oauth_providers', parseAddress(live.address)!.segments[0]!];
+    if (live.ambiguous) return { path, notes: [`${live.ambiguous.length} live providers have this name (ids ${live.ambiguous.join(', ')})`] };
+    if (live.meta?.source === 'config') return { path, notes: ["the provider is defined in the server's configuration file, not through the API"] };
+    const a = live.attrs as Record<string, unknown> & { scopes: string[] };
+    const urls = Object.fromEntries(OPTIONAL_URLS.map((k) => [k, a[k] ?? undefined]));
+    const spec = compact({
+      display_name: a.display_name,
+      enabled: a.enabled === true ? undefined : a.enabled,
+      client_id: a.client_id,
+      redirect_url: a.redirect_url,
+      scopes: a.scopes.length > 0 ? a.scopes : undefined,
+      ...(a.is_custom ? urls : {}),
+      allow_dashboard_login: a.allow_dashboard_login === true ? true : undefined,
+      allow_app_login: a.allow_app_login === false ? false : undefined,
+      required_claims: a.required_claims ?? undefined,
+      denied_claims: a.denied_claims ?? undefined,
+    });
+    return { path, spec, writeOnly: [{ attribute: 'client_secret', path: ['client_secret'] }] };
   },
 
   plan({ change, live }: PlanRequest): PlanResult {

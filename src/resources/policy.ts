@@ -14,8 +14,11 @@ import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { tableAddress } from './table.js';
 import { isInternalSchema } from './schema.js';
+import { isFluxbaseTable } from './internal-tables.js';
+import { renderedAs } from './table-export.js';
+import { readableExpression } from '../sql/readable.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Policy JSON of GET /api/v1/admin/policies. */
 export interface PolicyJson {
@@ -109,6 +112,34 @@ export const policyHandler: ResourceHandler = {
         hidden: isInternalSchema(p.schema),
       };
     });
+  },
+
+  /**
+   * Command ALL, PERMISSIVE and PUBLIC are omitted; expressions are written without the
+   * parentheses and casts PostgreSQL adds, with a comment giving its rendering. Policies on
+   * Fluxbase's own tables are left out unless `includeInternal`.
+   */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment | undefined {
+    const tenant = live.address.split('.')[1]!;
+    const { schema, table, name } = parts(live.address);
+    if (isFluxbaseTable(schema, table) && !includeInternal) return undefined;
+    const a = live.attrs as { command: string; permissive: boolean; roles: string[]; using: string | null; with_check: string | null };
+    const comments: { path: string[]; text: string }[] = [];
+    const expression = (field: 'using' | 'with_check') => {
+      const text = a[field];
+      if (text === null) return undefined;
+      const written = readableExpression(text);
+      comments.push(...renderedAs([field], written, text));
+      return written;
+    };
+    const spec = compact({
+      command: a.command === 'ALL' ? undefined : a.command,
+      permissive: a.permissive ? undefined : false,
+      roles: a.roles.length === 1 && a.roles[0] === 'public' ? undefined : a.roles,
+      using: expression('using'),
+      with_check: expression('with_check'),
+    });
+    return { path: ['tenants', tenant, 'schemas', schema, 'tables', table, 'rls', 'policies', name], spec, comments };
   },
 
   plan({ change, creating }: PlanRequest): PlanResult {

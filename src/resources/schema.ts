@@ -12,7 +12,7 @@ import { BUILTIN_SCHEMAS, INTERNAL_SCHEMAS, quoteIdent } from '../sql/identifier
 import { hazard, preventDestroy, sourceOf } from './common.js';
 import { runMigration } from './migrations.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** `schema.<tenant>.<name>` */
 export function schemaAddress(tenant: string, name: string): string {
@@ -70,6 +70,15 @@ export const schemaHandler: ResourceHandler = {
         parent: tenantAddress(tenant!.slug),
         builtin: BUILTIN_SCHEMAS.has(s.name) || isInternalSchema(s.name),
       }));
+  },
+
+  /**
+   * A schema of its own is declared (`blog: {}`); `public` and Fluxbase's internal schemas only
+   * appear when tables are declared in them (or with `includeInternal`).
+   */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment {
+    const [tenant, name] = [live.tenant!, live.id!];
+    return { path: ['tenants', tenant, 'schemas', name], spec: live.builtin && !includeInternal ? undefined : {} };
   },
 
   plan({ change }: PlanRequest): PlanResult {

@@ -11,13 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../client/errors.js';
 import { warning } from '../diag/index.js';
-import { formatAddress } from '../model/address.js';
+import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { deleteConfirmed, revealName } from './keys.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 interface ServiceKeyJson {
   id: string;
@@ -110,6 +110,32 @@ export const serviceKeyHandler: ResourceHandler = {
         parent: tenantAddress(tenant!.slug),
       };
     });
+  },
+
+  /**
+   * Defaults omitted (type service, the type's default scopes, enabled). The key's value cannot be
+   * read and is not part of the declaration; a revoked key cannot be declared (the tool would
+   * replace it) and is reported instead.
+   */
+  toSpec({ live }: ToSpecRequest): SpecFragment {
+    const [tenant, name] = parseAddress(live.address)!.segments as [string, string];
+    const path = ['tenants', tenant, 'service_keys', name];
+    const a = live.attrs as { description: string | null; key_type: string; scopes: string[]; allowed_namespaces: string[]; rate_limit_per_minute: number | null; rate_limit_per_hour: number | null; expires_at: string | null; enabled: boolean; revoked: boolean };
+    if (a.revoked) return { path, notes: ['the key is revoked; a revoked key cannot be declared'] };
+    const defaultScopes = a.key_type === 'anon' ? ['read'] : ['*'];
+    return {
+      path,
+      spec: compact({
+        key_type: a.key_type === 'service' ? undefined : a.key_type,
+        description: a.description ? a.description : undefined,
+        scopes: a.scopes.join('\u0000') === defaultScopes.join('\u0000') ? undefined : a.scopes,
+        allowed_namespaces: a.allowed_namespaces.length > 0 ? a.allowed_namespaces : undefined,
+        rate_limit_per_minute: a.rate_limit_per_minute ?? undefined,
+        rate_limit_per_hour: a.rate_limit_per_hour ?? undefined,
+        expires_at: a.expires_at ?? undefined,
+        enabled: a.enabled ? undefined : false,
+      }),
+    };
   },
 
   /**

@@ -11,7 +11,7 @@ import { formatAddress } from '../model/address.js';
 import { canonicalJson, fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, preventDestroy, sourceOf } from './common.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Keys PUT /system/settings accepts (internal/auth/system_settings.go whitelist). */
 export const SYSTEM_SETTING_KEYS: ReadonlySet<string> = new Set([
@@ -32,6 +32,19 @@ export const SENSITIVE_SYSTEM_KEYS: ReadonlySet<string> = new Set([
   'app.email.ses_secret_key', 'app.security.captcha.secret_key', 'app.security.captcha.cap_api_key',
 ]);
 
+/** The value the server assumes for a key without a row (internal/auth/system_settings.go settingDefaults). */
+export const SYSTEM_SETTING_DEFAULTS: Readonly<Record<string, unknown>> = {
+  'app.auth.signup_enabled': true, 'app.auth.magic_link_enabled': false, 'app.auth.password_min_length': 12,
+  'app.auth.require_email_verification': false, 'app.realtime.enabled': true, 'app.storage.enabled': true,
+  'app.functions.enabled': true, 'app.ai.enabled': true, 'app.rpc.enabled': true, 'app.jobs.enabled': true,
+  'app.email.enabled': true, 'app.email.provider': '', 'app.security.enable_global_rate_limit': true,
+  'app.email.from_address': '', 'app.email.from_name': '', 'app.email.smtp_host': '', 'app.email.smtp_port': 587,
+  'app.email.smtp_username': '', 'app.email.smtp_tls': true, 'app.email.mailgun_domain': '', 'app.email.ses_region': 'us-east-1',
+  'app.security.captcha.enabled': false, 'app.security.captcha.provider': 'hcaptcha', 'app.security.captcha.site_key': '',
+  'app.security.captcha.score_threshold': 0.5, 'app.security.captcha.endpoints': ['signup', 'login', 'password_reset', 'magic_link'],
+  'app.security.captcha.cap_server_url': '',
+};
+
 /** Keys app settings also write (settings.app section.field → system key), to catch double management. */
 export const APP_SETTING_KEYS: Record<string, string> = {
   'authentication.enable_signup': 'app.auth.signup_enabled',
@@ -45,6 +58,12 @@ export const APP_SETTING_KEYS: Record<string, string> = {
 };
 
 const APP_SETTING_ROWS: ReadonlySet<string> = new Set(Object.values(APP_SETTING_KEYS));
+
+/**
+ * Rows that app settings' email section shows and writes whole (enabled, provider, sender):
+ * `fluxbase export` declares them there (app-settings.ts APP_EMAIL_DEFAULTS), never here.
+ */
+export const SHARED_EMAIL_KEYS: ReadonlySet<string> = new Set(['app.email.enabled', 'app.email.provider', 'app.email.from_address', 'app.email.from_name']);
 
 /** A row of GET /api/v1/admin/system/settings. */
 interface SystemSettingJson {
@@ -112,6 +131,23 @@ export const systemSettingHandler: ResourceHandler = {
           hidden: APP_SETTING_ROWS.has(row.key) || row.key.startsWith('app.email.'),
         };
       });
+  },
+
+  /**
+   * A stored row whose value differs from the server's default, or that has a description. A row
+   * locked by the server's environment is reported instead (it can only change there). Credential
+   * keys are write-only. The email sender rows are declared with app settings (SHARED_EMAIL_KEYS).
+   */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment | undefined {
+    const key = live.meta!.key as string;
+    if (SHARED_EMAIL_KEYS.has(key)) return undefined;
+    const path = ['settings', 'system', key];
+    if (live.meta?.overriddenBy) return { path, notes: [`locked by ${String(live.meta.overriddenBy)} on the server`] };
+    const description = live.attrs.description ? (live.attrs.description as string) : undefined;
+    if (SENSITIVE_SYSTEM_KEYS.has(key)) return { path, spec: compact({ description }), writeOnly: [{ attribute: 'value', path: ['value'] }] };
+    const atDefault = canonicalJson(live.attrs.value) === canonicalJson(SYSTEM_SETTING_DEFAULTS[key] ?? null);
+    if (atDefault && description === undefined && !includeInternal) return undefined;
+    return { path, spec: compact({ value: live.attrs.value, description }) };
   },
 
   plan({ change, live }: PlanRequest): PlanResult {

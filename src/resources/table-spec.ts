@@ -56,6 +56,12 @@ export interface TableMeta {
   primaryKeyName?: string;
   uniqueNames: Record<string, string>;
   foreignKeyNames: Record<string, string>;
+  /**
+   * Live indexes and constraints the canonical attributes cannot describe (partial and expression
+   * indexes, multi-column unique and foreign keys), as `name: definition`; `fluxbase export`
+   * reports them as not exported.
+   */
+  unsupported?: string[];
 }
 
 /** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */
@@ -153,6 +159,13 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
       meta.foreignKeyNames[column] = c.name;
     }
   }
+  const unsupported = [
+    ...(t.indexes ?? []).filter((ix) => ix.partial || ix.columns.some((c) => c === null)).map((ix) => `index ${ix.name}: ${ix.definition}`),
+    ...constraints
+      .filter((c) => (c.type === 'u' || c.type === 'f') && (c.columns?.length ?? 0) !== 1)
+      .map((c) => `${c.type === 'u' ? 'unique' : 'foreign key'} constraint ${c.name} on (${(c.columns ?? []).join(', ')})`),
+  ];
+  if (unsupported.length > 0) meta.unsupported = unsupported;
   const attrs: TableAttrs = {
     columns,
     indexes: Object.fromEntries(

@@ -7,7 +7,7 @@ import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** The built-in default tenant's slug. */
 export const DEFAULT_TENANT_SLUG = 'default';
@@ -23,6 +23,9 @@ export interface TenantJson {
   db_name?: string;
   deleted_at?: string;
 }
+
+/** Names the server gives the default tenant when its config names none (cmd/fluxbase/main.go; the emulator uses the slug). */
+const DEFAULT_TENANT_NAMES: ReadonlySet<string> = new Set(['Default', DEFAULT_TENANT_SLUG]);
 
 /** `tenant.<slug>` */
 export function tenantAddress(slug: string): string {
@@ -62,6 +65,18 @@ export const tenantHandler: ResourceHandler = {
       fingerprint: fingerprint({ name: t.name, metadata: t.metadata ?? {}, status: t.status }),
       builtin: t.is_default,
     }));
+  },
+
+  /** `name` is omitted when it is the slug (or the default tenant's built-in name), `metadata` when empty. */
+  toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment {
+    const slug = live.address.slice('tenant.'.length);
+    const { name, metadata } = live.attrs as { name: string; metadata: Record<string, unknown> };
+    const builtinName = name === slug || (live.builtin === true && DEFAULT_TENANT_NAMES.has(name));
+    const spec = compact({
+      name: builtinName && !includeInternal ? undefined : name,
+      metadata: Object.keys(metadata).length === 0 ? undefined : metadata,
+    });
+    return { path: ['tenants', slug], spec: live.builtin && Object.keys(spec).length === 0 && !includeInternal ? undefined : spec };
   },
 
   plan({ change }: PlanRequest): PlanResult {

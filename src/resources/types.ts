@@ -109,6 +109,46 @@ export interface ApplyResult {
   warnings?: Diagnostic[];
 }
 
+/** Input of {@link ResourceHandler.toSpec}. */
+export interface ToSpecRequest {
+  live: LiveResource;
+  /** The live resources inside this one (`parent` is its address), e.g. a table's policies. */
+  children: readonly LiveResource[];
+  /**
+   * Also declare what is normally left out: Fluxbase's own objects (its tables in internal
+   * schemas, e.g. auth.users) and built-in objects at their server defaults (`fluxbase export
+   * --include-internal`).
+   */
+  includeInternal: boolean;
+}
+
+/**
+ * A live resource as configuration: the inverse of {@link ResourceHandler.desired}. Loading a
+ * config that holds `spec` at `path` (with the write-only values filled in) gives back a desired
+ * resource whose attributes compare equal to the live ones.
+ */
+export interface SpecFragment {
+  /** Config path of the declaration, the same path desired() reports (`['tenants','acme','webhooks','signups']`). */
+  path: string[];
+  /**
+   * The declaration in config form, keys in the order a person would write them, defaults
+   * omitted, write-only values absent. Undefined when there is nothing to declare (a built-in
+   * object at its defaults, or, with `notes`, one the configuration cannot express); the path
+   * then only exists when something beneath it is declared.
+   */
+  spec?: Record<string, unknown>;
+  /**
+   * Write-only attributes the declaration must carry (they cannot be read back): the attribute
+   * name as in {@link ResourceHandler.writeOnly} and its path inside `spec`. The caller fills in
+   * an `${env:NAME}` reference; a handler never invents a value.
+   */
+  writeOnly?: { attribute: string; path: string[] }[];
+  /** Comments for values inside `spec` (e.g. how PostgreSQL renders a simplified expression). */
+  comments?: { path: string[]; text: string }[];
+  /** Live details the configuration cannot express, left out of `spec` (reported as warnings). */
+  notes?: string[];
+}
+
 /** One resource kind's translation between config and API. */
 export interface ResourceHandler {
   readonly kind: ResourceKind;
@@ -126,6 +166,14 @@ export interface ResourceHandler {
    * refresh stays O(kinds × tenants), not O(resources)). Throws ApiError/NetworkError.
    */
   list(req: ListRequest): Promise<LiveResource[]>;
+  /**
+   * The live resource as a config declaration (`fluxbase export`; STYLE.md's toSpec). Returns
+   * undefined for Fluxbase's own objects (unless `includeInternal`), which are left out silently;
+   * an object the configuration cannot declare (e.g. a revoked key) comes back without `spec`
+   * and with `notes` saying why, and is reported as not exported. Without toSpec, `fluxbase
+   * export` cannot write this kind and reports every live resource of it as not exported.
+   */
+  toSpec?(req: ToSpecRequest): SpecFragment | undefined;
   /** Hazards, SQL and steps for a planned change. Without it a change has no hazards. */
   plan?(req: PlanRequest): PlanResult;
   /**

@@ -6,14 +6,14 @@
  * values for undeclared ones, and the secret from the configuration. The secret is write-only:
  * the server never returns it, so the engine decides when to send it from a fingerprint in state.
  */
-import { formatAddress } from '../model/address.js';
+import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import type { Webhook } from '../model/config.generated.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { tableAddress } from './table.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Webhook JSON of GET /api/v1/webhooks (never includes the secret). */
 export interface WebhookJson {
@@ -122,6 +122,27 @@ export const webhookHandler: ResourceHandler = {
         parent: tenantAddress(tenant!.slug),
       };
     });
+  },
+
+  /**
+   * The tool's defaults (enabled, scope global, 3 retries, 5 s backoff, 30 s timeout) are
+   * omitted. The server never says whether a webhook has a secret, and any update replaces the
+   * whole webhook (an undeclared secret would be erased), so a secret is always declared.
+   */
+  toSpec({ live }: ToSpecRequest): SpecFragment {
+    const a = live.attrs as Record<string, unknown> & { events: { table: string; operations: string[] }[]; headers: Record<string, string> };
+    const spec = compact({
+      url: a.url,
+      description: a.description ? a.description : undefined,
+      events: a.events.length > 0 ? a.events : undefined,
+      headers: Object.keys(a.headers).length > 0 ? a.headers : undefined,
+      enabled: a.enabled === true ? undefined : a.enabled,
+      scope: a.scope === 'global' ? undefined : a.scope,
+      max_retries: a.max_retries === 3 ? undefined : a.max_retries,
+      retry_backoff_seconds: a.retry_backoff_seconds === 5 ? undefined : a.retry_backoff_seconds,
+      timeout_seconds: a.timeout_seconds === 30 ? undefined : a.timeout_seconds,
+    });
+    return { path: ['tenants', live.tenant!, 'webhooks', parseAddress(live.address)!.segments[1]!], spec, writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
   },
 
   plan({ change }: PlanRequest): PlanResult {
