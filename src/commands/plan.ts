@@ -3,6 +3,9 @@
  * --detailed-exitcode: no changes), 1 error, 2 changes present (with --detailed-exitcode).
  * `--out FILE` saves the plan for `fluxbase apply FILE`; `--json` prints the plan document;
  * `--format markdown` prints a pull-request comment (parts separated by a split marker).
+ * `--refresh-only` (and `fluxbase drift`) reports every difference between the live instance and
+ * the configuration as drift, with the same exit codes, making only reading calls; apply refuses
+ * a saved refresh-only document.
  */
 import { writeFile } from 'node:fs/promises';
 import { hasChanges } from '../model/plan.js';
@@ -42,7 +45,13 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     else if (format === 'text') io.out(renderPlan(plan, { color: io.color }));
     if (options.out) {
       await writeFile(options.out, serialisePlan(planDocument(plan, state)), { mode: 0o600 });
-      if (format === 'text') io.out(`\nSaved the plan to ${options.out}. Apply exactly this plan with: fluxbase apply ${options.out}`);
+      if (format === 'text') {
+        io.out(
+          options.refreshOnly
+            ? `\nSaved the drift report to ${options.out} (a refresh-only report: apply refuses it).`
+            : `\nSaved the plan to ${options.out}. Apply exactly this plan with: fluxbase apply ${options.out}`,
+        );
+      }
     }
     return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {

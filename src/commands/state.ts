@@ -6,6 +6,7 @@
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
 import { buildDesired } from '../engine/graph.js';
 import { refresh } from '../engine/refresh.js';
+import { adoptionProblems, recordAdopted } from '../engine/adopt.js';
 import { emptyState } from '../state/document.js';
 import { StateLockedError } from '../state/backend.js';
 import { prepare, stateBackendFor, type ConfigOptions } from './common.js';
@@ -32,26 +33,10 @@ export async function importCommand(io: CommandIO, options: ConfigOptions & { ad
     const state = (await prepared.backend.read()) ?? emptyState();
     const desired = buildDesired(prepared.valid);
     const live = await refresh({ client: prepared.client, desired, state });
-    const problems: Diagnostic[] = [...live.diagnostics];
-    for (const address of options.addresses) {
-      const d = desired.get(address);
-      const l = live.resources.get(address);
-      if (!d) {
-        problems.push(error('config.reference', 'cannot import a resource the configuration does not declare', { address, detail: 'Declare it in the configuration first, then import it.' }));
-      } else if (!l) {
-        problems.push(error('plan.not-supported', 'cannot import: no such resource exists on the server', { address }));
-      } else if (l.ambiguous) {
-        problems.push(error('api.ambiguous', `cannot import: ${l.ambiguous.length} live resources have this name (ids ${l.ambiguous.join(', ')})`, { address }));
-      } else if (state.resources[address]) {
-        problems.push(error('plan.not-supported', 'already managed by this configuration', { address }));
-      }
-    }
+    const problems: Diagnostic[] = [...live.diagnostics, ...adoptionProblems({ addresses: options.addresses, desired, live, state })];
     printDiagnostics(io, problems);
     if (hasErrors(problems)) return 1;
-    for (const address of options.addresses) {
-      const l = live.resources.get(address)!;
-      state.resources[address] = { kind: l.kind, ...(l.id ? { id: l.id } : {}) };
-    }
+    recordAdopted({ addresses: options.addresses, desired, live, state });
     state.serial += 1;
     await prepared.backend.write(state);
     for (const address of options.addresses) io.out(`${address}: Import successful.`);

@@ -14,7 +14,7 @@ import { fingerprint } from '../model/canonical.js';
 import { PLAN_FORMAT_VERSION, summarize, type AttributeChange, type Plan, type ResourceChange, type UnmanagedResource } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
 import { RESOURCE_KINDS } from '../model/resource.js';
-import { desiredFingerprint, secretFingerprint, type StateDocument } from '../state/document.js';
+import { desiredFingerprint, secretFingerprint, UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
 import { createChange, deleteChange, finishChange, updateChange } from './change.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
@@ -27,7 +27,11 @@ export interface BuildPlanRequest {
   state: StateDocument;
   /** Addresses the config (or `fluxbase import`) adopts although the state does not record them. */
   imports?: ReadonlySet<string>;
-  /** Report drift only: every difference, as changes that apply never executes. */
+  /**
+   * Report drift only: every difference, as changes that apply never executes. Problems that
+   * would only stop an apply (a delete prevented by `prevent_destroy`, a write the
+   * credentials cannot make) are not errors here; handler warnings are kept.
+   */
   refreshOnly?: boolean;
   /** What the credentials can act as (default: both). */
   identities?: { user: boolean; serviceRole: boolean };
@@ -81,7 +85,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         );
         continue;
       }
-      const change = changeFor(d, l, state);
+      const change = changeFor(d, l, state, req.refreshOnly ?? false);
       if (!s && !d.builtin && !l.builtin && !d.external) {
         change.importing = true;
         change.reason = 'imported';
@@ -94,7 +98,8 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         diagnostics.push(error('plan.not-supported', `built-in ${kind} does not exist on the server`, { address, location: d.source }));
         continue;
       }
-      changes.push(createChange(d, writeOnlyChanges(d, state, true), s ? 'deleted outside fluxbase; it will be created again' : undefined));
+      const gone = req.refreshOnly ? 'deleted outside fluxbase' : 'deleted outside fluxbase; it will be created again';
+      changes.push(createChange(d, writeOnlyChanges(d, state, true), s ? gone : undefined));
     } else if (l) {
       if (s) {
         if (l.builtin) {
@@ -116,11 +121,14 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     identities: req.identities ?? { user: true, serviceRole: true },
     capabilities: req.capabilities ?? {},
   };
+  const handlerDiagnostics: Diagnostic[] = [];
   for (const change of changes) {
     if (change.action === 'no-op' || change.deletedWith) continue;
-    finishChange(change, desired.get(change.address), live.resources.get(change.address), context, diagnostics);
+    finishChange(change, desired.get(change.address), live.resources.get(change.address), context, handlerDiagnostics);
   }
+  diagnostics.push(...(req.refreshOnly ? handlerDiagnostics.filter((d) => d.severity !== 'error') : handlerDiagnostics));
   for (const change of changes) {
+    if (req.refreshOnly) break;
     if (change.action !== 'delete' && change.action !== 'replace') continue;
     const d = desired.get(change.address);
     const protectedByState = state.resources[change.address]?.preventDestroy ?? false;
@@ -160,8 +168,11 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
       continue;
     }
     const recorded = entry?.writeOnly?.[attr];
-    const wanted = declared ? secretFingerprint(state.salt, `${d.address}#${attr}`, value) : null;
     const missingLive = declared && present?.[attr] === false;
+    // Adopted by `export --adopt`: the live value is unknown, so it is not sent on its own
+    // (see changeFor for when it is sent along).
+    if (recorded === UNKNOWN_WRITE_ONLY && !missingLive) continue;
+    const wanted = declared ? secretFingerprint(state.salt, `${d.address}#${attr}`, value) : null;
     if (missingLive || (recorded === undefined ? declared : recorded !== wanted)) {
       out.push({
         path: [attr],
@@ -174,8 +185,22 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
   return out;
 }
 
-function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument): ResourceChange {
-  return updateChange(d, l, writeOnlyChanges(d, state, false, l.writeOnlyPresent), state.resources[d.address]?.observed);
+/**
+ * The change from live `l` to desired `d`. A declared write-only value recorded as
+ * UNKNOWN_WRITE_ONLY is sent along when the resource is changed anyway (several APIs replace the
+ * whole object, and apply then records its fingerprint), shown as a sensitive change; never in a
+ * refresh-only plan, which sends nothing.
+ */
+function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, refreshOnly: boolean): ResourceChange {
+  const change = updateChange(d, l, writeOnlyChanges(d, state, false, l.writeOnlyPresent), state.resources[d.address]?.observed);
+  if (change.action === 'no-op' || refreshOnly) return change;
+  const recorded = state.resources[d.address]?.writeOnly ?? {};
+  for (const [attr, value] of Object.entries(d.writeOnly)) {
+    if (recorded[attr] !== UNKNOWN_WRITE_ONLY || value === null || value === undefined) continue;
+    if (change.attributes.some((a) => a.path.length === 1 && a.path[0] === attr)) continue;
+    change.attributes.push({ path: [attr], before: { sensitive: true }, after: { sensitive: true }, sensitive: true });
+  }
+  return change;
 }
 
 /** Marks deletes that happen implicitly with an ancestor's delete (a tenant's contents, a table's policies). */

@@ -19,7 +19,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
   head.push(`### Fluxbase plan${plan.refreshOnly ? ' (drift report)' : ''}`);
   head.push('');
   const hazards = hazardCounts(plan);
-  if (hazards.size > 0) {
+  if (hazards.size > 0 && !plan.refreshOnly) {
     head.push(`> [!CAUTION]`);
     head.push(`> **Hazards:** ${[...hazards.entries()].map(([t, n]) => `\`${t}\` × ${n}`).join(', ')}. Apply needs \`--allow-hazards=${[...hazards.keys()].join(',')}\`.`);
     for (const c of changes) for (const h of c.hazards) head.push(`> - \`${c.address}\` — **${h.type}**: ${escape(h.message)}`);
@@ -29,21 +29,28 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
     head.push(plan.refreshOnly ? '**No drift.** The live instance matches the configuration.' : '**No changes.** The instance matches the configuration.');
   } else {
     const s = plan.summary;
-    head.push('| Action | Resources |');
+    const label = plan.refreshOnly
+      ? { head: 'Drift', create: 'missing live', update: 'differs', replace: 'differs (replace)', destroy: 'no longer declared' }
+      : { head: 'Action', create: 'create', update: 'update in place', replace: 'replace', destroy: 'destroy' };
+    head.push(`| ${label.head} | Resources |`);
     head.push('| --- | ---: |');
-    head.push(`| ➕ create | ${s.add - s.replace} |`);
-    head.push(`| 🔄 update in place | ${s.change} |`);
-    head.push(`| ♻️ replace | ${s.replace} |`);
-    head.push(`| 🗑️ destroy | ${s.destroy - s.replace} |`);
+    head.push(`| ➕ ${label.create} | ${s.add - s.replace} |`);
+    head.push(`| 🔄 ${label.update} | ${s.change} |`);
+    head.push(`| ♻️ ${label.replace} | ${s.replace} |`);
+    head.push(`| 🗑️ ${label.destroy} | ${s.destroy - s.replace} |`);
     head.push('');
-    head.push(`**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`);
+    head.push(
+      plan.refreshOnly
+        ? `**Drift:** ${changes.length} resource(s) differ from the configuration (diffs show live -> configuration). Nothing was changed.`
+        : `**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
+    );
   }
   const blocks: string[] = [];
   for (const c of changes) {
     const body: string[] = [];
     const lines = attributeLines(c);
     if (lines.length > 0) body.push('```diff', ...lines, '```');
-    if (c.sql && c.sql.length > 0) body.push('', 'SQL (migration):', '```sql', ...c.sql.map((x) => `${x};`), '```');
+    if (!plan.refreshOnly && c.sql && c.sql.length > 0) body.push('', 'SQL (migration):', '```sql', ...c.sql.map((x) => `${x};`), '```');
     const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${c.action}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
     blocks.push(['<details>', `<summary>${title}</summary>`, '', ...body, '', '</details>'].join('\n'));
   }

@@ -21,6 +21,22 @@ const VERB: Record<ResourceChange['action'], string> = {
   'no-op': 'is unchanged',
 };
 
+/** What each action means in a refresh-only (drift) report: a difference, not an intention. */
+const DRIFT: Record<ResourceChange['action'], string> = {
+  create: 'is declared but missing from the live instance',
+  update: 'differs from the configuration',
+  delete: 'is live and managed but no longer declared',
+  replace: 'differs from the configuration',
+  'no-op': 'is not managed yet (import)',
+};
+
+const DRIFT_LEGEND: Record<'create' | 'update' | 'delete' | 'replace', string> = {
+  create: 'missing live',
+  update: 'differs',
+  delete: 'no longer declared',
+  replace: 'differs (apply would replace it)',
+};
+
 /** ANSI styling helpers that become no-ops without colour. */
 export function styler(color: boolean | undefined) {
   const wrap = (code: string) => (s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
@@ -46,36 +62,45 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     return lines.join('\n');
   }
   const used = new Set(changes.map((x) => x.action));
-  lines.push(plan.refreshOnly ? 'Drift between the configuration and the live instance:' : 'Fluxbase will perform the following actions:');
+  const drift = plan.refreshOnly === true;
+  lines.push(drift ? 'Drift between the configuration and the live instance (values shown as live -> configuration):' : 'Fluxbase will perform the following actions:');
   lines.push('');
   for (const change of changes) {
     const paint = colorFor(change.action);
-    const verb = change.importing ? (change.action === 'no-op' ? 'will be imported' : `will be imported and ${VERB[change.action].replace(/^will be /, '')}`) : VERB[change.action];
+    const verb = drift
+      ? DRIFT[change.action]
+      : change.importing
+        ? change.action === 'no-op'
+          ? 'will be imported'
+          : `will be imported and ${VERB[change.action].replace(/^will be /, '')}`
+        : VERB[change.action];
     lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing ? c.dim(` (${change.reason})`) : ''}`);
     lines.push(`  ${paint((change.importing && change.action === 'no-op' ? '<=' : SYMBOL[change.action]).padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
-    if (change.sql && change.sql.length > 0) {
+    if (!drift && change.sql && change.sql.length > 0) {
       lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
       for (const stmt of change.sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
     }
-    for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
+    if (!drift) for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
     lines.push('');
   }
   const hazards = hazardCounts(plan);
-  if (hazards.size > 0) {
+  if (hazards.size > 0 && !drift) {
     lines.push(
       c.red(c.bold('Hazards: ')) +
         [...hazards.entries()].map(([t, n]) => `${t} (${n})`).join(', ') +
         `. Apply requires --allow-hazards=${[...hazards.keys()].join(',')}.`,
     );
   }
-  const legend = (['create', 'update', 'delete', 'replace'] as const).filter((a) => used.has(a)).map((a) => `${colorFor(a)(SYMBOL[a])} ${a === 'replace' ? 'destroy and then create replacement' : a === 'update' ? 'update in place' : a === 'delete' ? 'destroy' : 'create'}`);
-  lines.push(`Symbols: ${legend.join(', ')}`);
+  const legend = (['create', 'update', 'delete', 'replace'] as const)
+    .filter((a) => used.has(a))
+    .map((a) => `${colorFor(a)(SYMBOL[a])} ${drift ? DRIFT_LEGEND[a] : a === 'replace' ? 'destroy and then create replacement' : a === 'update' ? 'update in place' : a === 'delete' ? 'destroy' : 'create'}`);
+  if (legend.length > 0) lines.push(`Symbols: ${legend.join(', ')}`);
   const s = plan.summary;
   lines.push(
     c.bold(
-      plan.refreshOnly
-        ? `Drift: ${changes.length} resource(s) differ from the configuration.`
+      drift
+        ? `Drift: ${changes.length} resource(s) differ from the configuration. Nothing was changed; \`fluxbase plan\` shows what apply would do.`
         : `Plan: ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
     ),
   );

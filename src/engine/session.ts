@@ -55,7 +55,8 @@ export async function planConfig(req: {
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
   // once per kind, only when such an update is planned, and plan again with the answer.
-  const probing = [...new Set(plan.changes.filter((c) => c.action === 'update' && handlerFor(c.kind).probe).map((c) => c.kind))];
+  // A refresh-only plan makes no call beyond reading: it is never applied.
+  const probing = req.refreshOnly ? [] : [...new Set(plan.changes.filter((c) => c.action === 'update' && handlerFor(c.kind).probe).map((c) => c.kind))];
   if (probing.length > 0) {
     const capabilities: Partial<Record<ResourceKind, Record<string, boolean>>> = {};
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });

@@ -10,6 +10,14 @@ import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { canonicalJson } from '../model/canonical.js';
 import type { ResourceKind } from '../model/resource.js';
 
+/**
+ * The state's record of a write-only value adopted by `fluxbase export --adopt`: the live value
+ * was never read (it cannot be) nor sent by this tool. A plan does not send the declared value on
+ * its own; it is sent, and fingerprinted, with the next change the resource needs for another
+ * reason, or at once when the server reports the value absent (docs/state.md).
+ */
+export const UNKNOWN_WRITE_ONLY = 'unknown';
+
 /** Current state format version. */
 export const STATE_VERSION = 1;
 
@@ -18,7 +26,10 @@ export interface StateEntry {
   kind: ResourceKind;
   /** Server-side id at the last apply (informational: refresh matches by address). */
   id?: string;
-  /** Write-only attribute → `hmac-sha256:<hex>` fingerprint of the value last sent (absent: never sent). */
+  /**
+   * Write-only attribute → `scrypt:<hex>` fingerprint of the value last sent (absent: never sent;
+   * null: declared without a value; {@link UNKNOWN_WRITE_ONLY}: adopted, live value unknown).
+   */
   writeOnly?: Record<string, string | null>;
   /**
    * Attribute path (dot-joined) → the declared text and PostgreSQL's rendering of it seen after the
