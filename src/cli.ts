@@ -8,11 +8,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
 import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
 import { localStartCommand } from './commands/local.js';
 import { planCommand } from './commands/plan.js';
 import { forceUnlockCommand, importCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
+import { RESOURCE_KINDS } from './model/resource.js';
 
 function io(): CommandIO {
   const isTTY = Boolean(process.stdout.isTTY);
@@ -80,13 +82,22 @@ program
     return run(() => validateCommand(io(), this.opts()))();
   });
 
-connection(program.command('plan').description('show what apply would change'))
-  .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
-  .option('--out <file>', 'save the plan for `fluxbase apply <file>`')
-  .option('--json', 'print the plan as one JSON document (schemas/output/plan.schema.json)')
-  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+const planOptions = (cmd: Command) =>
+  connection(cmd)
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
+    .option('--out <file>', 'save the plan for `fluxbase apply <file>`')
+    .option('--json', 'print the plan as one JSON document (schemas/output/plan.schema.json)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'));
+
+planOptions(program.command('plan').description('show what apply would change'))
+  .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .action(function (this: Command) {
     return run(() => planCommand(io(), this.opts()))();
+  });
+
+planOptions(program.command('drift').description('report drift between the live instance and the configuration (same as plan --refresh-only)'))
+  .action(function (this: Command) {
+    return run(() => planCommand(io(), { ...this.opts<{ config: string }>(), refreshOnly: true }))();
   });
 
 connection(program.command('apply').description('apply the changes the plan shows, or a plan saved with `plan --out`'))
@@ -109,6 +120,24 @@ connection(program.command('import').description('adopt live resources the confi
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('export')
+  .description('write the configuration that declares what is live (fluxbase.config.yaml)')
+  .option('-o, --out <file>', 'output file, or - for standard output', 'fluxbase.config.yaml')
+  .option('--tenant <slug...>', 'export only these tenants (instance-wide kinds are always exported)')
+  .option('--kinds <kinds>', `comma-separated resource kinds to export (with the kinds they live in): ${RESOURCE_KINDS.join(', ')}`)
+  .option('--adopt', 'also record everything exported as managed in the state beside the output (write-only values as unknown)')
+  .option('--include-internal', "also declare Fluxbase's own tables (as external) and settings at their defaults")
+  .option('--force', 'overwrite the output file')
+  .option('--state <file>', 'state file for --adopt (default: fluxbase.state.json beside the output)')
+  .option('--url <url>', 'Fluxbase URL (default: $FLUXBASE_URL)')
+  .option('--parallelism <n>', 'concurrent API calls', positiveInt, 4)
+  .option('--lock-timeout <seconds>', 'wait this long for the state lock (--adopt)', positiveInt)
+  .action(function (this: Command) {
+    const o = this.opts<{ lockTimeout?: number }>();
+    return run(() => exportCommand(io(), { ...o, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
   });
 
 program

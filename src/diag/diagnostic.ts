@@ -33,7 +33,8 @@ export interface Diagnostic {
 /**
  * The closed set of diagnostic codes (docs/diagnostics.md explains each). `config.*` come from
  * loading and validating the desired state, `api.*` from the Fluxbase API, `plan.*` from planning
- * and gating, `apply.*` from applying, `state.*` from the state backend.
+ * and gating, `apply.*` from applying, `state.*` from the state backend, `export.*` from
+ * `fluxbase export`.
  */
 export type DiagnosticCode =
   | 'config.read'
@@ -68,6 +69,9 @@ export type DiagnosticCode =
   | 'state.write'
   | 'state.locked'
   | 'state.format'
+  | 'export.not-exported'
+  | 'export.mismatch'
+  | 'export.output'
   | 'cli.usage'
   | 'cli.interactive';
 

@@ -32,6 +32,11 @@ export async function refresh(req: {
   kinds?: ReadonlySet<ResourceKind>;
   /** Limit listing to these tenants (default: declared ∪ managed). */
   tenants?: ReadonlySet<string>;
+  /**
+   * Fluxbase's internal schemas to read in every listed tenant besides the declared and managed
+   * ones (`fluxbase export` looks for user tables in them, e.g. `app.posts`).
+   */
+  schemas?: ReadonlySet<string>;
 }): Promise<LiveState> {
   const { client } = req;
   const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: [] };
@@ -56,7 +61,7 @@ export async function refresh(req: {
     const tenant = live.tenants.get(slug);
     if (!tenant) continue;
     live.scanned.add(slug);
-    const schemas = schemasOf(slug, req.desired, req.state);
+    const schemas = new Set([...schemasOf(slug, req.desired, req.state), ...(req.schemas ?? [])]);
     for (const handler of allHandlers()) {
       if (handler.scope !== 'tenant' || !kinds.has(handler.kind)) continue;
       jobs.push(
