@@ -75,7 +75,7 @@ function resourceFor(model: ResourceModel): ResourceDefinition<Obj, ProviderHand
   return defineResource<Obj, ProviderHandle>({
     typeName: model.info.typeName,
     schema: model.schema,
-    read: async (state, ctx) => (await rt(ctx.provider)).read(model, state),
+    read: async (state, ctx) => (await rt(ctx.provider)).read(model, state, ctx),
     modifyPlan: async (req, ctx) => (await rt(ctx.provider)).plan(model, req, ctx),
     create: async (plan, ctx) => (await rt(ctx.provider)).create(model, plan, ctx),
     update: async (plan, prior, ctx) => (await rt(ctx.provider)).update(model, plan, prior, ctx),

@@ -10,7 +10,7 @@ import { FluxbaseClient } from '../client/http.js';
 import { ApiError, NetworkError } from '../client/errors.js';
 import type { Diagnostic as FluxbaseDiagnostic } from '../diag/index.js';
 import { createChange, deleteChange, finishChange, updateChange, type FinishContext } from '../engine/change.js';
-import { diffAttributes } from '../engine/diff.js';
+import { diffAttributes, observedRenderings } from '../engine/diff.js';
 import { SourceIndex } from '../engine/source-index.js';
 import { semanticDiagnostics } from '../engine/validate-semantics.js';
 import type { AttributeChange, ResourceChange } from '../model/plan.js';
@@ -157,8 +157,25 @@ export class FluxbaseRuntime {
 
   // ---- Read -------------------------------------------------------------
 
+  /**
+   * The PostgreSQL renderings recorded in the resource's private state after the last apply
+   * (engine/diff.ts `observed`): the fallback for SQL the syntax-tree comparison cannot prove
+   * equal, as the CLI keeps them in its state.
+   */
+  private observed(ctx: CallContext<unknown>): Record<string, { desired: string; live: string }> | undefined {
+    return ctx.private.get()?.observed as Record<string, { desired: string; live: string }> | undefined;
+  }
+
+  /** After a write: records how PostgreSQL rendered each SQL attribute that differs from its declaration. */
+  private recordObserved(model: ResourceModel, ctx: CallContext<unknown>, d: DesiredResource, live: LiveResource | undefined): void {
+    const rules = handlerFor(model.info.kind).rules;
+    if (!live || !rules.some((r) => r.compare === 'sql')) return;
+    const observed = observedRenderings(d.attrs, live.attrs, rules);
+    ctx.private.set(Object.keys(observed).length > 0 ? { observed } : undefined);
+  }
+
   /** ReadResource: null when gone (or revoked); otherwise the state with drift written in. */
-  async read(model: ResourceModel, state: Obj): Promise<Obj | null> {
+  async read(model: ResourceModel, state: Obj, ctx: CallContext<unknown>): Promise<Obj | null> {
     const at = this.locate(model, state);
     this.inState.add(at.address);
     const live = await this.live(model, at);
@@ -168,7 +185,7 @@ export class FluxbaseRuntime {
     const placeholders = model.info.kind === 'custom_setting' && state.value === null && live.attrs.secret === true ? { secret_wo: '(write-only)' } : {};
     const d = this.desired(model, state, at, placeholders);
     await loadSqlParser();
-    const changes = diffAttributes({ desired: d.attrs, live: live.attrs, rules: handlerFor(model.info.kind).rules });
+    const changes = diffAttributes({ desired: d.attrs, live: live.attrs, rules: handlerFor(model.info.kind).rules, observed: this.observed(ctx) });
     const next = changes.length > 0 ? applyDrift(model, state, changes, live) : { ...state };
     for (const w of model.writeOnly) {
       // The server lost a write-only value this state says was sent: make the version differ so the next plan re-sends it.
@@ -220,7 +237,7 @@ export class FluxbaseRuntime {
     }
     if (!live) return planned; // deleted outside Terraform and not refreshed: apply re-checks
     ambiguity(live);
-    const change = updateChange(d, live, this.writeOnlyChanges(model, d, req.prior, config, live));
+    const change = updateChange(d, live, this.writeOnlyChanges(model, d, req.prior, config, live), this.observed(ctx));
     const context = this.context();
     if (change.action === 'update') context.capabilities = await this.capabilities(model.info.kind);
     finishChange(change, d, live, context, diagnostics);
@@ -304,6 +321,7 @@ export class FluxbaseRuntime {
     this.settle(model, at);
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);
     const after = await this.live(model, at);
+    this.recordObserved(model, ctx, d, after);
     const out = { ...this.filled(model, plan, after), ...this.computed(model, at, after, result) };
     if (model.info.key) out.key = result.revealed?.[0]?.value ?? null;
     return out;
@@ -317,7 +335,7 @@ export class FluxbaseRuntime {
     const live = await this.live(model, at);
     if (!live) throw new DiagnosticError(`${at.address} no longer exists on the server`, { detail: 'It was deleted outside Terraform. Run terraform apply again: the refresh notices and plans to create it.' });
     const tenant = await this.tenantOf(model, at);
-    const change = updateChange(d, live, this.writeOnlyChanges(model, d, prior, plan, live));
+    const change = updateChange(d, live, this.writeOnlyChanges(model, d, prior, plan, live), this.observed(ctx));
     const context = this.context();
     if (change.action === 'update') context.capabilities = await this.capabilities(model.info.kind);
     const diagnostics: FluxbaseDiagnostic[] = [];
@@ -333,6 +351,7 @@ export class FluxbaseRuntime {
       result = await this.call(ctx, `update ${at.address}`, () => handlerFor(model.info.kind).update!({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
       this.settle(model, at);
       after = await this.live(model, at);
+      this.recordObserved(model, ctx, d, after);
     }
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);
     return { ...this.filled(model, plan, after), ...this.computed(model, at, live, result), ...(model.info.key ? { key: prior.key ?? null } : {}) };

@@ -27,6 +27,7 @@ import type { Diagnostics } from './diagnostics.js';
 import type { Logger } from './log.js';
 import type { BlockSpec, ResourceSchemaSpec } from './schema.js';
 import type { Unknown, ValuePath } from './cty/values.js';
+import type { PrivateState } from './private-state.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -40,6 +41,11 @@ export interface CallContext<P> {
   log: Logger;
   /** Aborted when Terraform sends StopProvider (Ctrl-C); long operations should give up. */
   signal: AbortSignal;
+  /**
+   * The resource's private state (see private-state.ts): read, plan, apply and import callbacks
+   * can keep provider-only facts beside the state. Empty elsewhere.
+   */
+  private: PrivateState;
 }
 
 /** Context of `modifyPlan`. */

@@ -11,5 +11,6 @@ export { t, type CtyType } from './cty/types.js';
 export { Unknown, unknown, isUnknown, isWhollyKnown, type Refinements, type ValuePath } from './cty/values.js';
 export { Diagnostics, DiagnosticError, type Diagnostic } from './diagnostics.js';
 export type { Logger } from './log.js';
+export type { PrivateState } from './private-state.js';
 export { serve, type ServeOptions, type ServeHandle } from './serve.js';
 export { compileProvider } from './provider-server.js';

@@ -16,6 +16,7 @@ import type { Logger } from './log.js';
 import { validateAttributes } from './validate.js';
 import { callbackInput, checkApplied, checkPlan, forceNewPaths, markUnknownOnUpdate, mergeResult, nullWriteOnly, planObject } from './plan.js';
 import { toProtoSchema, type CompiledBlock } from './schema.js';
+import { PrivateBytes } from './private-state.js';
 
 export { compileProvider, type CompiledProvider };
 
@@ -52,8 +53,8 @@ export class ProviderServer {
     return { diagnostics, log: this.log };
   }
 
-  private callCtx(diagnostics: Diagnostics): CallContext<unknown> {
-    return { provider: this.configured, diagnostics, log: this.log, signal: this.stop.signal };
+  private callCtx(diagnostics: Diagnostics, priv: PrivateBytes = new PrivateBytes(undefined)): CallContext<unknown> {
+    return { provider: this.configured, diagnostics, log: this.log, signal: this.stop.signal, private: priv };
   }
 
   private resource(typeName: string, diags: Diagnostics): CompiledResource | undefined {
@@ -206,6 +207,7 @@ export class ProviderServer {
     const diags = new Diagnostics();
     const r = this.resource(req.type_name, diags);
     let newState: Req | undefined;
+    const priv = new PrivateBytes(req.private);
     if (r) {
       await this.guard(diags, 'Could not read the resource', async () => {
         const current = asObj(decodeDynamic(req.current_state, r.block.type));
@@ -213,12 +215,12 @@ export class ProviderServer {
           newState = dyn(null, r.block.type);
           return;
         }
-        const result = await r.def.read(current, this.callCtx(diags));
+        const result = await r.def.read(current, this.callCtx(diags, priv));
         newState = dyn(result === null ? null : nullWriteOnly(r.block, mergeResult(r.block, current, result)), r.block.type);
       });
       if (!newState) newState = req.current_state; // keep what we had on error
     }
-    return { new_state: newState ?? null, diagnostics: toProtoDiagnostics(diags.items, r?.block.type), private: req.private ?? Buffer.alloc(0) };
+    return { new_state: newState ?? null, diagnostics: toProtoDiagnostics(diags.items, r?.block.type), private: priv.bytes() };
   }
 
   /** PlanResourceChange: the generic rules (plan.ts), then `modifyPlan`, then a rule check. */
@@ -227,6 +229,7 @@ export class ProviderServer {
     const r = this.resource(req.type_name, diags);
     let planned: Req | undefined;
     const requiresReplace: ProtoAttributePath[] = [];
+    const priv = new PrivateBytes(req.prior_private);
     if (r) {
       await this.guard(diags, 'Could not plan the change', async () => {
         const type = r.block.type;
@@ -241,7 +244,7 @@ export class ProviderServer {
         plan = markUnknownOnUpdate(r.block, prior, config, plan);
         const extraReplace: ValuePath[] = [];
         if (r.def.modifyPlan) {
-          const ctx = { ...this.callCtx(diags), requireReplace: (p: ValuePath) => void extraReplace.push(p) };
+          const ctx = { ...this.callCtx(diags, priv), requireReplace: (p: ValuePath) => void extraReplace.push(p) };
           const out = await r.def.modifyPlan({ prior, config, planned: { ...plan } }, ctx);
           if (out) plan = conform(out, type, { rejectExtraAttributes: true }) as Obj;
         }
@@ -255,7 +258,7 @@ export class ProviderServer {
     return {
       planned_state: planned ?? null,
       requires_replace: requiresReplace,
-      planned_private: req.prior_private ?? Buffer.alloc(0),
+      planned_private: priv.bytes(),
       diagnostics: toProtoDiagnostics(diags.items, r?.block.type),
     };
   }
@@ -269,6 +272,7 @@ export class ProviderServer {
     const diags = new Diagnostics();
     const r = this.resource(req.type_name, diags);
     let newState: unknown = undefined;
+    const priv = new PrivateBytes(req.planned_private);
     if (r) {
       const type = r.block.type;
       let prior: Obj | null = null;
@@ -276,7 +280,7 @@ export class ProviderServer {
         prior = asObj(decodeDynamic(req.prior_state, type));
         const planned = asObj(decodeDynamic(req.planned_state, type));
         const config = asObj(decodeDynamic(req.config, type));
-        const ctx = this.callCtx(diags);
+        const ctx = this.callCtx(diags, priv);
         if (!planned) {
           if (prior) await r.def.delete(prior, ctx);
           newState = null;
@@ -308,7 +312,7 @@ export class ProviderServer {
         encoded = dyn(null, r.block.type);
       }
     }
-    return { new_state: encoded, private: req.planned_private ?? Buffer.alloc(0), diagnostics: toProtoDiagnostics(diags.items, r?.block.type) };
+    return { new_state: encoded, private: priv.bytes(), diagnostics: toProtoDiagnostics(diags.items, r?.block.type) };
   }
 
   /** ImportResourceState: `importState(id)` (default `{ id }`); Terraform reads the object next. */
@@ -320,7 +324,8 @@ export class ProviderServer {
       await this.guard(diags, 'Could not import', async () => {
         const id = String(req.id ?? '');
         let partial: unknown;
-        if (r.def.importState) partial = await r.def.importState(id, this.callCtx(diags));
+        const priv = new PrivateBytes(undefined);
+        if (r.def.importState) partial = await r.def.importState(id, this.callCtx(diags, priv));
         else if (r.block.attributes.some((a) => a.name === 'id')) partial = { id };
         else throw new Error(`${r.def.typeName} does not support import`);
         if (partial === null || partial === undefined) {
@@ -328,7 +333,7 @@ export class ProviderServer {
           return;
         }
         const state = nullWriteOnly(r.block, mergeResult(r.block, {}, partial));
-        imported.push({ type_name: r.def.typeName, state: dyn(state, r.block.type), private: Buffer.alloc(0) });
+        imported.push({ type_name: r.def.typeName, state: dyn(state, r.block.type), private: priv.bytes() });
       });
     }
     return { imported_resources: imported, diagnostics: toProtoDiagnostics(diags.items, r?.block.type) };
