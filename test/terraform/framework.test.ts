@@ -280,3 +280,32 @@ describe('set-nested blocks', () => {
     expect(isUnknown(planned.entry.find((e) => e.key === 'b')!.hash)).toBe(true);
   });
 });
+
+describe('private state (ctx.private)', () => {
+  it('hands JSON private state to read, plan and apply, and passes foreign bytes through untouched', async () => {
+    const seen: unknown[] = [];
+    const ps = server({
+      read: (state, ctx) => {
+        seen.push(ctx.private.get());
+        ctx.private.set({ reads: ((ctx.private.get()?.reads as number | undefined) ?? 0) + 1 });
+        return state;
+      },
+      modifyPlan: ({ planned }, ctx) => {
+        seen.push(ctx.private.get());
+        return planned;
+      },
+      create: (plan, ctx) => {
+        ctx.private.set({ created: true });
+        return { id: 'i-1', stamp: 's', etag: 'e1', item: plan.item };
+      },
+    });
+    const read = await ps.ReadResource({ type_name: 'x_thing', current_state: dv(prior), private: Buffer.from('{"reads":1}') });
+    expect(JSON.parse(Buffer.from(read.private).toString())).toEqual({ reads: 2 });
+    const foreign = Buffer.from([0xde, 0xad]);
+    const plan = await ps.PlanResourceChange({ type_name: 'x_thing', prior_state: dv(prior), config: dv(config({ item: [{ key: 'a', hash: null }] })), proposed_new_state: dv(prior), prior_private: foreign });
+    expect(Buffer.from(plan.planned_private)).toEqual(foreign);
+    const created = await ps.ApplyResourceChange({ type_name: 'x_thing', prior_state: dv(null), planned_state: dv({ ...config(), id: UNKNOWN, stamp: UNKNOWN, etag: UNKNOWN, size: 10 }), config: dv(config()) });
+    expect(JSON.parse(Buffer.from(created.private).toString())).toEqual({ created: true });
+    expect(seen).toEqual([{ reads: 1 }, undefined]);
+  });
+});
