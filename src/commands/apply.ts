@@ -14,7 +14,7 @@ import { buildDesired } from '../engine/graph.js';
 import { refresh } from '../engine/refresh.js';
 import { canonicalJson } from '../model/canonical.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
-import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
 import { emptyState } from '../state/document.js';
 import { StateLockedError } from '../state/backend.js';
 import { makePlan, prepare, reportErrors, type ConfigOptions, type Prepared } from './common.js';
@@ -36,7 +36,8 @@ export interface ApplyOptions extends ConfigOptions {
   detailedExitcode?: boolean;
 }
 
-const VERBS: Record<string, [string, string]> = {
+const VERBS: Record<ResourceChange['action'], [string, string]> = {
+  'no-op': ['Importing...', 'Import complete'],
   create: ['Creating...', 'Creation complete'],
   update: ['Modifying...', 'Modifications complete'],
   delete: ['Destroying...', 'Destruction complete'],
@@ -156,8 +157,8 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       allowHazards: hazards.allowed,
       parallelism: options.parallelism,
       onEvent: (e: ApplyEvent) => {
-        if (e.type === 'start') text(`${e.change.address}: ${VERBS[e.change.action]![0]}`);
-        else if (e.type === 'done') text(`${e.change.address}: ${VERBS[e.change.action]![1]} after ${(e.ms / 1000).toFixed(1)}s`);
+        if (e.type === 'start') text(`${e.change.address}: ${VERBS[e.change.action][0]}`);
+        else if (e.type === 'done') text(`${e.change.address}: ${VERBS[e.change.action][1]} after ${(e.ms / 1000).toFixed(1)}s`);
         else if (e.type === 'fail') text(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));
       },
     });

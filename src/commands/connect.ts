@@ -1,8 +1,8 @@
 /**
  * Connection settings: `--url` or FLUXBASE_URL; credentials from FLUXBASE_TOKEN (an admin access
  * token or a service-role JWT, sent as `Authorization: Bearer`) and/or FLUXBASE_ADMIN_EMAIL +
- * FLUXBASE_ADMIN_PASSWORD (the client logs in and refreshes). With both, the login is used except
- * where the server needs a service-role JWT (a tenant's migrations).
+ * FLUXBASE_ADMIN_PASSWORD (the client logs in and refreshes). With both, the token is used except
+ * where the server needs a user (custom-setting writes), for which the client logs in.
  */
 import { FluxbaseClient } from '../client/http.js';
 import { error, type Diagnostic } from '../diag/index.js';
@@ -45,6 +45,9 @@ export function connect(options: ConnectOptions, env: Record<string, string | un
   const client = new FluxbaseClient({
     url,
     credentials: { ...(token ? { token } : {}), ...(email && password ? { email, password } : {}) },
+    // With both, use the token and log in only for calls that need a user: the server allows
+    // 10 admin logins a minute, and a CI pipeline runs many commands.
+    preferToken: true,
     parallelism: options.parallelism,
   });
   return { client, diagnostics: [] };

@@ -12,6 +12,7 @@ import { BUILTIN_SCHEMAS, INTERNAL_SCHEMAS, quoteIdent } from '../sql/identifier
 import { hazard, preventDestroy, sourceOf } from './common.js';
 import { runMigration } from './migrations.js';
 import { tenantAddress } from './tenant.js';
+import { migrationIdentity } from './table.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** `schema.<tenant>.<name>` */
@@ -81,10 +82,11 @@ export const schemaHandler: ResourceHandler = {
     return { path: ['tenants', tenant, 'schemas', name], spec: live.builtin && !includeInternal ? undefined : {} };
   },
 
-  plan({ change }: PlanRequest): PlanResult {
+  plan({ change, identities }: PlanRequest): PlanResult {
     if (change.action !== 'delete') return {};
     const name = change.address.split('.').pop()!;
     return {
+      diagnostics: migrationIdentity(change.address.split('.')[1]!, identities, change.address),
       sql: [`DROP SCHEMA ${quoteIdent(name)} RESTRICT`],
       hazards: [hazard('DELETES_DATA', `Drops schema ${name}; it fails if objects other than the planned deletions remain in it.`)],
     };

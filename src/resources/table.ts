@@ -15,9 +15,9 @@ import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
 import { tableToSpec } from './table-export.js';
 import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
-import { tenantAddress } from './tenant.js';
+import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
-import { error } from '../diag/index.js';
+import { error, type Diagnostic } from '../diag/index.js';
 import type { ApiRequest } from '../client/http.js';
 
 /** `table.<tenant>.<schema>.<table>` */
@@ -123,7 +123,9 @@ export const tableHandler: ResourceHandler = {
     }
     const steps = planTableSteps(req);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps) };
+    const tenant = change.address.split('.')[1]!;
+    const diagnostics = sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : [];
+    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps), diagnostics };
   },
 
   async create(req: ApplyRequest): Promise<ApplyResult> {
@@ -140,6 +142,21 @@ export const tableHandler: ResourceHandler = {
     await runSteps(req);
   },
 };
+
+/**
+ * A tenant with its own database can only run migrations through a service-role JWT: the server
+ * runs a dashboard admin's migrations on the main database even with X-FB-Tenant. Caught here so
+ * the plan fails before anything is applied.
+ */
+export function migrationIdentity(tenant: string, identities: { serviceRole: boolean }, address: string): Diagnostic[] {
+  if (tenant === DEFAULT_TENANT_SLUG || identities.serviceRole) return [];
+  return [
+    error('api.capability', 'this change runs SQL through the migrations API, which needs a service-role JWT for this tenant', {
+      address,
+      detail: `The server runs a dashboard admin's migrations on the main database even with X-FB-Tenant, so for tenant ${tenant} the tool needs a service-role JWT in FLUXBASE_TOKEN (FLUXBASE_ADMIN_EMAIL/PASSWORD can stay set for custom settings).`,
+    }),
+  ];
+}
 
 function tableHazards(change: ResourceChange, steps: PlannedStep[]): Hazard[] {
   const out: Hazard[] = [];

@@ -235,6 +235,22 @@ settings:
     }
   });
 
+  it('refuses, at plan time, migrations for a tenant database when only a dashboard login is given', async () => {
+    const local = await Workspace.create(
+      emulator,
+      `version: 1\ntenants:\n  migr:\n    schemas:\n      crm:\n        tables:\n          leads:\n            columns:\n              id: { type: bigint, primary_key: true }\n              email: { type: text, unique: true }\n`,
+      { FLUXBASE_TOKEN: '', FLUXBASE_ADMIN_EMAIL: ws.env.FLUXBASE_ADMIN_EMAIL!, FLUXBASE_ADMIN_PASSWORD: ws.env.FLUXBASE_ADMIN_PASSWORD! },
+    );
+    try {
+      const plan = await local.cli(['plan']);
+      expect(plan.code).toBe(1);
+      expect(plan.stderr).toContain('error[api.capability]: table.migr.crm.leads');
+      expect(plan.stderr).toContain('service-role JWT');
+    } finally {
+      await local.dispose();
+    }
+  });
+
   it('explains that custom settings need a dashboard login when only a service-role token is given', async () => {
     const local = await Workspace.create(emulator, `version: 1\ntenants:\n  default:\n    settings:\n      custom:\n        only.token.flag: { value: true }\n`);
     try {

@@ -112,6 +112,31 @@ describe('ownership and deletion', () => {
     expect(after.stdout).not.toContain('made-in-dashboard');
   });
 
+  it('adopts through an import: entry in the config, without an API write', async () => {
+    const id = await tenantId(emulator, 'default');
+    const created = await api(emulator, 'POST', '/api/v1/webhooks', {
+      tenant: id,
+      body: { name: 'adopt-me', url: 'https://elsewhere.example/adopt', enabled: true, scope: 'global' },
+    });
+    expect(created.status).toBe(201);
+    await ws.edit((t) => `${t.replace('version: 1\n', 'version: 1\nimport:\n  - webhook.default.adopt-me\n').replace('    webhooks:\n', '    webhooks:\n      adopt-me:\n        url: https://elsewhere.example/adopt\n')}`);
+    const plan = await ws.cli(['plan']);
+    expect(plan.stdout).toContain('# webhook.default.adopt-me will be imported');
+    expect(plan.stdout).toContain('Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.');
+    const before = emulator.requestCount();
+    const apply = await ws.cli(['apply', '--auto-approve']);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('webhook.default.adopt-me: Import complete');
+    expect(emulator.requestCount() - before).toBeLessThan(20);
+    await ws.edit((t) => t.replace('import:\n  - webhook.default.adopt-me\n', ''));
+    expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
+    await ws.edit((t) => t.replace('      adopt-me:\n        url: https://elsewhere.example/adopt\n', ''));
+    const removal = await ws.cli(['plan', '--json']);
+    expect(changesOf(removal.stdout)).toEqual([['webhook.default.adopt-me', 'delete']]);
+    await ws.cli(['apply', '--auto-approve', '--allow-hazards=STOPS_DELIVERIES']);
+  });
+
   it('turns a planned delete into an error under a config-level prevent_destroy from the environment', async () => {
     const protectedConfig = `version: 1\nlifecycle:\n  prevent_destroy: \${env:FLUXBASE_PREVENT_DESTROY:-false}\n${(await ws.read()).replace('version: 1\n', '').replace(/      made-in-dashboard:\n(?:        .*\n)+/, '')}`;
     await ws.write(protectedConfig);
