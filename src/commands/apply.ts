@@ -208,6 +208,8 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
 /** Shows new key values once (terminal or --show-secrets) and/or writes them to --secrets-out. */
 async function reveal(io: CommandIO, options: ApplyOptions, report: ApplyReport): Promise<void> {
   if (report.revealed.length === 0) return;
+  // Changes run concurrently: order by address so the file does not depend on timing.
+  report.revealed.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   if (options.secretsOut) {
     await writeSecretsFile(options.secretsOut, report.revealed);
     if (!options.json) io.out(`\nWrote ${report.revealed.length} new key value(s) to ${options.secretsOut} (mode 0600). They are not shown again.`);

@@ -38,9 +38,9 @@ describe('the root configuration, every kind', () => {
     const keys = await readFile(path.join(ws.dir, 'keys.env'), 'utf8');
     expect(keys.split('\n').filter(Boolean).map((l) => l.split('=')[0])).toEqual([
       'CLIENT_KEY_MOBILE_APP',
+      'SERVICE_KEY_ACME_ACME_ETL',
       'SERVICE_KEY_DEFAULT_BLOG_BACKEND',
       'SERVICE_KEY_DEFAULT_PUBLIC_ANON',
-      'SERVICE_KEY_ACME_ACME_ETL',
     ]);
     expect((await stat(path.join(ws.dir, 'keys.env'))).mode & 0o777).toBe(0o600);
     for (const line of keys.split('\n').filter(Boolean)) expect(apply.stdout).not.toContain(line.split('=')[1]);
