@@ -9,7 +9,7 @@
 import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
-import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { compact, groupByName, hazard, preventDestroy, sourceOf } from './common.js';
 import { deleteConfirmed, revealName } from './keys.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
@@ -68,9 +68,7 @@ export const clientKeyHandler: ResourceHandler = {
   /** GET /api/v1/client-keys: a bare array (null when empty), instance-wide in practice. */
   async list({ client }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<ClientKeyJson[] | null>({ method: 'GET', route: '/api/v1/client-keys' });
-    const byName = new Map<string, ClientKeyJson[]>();
-    for (const k of res.body ?? []) byName.set(k.name, [...(byName.get(k.name) ?? []), k]);
-    return [...byName.entries()].map(([name, rows]) => {
+    return [...groupByName(res.body ?? [], (k) => k.name).entries()].map(([name, rows]) => {
       const active = rows.filter((r) => !r.revoked_at);
       const k = active[0] ?? rows[0]!;
       const attrs = {

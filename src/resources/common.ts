@@ -26,3 +26,19 @@ export function hazard(type: HazardType, message: string): Hazard {
 export function compact<T extends Record<string, unknown>>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
+
+/**
+ * Groups list items by name, keeping the server's order within each group. Used where the server
+ * does not enforce unique names (OAuth providers, client keys), so one address may match several
+ * live objects.
+ */
+export function groupByName<T>(items: readonly T[], name: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = name(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -12,7 +12,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { OAuthProvider } from '../model/config.generated.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
-import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { compact, groupByName, hazard, preventDestroy, sourceOf } from './common.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Provider JSON of GET /api/v1/admin/oauth/providers. */
@@ -108,9 +108,7 @@ export const oauthProviderHandler: ResourceHandler = {
   /** GET /api/v1/admin/oauth/providers: database providers, then config-file ones (nil id). */
   async list({ client }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<OAuthProviderJson[] | null>({ method: 'GET', route: '/api/v1/admin/oauth/providers' });
-    const byName = new Map<string, OAuthProviderJson[]>();
-    for (const p of res.body ?? []) byName.set(p.provider_name, [...(byName.get(p.provider_name) ?? []), p]);
-    return [...byName.entries()].map(([name, rows]) => {
+    return [...groupByName(res.body ?? [], (p) => p.provider_name).entries()].map(([name, rows]) => {
       const p = rows[0]!;
       const attrs = liveAttrs(p);
       return {
