@@ -271,9 +271,29 @@ export async function dropColumn(ctx: Ctx): Promise<void> {
   sendSuccess(ctx, `Column '${column}' dropped from table '${schema}.${table}'`);
 }
 
+/** Every schema of the database except information_schema, pg_catalog and pg_toast. */
+async function userSchemas(ctx: Ctx): Promise<string[]> {
+  return (await getSchemas(db(ctx))).filter((s) => s !== 'information_schema' && s !== 'pg_catalog' && s !== 'pg_toast');
+}
+
+/**
+ * The schemas a table listing covers: `?schema=` when given (not validated, as on the server),
+ * else every schema. Undefined after answering `500 OPERATION_FAILED` when listing fails.
+ */
+export async function schemasToList(ctx: Ctx): Promise<string[] | undefined> {
+  const schemaParam = ctx.q('schema');
+  if (schemaParam !== '') return [schemaParam];
+  try {
+    return await userSchemas(ctx);
+  } catch {
+    sendCode(ctx, 500, 'Failed to list schemas', 'OPERATION_FAILED');
+    return undefined;
+  }
+}
+
 /** Schemas for the caller, minus pg_toast; tenant_admin/tenant_service see a fixed subset. */
 export async function visibleSchemas(ctx: Ctx): Promise<string[]> {
-  const all = (await getSchemas(db(ctx))).filter((s) => s !== 'information_schema' && s !== 'pg_catalog' && s !== 'pg_toast');
+  const all = await userSchemas(ctx);
   return seesAllSchemas(ctx.auth?.role) ? all : all.filter((s) => TENANT_VISIBLE_SCHEMAS.has(s));
 }
 
@@ -291,18 +311,8 @@ export async function listSchemasDdl(ctx: Ctx): Promise<void> {
 
 /** GET /ddl/tables[?schema=]: `{"tables":[{"schema","name"}]}`, `{"tables":null}` when empty. */
 export async function listTablesDdl(ctx: Ctx): Promise<void> {
-  const schemaParam = ctx.q('schema');
-  let schemas: string[];
-  if (schemaParam !== '') {
-    schemas = [schemaParam];
-  } else {
-    try {
-      schemas = (await getSchemas(db(ctx))).filter((s) => s !== 'information_schema' && s !== 'pg_catalog' && s !== 'pg_toast');
-    } catch {
-      sendCode(ctx, 500, 'Failed to list schemas', 'OPERATION_FAILED');
-      return;
-    }
-  }
+  const schemas = await schemasToList(ctx);
+  if (!schemas) return;
   const tables: Array<{ schema: string; name: string }> = [];
   for (const s of schemas) {
     try {

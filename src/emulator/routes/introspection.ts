@@ -14,8 +14,8 @@
 import type { Ctx } from '../http/context.js';
 import type { TableInfo } from '../ddl/inspector.js';
 import { sendCode } from '../http/errors.js';
-import { getAllMaterializedViews, getAllTables, getAllViews, getSchemas, getTableInfo } from '../ddl/inspector.js';
-import { visibleSchemas } from './ddl.js';
+import { getAllMaterializedViews, getAllTables, getAllViews, getTableInfo } from '../ddl/inspector.js';
+import { schemasToList, visibleSchemas } from './ddl.js';
 
 function db(ctx: Ctx) {
   if (!ctx.tenant) throw new Error('tenant middleware did not run');
@@ -37,18 +37,8 @@ async function allRelations(ctx: Ctx, schemas: string[]): Promise<TableInfo[]> {
 }
 
 export async function getTables(ctx: Ctx): Promise<void> {
-  const schemaParam = ctx.q('schema');
-  let schemas: string[];
-  if (schemaParam !== '') {
-    schemas = [schemaParam];
-  } else {
-    try {
-      schemas = (await getSchemas(db(ctx))).filter((s) => s !== 'information_schema' && s !== 'pg_catalog' && s !== 'pg_toast');
-    } catch {
-      sendCode(ctx, 500, 'Failed to list schemas', 'OPERATION_FAILED');
-      return;
-    }
-  }
+  const schemas = await schemasToList(ctx);
+  if (!schemas) return;
   const items = await allRelations(ctx, schemas);
   ctx.json(200, items.length ? items : null);
 }
