@@ -124,6 +124,20 @@ async function createTenantDatabase(app: EmulatorApp, dbName: string, existingMo
 export function registerTenants(router: Router, app: EmulatorApp): void {
   const p = `${ADMIN_PREFIX}/tenants`;
   const db = () => app.main;
+  /**
+   * The non-deleted tenant named by a `:id` path parameter, or undefined after answering as the
+   * server does: a non-UUID id is `500 <failure>` (its SQL cast fails), an unknown or soft-deleted
+   * one `404 Tenant not found`.
+   */
+  const tenantFromPath = async (ctx: Ctx, id: string, failure: string) => {
+    if (!isUuid(id)) {
+      sendCode(ctx, 500, failure, 'INTERNAL_ERROR');
+      return undefined;
+    }
+    const t = await getTenant(db(), id);
+    if (!t) sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
+    return t ?? undefined;
+  };
 
   router.add('GET', `${p}/mine`, ...adminChain(app), async (ctx) => {
     const userId = ctx.auth?.userId ?? '';
@@ -223,15 +237,8 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
       sendCode(ctx, 403, 'Access denied to this tenant', 'ACCESS_DENIED');
       return;
     }
-    if (!isUuid(id)) {
-      sendCode(ctx, 500, 'Failed to get tenant', 'INTERNAL_ERROR');
-      return;
-    }
-    const t = await getTenant(db(), id);
-    if (!t) {
-      sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
-      return;
-    }
+    const t = await tenantFromPath(ctx, id, 'Failed to get tenant');
+    if (!t) return;
     ctx.json(200, tenantJson(t));
   });
 
@@ -239,15 +246,8 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
     const req = parseBody<{ name: string | null; metadata: Record<string, unknown> | null }>(ctx, { name: '*string', metadata: 'map[string]any' });
     if (!req) return;
     const id = ctx.params.id ?? '';
-    if (!isUuid(id)) {
-      sendCode(ctx, 500, 'Failed to update tenant', 'INTERNAL_ERROR');
-      return;
-    }
-    const t = await getTenant(db(), id);
-    if (!t) {
-      sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
-      return;
-    }
+    const t = await tenantFromPath(ctx, id, 'Failed to update tenant');
+    if (!t) return;
     const sets: string[] = [];
     const args: unknown[] = [];
     if (req.name !== null) {
@@ -273,15 +273,8 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
   router.add('DELETE', `${p}/:id`, ...adminChain(app, ADMIN_ONLY), async (ctx) => {
     const id = ctx.params.id ?? '';
     const hard = ctx.query.get('hard') === 'true';
-    if (!isUuid(id)) {
-      sendCode(ctx, 500, 'Failed to delete tenant', 'INTERNAL_ERROR');
-      return;
-    }
-    const t = await getTenant(db(), id);
-    if (!t) {
-      sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
-      return;
-    }
+    const t = await tenantFromPath(ctx, id, 'Failed to delete tenant');
+    if (!t) return;
     if (t.is_default) {
       sendCode(ctx, 400, 'Cannot delete the default tenant', 'INVALID_INPUT');
       return;
@@ -321,15 +314,8 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
 
   router.add('POST', `${p}/:id/migrate`, ...adminChain(app, ADMIN_ONLY), async (ctx) => {
     const id = ctx.params.id ?? '';
-    if (!isUuid(id)) {
-      sendCode(ctx, 500, 'Failed to migrate tenant', 'INTERNAL_ERROR');
-      return;
-    }
-    const t = await getTenant(db(), id);
-    if (!t) {
-      sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
-      return;
-    }
+    const t = await tenantFromPath(ctx, id, 'Failed to migrate tenant');
+    if (!t) return;
     if (!t.db_name) {
       ctx.json(200, { reason: 'uses main database', status: 'skipped' });
       return;
@@ -339,15 +325,8 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
 
   router.add('POST', `${p}/:id/repair`, ...adminChain(app, ADMIN_ONLY), async (ctx) => {
     const id = ctx.params.id ?? '';
-    if (!isUuid(id)) {
-      sendCode(ctx, 500, 'Failed to repair tenant', 'INTERNAL_ERROR');
-      return;
-    }
-    const t = await getTenant(db(), id);
-    if (!t) {
-      sendCode(ctx, 404, 'Tenant not found', 'NOT_FOUND');
-      return;
-    }
+    const t = await tenantFromPath(ctx, id, 'Failed to repair tenant');
+    if (!t) return;
     if (!t.db_name) {
       sendCode(ctx, 400, 'Cannot repair default tenant (uses main database)', 'INVALID_INPUT');
       return;
