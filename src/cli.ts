@@ -4,17 +4,29 @@
  * standard streams; commands write through CommandIO and return exit codes.
  */
 import { createInterface } from 'node:readline/promises';
+import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
-import { applyCommand } from './commands/apply.js';
-import { demoCommand } from './commands/demo.js';
-import { exportCommand } from './commands/export.js';
-import { localStartCommand } from './commands/local.js';
-import { planCommand } from './commands/plan.js';
-import { forceUnlockCommand, importCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
 import { RESOURCE_KINDS } from './model/resource.js';
+
+// PostgreSQL's parser (libpg-query, 1.7 MB of WebAssembly) runs with V8's baseline compiler only:
+// a command parses a few dozen distinct texts (sql/parser.ts memoises), and optimising the module
+// in the background cost more CPU than it saved and about 40 MB of memory (docs/performance.md).
+setFlagsFromString('--liftoff-only');
+
+// Command modules are imported when their command runs, not here: `--version` and `--help` then
+// load only commander, and each command loads only what it needs (no emulator for `plan`, no
+// HTTP client for `validate`).
+const commands = {
+  apply: () => import('./commands/apply.js'),
+  demo: () => import('./commands/demo.js'),
+  export: () => import('./commands/export.js'),
+  local: () => import('./commands/local.js'),
+  plan: () => import('./commands/plan.js'),
+  state: () => import('./commands/state.js'),
+  validate: () => import('./commands/validate.js'),
+};
 
 function io(): CommandIO {
   const isTTY = Boolean(process.stdout.isTTY);
@@ -79,7 +91,7 @@ program
   .addOption(configOption())
   .addOption(appOption())
   .action(function (this: Command) {
-    return run(() => validateCommand(io(), this.opts()))();
+    return run(async () => (await commands.validate()).validateCommand(io(), this.opts()))();
   });
 
 const planOptions = (cmd: Command) =>
@@ -92,12 +104,12 @@ const planOptions = (cmd: Command) =>
 planOptions(program.command('plan').description('show what apply would change'))
   .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .action(function (this: Command) {
-    return run(() => planCommand(io(), this.opts()))();
+    return run(async () => (await commands.plan()).planCommand(io(), this.opts()))();
   });
 
 planOptions(program.command('drift').description('report drift between the live instance and the configuration (same as plan --refresh-only)'))
   .action(function (this: Command) {
-    return run(() => planCommand(io(), { ...this.opts<{ config: string }>(), refreshOnly: true }))();
+    return run(async () => (await commands.plan()).planCommand(io(), { ...this.opts<{ config: string }>(), refreshOnly: true }))();
   });
 
 connection(program.command('apply').description('apply the changes the plan shows, or a plan saved with `plan --out`'))
@@ -111,7 +123,7 @@ connection(program.command('apply').description('apply the changes the plan show
   .option('--detailed-exitcode', 'exit 0 when there was nothing to apply, 2 when changes were applied, 1 on error')
   .action(function (this: Command, planFile: string | undefined) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
-    return run(() => applyCommand(io(), { ...o, planFile, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+    return run(async () => (await commands.apply()).applyCommand(io(), { ...o, planFile, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
   });
 
 connection(program.command('import').description('adopt live resources the configuration declares into the state'))
@@ -119,7 +131,7 @@ connection(program.command('import').description('adopt live resources the confi
   .option('--lock-timeout <seconds>', 'wait this long for the state lock', positiveInt)
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
-    return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+    return run(async () => (await commands.state()).importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
   });
 
 program
@@ -137,7 +149,7 @@ program
   .option('--lock-timeout <seconds>', 'wait this long for the state lock (--adopt)', positiveInt)
   .action(function (this: Command) {
     const o = this.opts<{ lockTimeout?: number }>();
-    return run(() => exportCommand(io(), { ...o, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+    return run(async () => (await commands.export()).exportCommand(io(), { ...o, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
   });
 
 program
@@ -147,7 +159,7 @@ program
   .addOption(configOption())
   .option('--state <file>', 'state file (default: fluxbase.state.json beside the config)')
   .action(function (this: Command, id: string) {
-    return run(() => forceUnlockCommand(io(), { ...this.opts<{ config: string }>(), id }))();
+    return run(async () => (await commands.state()).forceUnlockCommand(io(), { ...this.opts<{ config: string }>(), id }))();
   });
 
 const local = program.command('local').description('run a local Fluxbase-compatible server');
@@ -163,7 +175,7 @@ local
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
-    return run(() => localStartCommand(io(), this.opts(), controller.signal))();
+    return run(async () => (await commands.local()).localStartCommand(io(), this.opts(), controller.signal))();
   });
 
 program
@@ -171,7 +183,7 @@ program
   .description('start an in-memory emulator, apply the configuration, show a clean second plan, stop')
   .addOption(configOption())
   .action(function (this: Command) {
-    return run(() => demoCommand(io(), this.opts()))();
+    return run(async () => (await commands.demo()).demoCommand(io(), this.opts()))();
   });
 
 await program.parseAsync(process.argv);
