@@ -9,7 +9,7 @@ import type { SourceLocation } from '../diag/index.js';
 
 /** Where the config path is declared (the key's position), if known. */
 export function sourceOf(sources: SourceIndex, path: readonly string[]): SourceLocation | undefined {
-  return sources.locate(toPointer(path), true);
+  return sources.locateLater(toPointer(path), true);
 }
 
 /** `lifecycle.prevent_destroy` of a resource, else the inherited default. */

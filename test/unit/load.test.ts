@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfigText, loadConfigTextWithYaml, type LoadedDocument } from '../../src/engine/load.js';
+import { toPointer } from '../../src/engine/source-index.js';
+
+const ENV = { SECRET: 's3cret', FLAG: 'true', COUNT: '12', EMPTY: '' };
+
+/** Every JSON pointer of a value (map keys and sequence indexes), parents first. */
+function pointers(value: unknown, segments: (string | number)[] = [], out: string[] = []): string[] {
+  out.push(toPointer(segments));
+  if (Array.isArray(value)) value.forEach((v, i) => pointers(v, [...segments, i], out));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) pointers(v, [...segments, k], out);
+  return out;
+}
+
+/** The fast reader and the `yaml` reader agree on data, env scalars, diagnostics and every position. */
+function expectSameAsYaml(text: string, env: Record<string, string> = ENV, read: 'fast' | 'yaml' = 'fast'): LoadedDocument {
+  const fast = loadConfigText(text, 'f.yaml', { env });
+  // The fast reader leaves positions for later; `yaml` indexes them at once.
+  expect(fast.sources.deferred).toBe(read === 'fast');
+  const reference = loadConfigTextWithYaml(text, 'f.yaml', { env });
+  expect(fast.data).toEqual(reference.data);
+  expect(Object.keys((fast.data ?? {}) as object)).toEqual(Object.keys((reference.data ?? {}) as object));
+  expect([...fast.envScalars].sort()).toEqual([...reference.envScalars].sort());
+  expect(fast.diagnostics).toEqual(reference.diagnostics);
+  for (const p of pointers(reference.data)) {
+    expect(fast.sources.locate(p), p).toEqual(reference.sources.locate(p));
+    expect(fast.sources.locate(p, true), p).toEqual(reference.sources.locate(p, true));
+  }
+  return fast;
+}
+
+describe('loading YAML fast gives what yaml gives', () => {
+  it('for the root config and the examples', () => {
+    for (const file of ['../../fluxbase.config.yaml', '../../examples/helpdesk/fluxbase.config.yaml']) {
+      expectSameAsYaml(readFileSync(new URL(file, import.meta.url), 'utf8'), {
+        SIGNUP_WEBHOOK_SECRET: 'a', POSTS_WEBHOOK_SECRET: 'b', ACME_TASKS_WEBHOOK_SECRET: 'c',
+        GITHUB_CLIENT_SECRET: 'd', CORP_SSO_CLIENT_SECRET: 'e', NEWSLETTER_SMTP_PASSWORD: 'f', HELPDESK_WEBHOOK_SECRET: 'g',
+      });
+    }
+  });
+
+  it('for scalars of every core type, in keys and values', () => {
+    expectSameAsYaml(`version: 1
+ints: [0, -0, +12, 007, 0o17, 0x1F, 123456789012345678901234567890, 1_000, 0b101, +0o17]
+floats: [1.5, -0.0, 1., .5, +.5, 1e3, 1E-3, .inf, -.Inf, +.INF, .nan, .NaN, -.nan, 1.2.3]
+nulls: [~, null, Null, NULL, nULL, '', ]
+bools: [true, True, TRUE, false, False, FALSE, yes, no, on, off, tRue]
+keys: { null: a, true: c, 1: d, 0x10: e, 1.50: f, .inf: g, "null": h2 }
+strings: ["a\\tb\\u00e9\\x41", 'it''s', plain text, "  spaced  "]
+blocks:
+  literal: |
+    line one
+      indented
+  folded: >-
+    folded
+    text
+
+    paragraph
+  keep: |+
+    kept
+
+empty:
+`);
+  });
+
+  it('for env references: plain, quoted, escaped, partial, in blocks and keys', () => {
+    const doc = expectSameAsYaml(`version: 1
+plain: \${env:FLAG}
+quoted: "\${env:FLAG}"
+single: '\${env:COUNT}'
+escaped: "\\x24{env:SECRET}"
+partial: prefix-\${env:SECRET}-\${env:MISSING:-fallback}
+literal: $\${env:SECRET}
+empty: \${env:EMPTY:-dflt}
+block: |-
+  \${env:COUNT}
+list:
+  - \${env:COUNT}
+  - "\${env:FLAG}"
+\${env:SECRET}: key-not-substituted
+nested: { deep: [ { x: "\${env:FLAG}" } ] }
+nested_block:
+  deep:
+    - x: \${env:FLAG}
+`);
+    expect(doc.data).toMatchObject({ plain: 'true', escaped: 's3cret', partial: 'prefix-s3cret-fallback', literal: '${env:SECRET}', empty: 'dflt' });
+    expect([...doc.envScalars].sort()).toEqual(['/empty', '/list/0', '/nested_block/deep/0/x', '/plain']);
+  });
+
+  it('for documents it leaves to yaml: anchors, tags, directives, several documents, errors, unset variables', () => {
+    for (const text of [
+      'version: 1\na: &x { b: 1 }\nc: *x\n',
+      'version: 1\na: !!str 12\n',
+      '%YAML 1.1\n---\nversion: 1\na: yes\n',
+      'version: 1\n---\nversion: 2\n',
+      'version: 1\ntenants:\n  acme: {}\n  acme: {}\n',
+      'version: 1\ntenants:\n  acme: [\n',
+      'version: 1\nkeys: { 1: a, "1": b }\n',
+      'version: 1\nbig: 1e400\nneg: -1e999\n',
+      'version: 1\nsecret: ${env:UNSET}\nother: "${env:ALSO_UNSET}"\n',
+      'version: 1\n? [complex]\n: key\n',
+      '',
+      '# only a comment\n',
+    ]) {
+      expectSameAsYaml(text, ENV, 'yaml');
+    }
+  });
+
+  it('for a document that is not a mapping', () => {
+    expectSameAsYaml('- a list\n');
+    expectSameAsYaml('just text\n');
+  });
+
+  it('for a large generated configuration', () => {
+    const lines = ['version: 1', 'tenants:'];
+    for (let t = 0; t < 3; t++) {
+      lines.push(`  t${t}:`, `    name: Tenant ${t}`, '    schemas:', '      shop:', '        tables:');
+      for (let k = 0; k < 20; k++) {
+        lines.push(
+          `          items_${k}:`,
+          '            columns:',
+          '              id:         { type: uuid, primary_key: true, default: gen_random_uuid() }',
+          '              price:      { type: numeric, default: 0 }',
+          '            rls:',
+          '              enabled: true',
+          '              policies:',
+          `                items_${k}_read: { command: SELECT, roles: [authenticated], using: "owner_id = auth.uid() OR price > 0" }`,
+        );
+      }
+    }
+    expectSameAsYaml(`${lines.join('\n')}\n`);
+  });
+});
