@@ -5,13 +5,14 @@
 import path from 'node:path';
 import type { FluxbaseClient } from '../client/http.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
-import { loadConfig, planConfig, type PlanResult } from '../engine/session.js';
+import { loadConfigFile } from '../engine/load.js';
+import { loadConfig, planConfig, validateLoaded, type PlanResult } from '../engine/session.js';
 import type { ValidConfig } from '../engine/validate.js';
 import type { StateBackend } from '../state/backend.js';
 import { LocalStateBackend } from '../state/local.js';
 import { InstanceStateBackend } from '../state/instance.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
-import { connect, type ConnectOptions } from './connect.js';
+import type { ConnectOptions } from './connect.js';
 import { appPointer, synthesiseApp } from './app.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 
@@ -54,6 +55,8 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
     printDiagnostics(io, diagnostics);
     return undefined;
   }
+  // Imported here: the HTTP client (undici) is the largest module a command loads, and `validate` needs none.
+  const { connect } = await import('./connect.js');
   const { client, diagnostics: connectDiagnostics } = connect(options, io.env);
   printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
   if (!client) return undefined;
@@ -65,8 +68,13 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
  * `app: <command>`, else the file itself. Undefined when the app failed (already reported).
  */
 export async function loadEither(io: CommandIO, options: ConfigOptions): Promise<Awaited<ReturnType<typeof loadConfig>> | undefined> {
-  const command = options.app ?? (await appPointer(options.config));
-  if (!command) return loadConfig(options.config, { env: io.env });
+  let command = options.app;
+  if (!command) {
+    // The file is read once; only a document shaped like a pointer is read again for the command as written.
+    const loaded = await loadConfigFile(options.config, { env: io.env });
+    command = mayBeAppPointer(loaded.data) ? await appPointer(options.config) : undefined;
+    if (!command) return validateLoaded(loaded);
+  }
   const cwd = options.app ? process.cwd() : path.dirname(path.resolve(options.config));
   const synth = await synthesiseApp(io, command, cwd);
   if (!synth) return undefined;
@@ -75,6 +83,11 @@ export async function loadEither(io: CommandIO, options: ConfigOptions): Promise
   } finally {
     await synth.dispose();
   }
+}
+
+/** `app: <string>` and no `version` (env substitution keeps strings strings, so this is what {@link appPointer} checks). */
+function mayBeAppPointer(data: unknown): boolean {
+  return !!data && typeof data === 'object' && !Array.isArray(data) && typeof (data as { app?: unknown }).app === 'string' && !('version' in data);
 }
 
 /** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */

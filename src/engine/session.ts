@@ -7,7 +7,7 @@ import { hasErrors, type Diagnostic } from '../diag/index.js';
 import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
-import { loadConfigFile, type LoadOptions } from './load.js';
+import { loadConfigFile, type LoadedDocument, type LoadOptions } from './load.js';
 import { buildPlan } from './plan.js';
 import { refresh, type LiveState } from './refresh.js';
 import { validateDocument, type ValidConfig } from './validate.js';
@@ -16,7 +16,11 @@ import { handlerFor } from '../resources/index.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
-  const doc = await loadConfigFile(file, options);
+  return validateLoaded(await loadConfigFile(file, options));
+}
+
+/** Validates a loaded document (no API call). `valid` is set only when there are no errors. */
+export async function validateLoaded(doc: LoadedDocument): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
   const { config, diagnostics } = await validateDocument(doc);
   return hasErrors(diagnostics) ? { diagnostics } : { valid: config!, diagnostics };
 }
