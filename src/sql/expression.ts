@@ -8,7 +8,7 @@
  * IN-lists. Anything this cannot prove equal is reported as a change; the engine then falls back
  * to the rendering it recorded in state after the last apply (engine/diff.ts).
  */
-import { parseSql } from './parser.js';
+import { memoised, parseSql } from './parser.js';
 
 const STRING_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'citext', 'character varying']);
 const NUMERIC_TYPES = new Set(['int2', 'int4', 'int8', 'integer', 'bigint', 'smallint', 'numeric', 'float4', 'float8', 'real']);
@@ -23,6 +23,10 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
  * is not a single valid expression. Equal keys mean equal expressions.
  */
 export function expressionKey(sql: string): string | undefined {
+  return cachedKey(sql);
+}
+
+const cachedKey = memoised((sql: string): string | undefined => {
   let tree: { stmts: { stmt: Record<string, unknown> }[] };
   try {
     tree = parseSql(`SELECT ${sql}`);
@@ -35,7 +39,7 @@ export function expressionKey(sql: string): string | undefined {
     return undefined;
   }
   return JSON.stringify(normalise(targets[0]!.ResTarget.val));
-}
+});
 
 /** True when both texts are the same expression (see module doc); false when unsure. */
 export function expressionsEqual(a: string, b: string): boolean {

@@ -3,7 +3,7 @@
  * `format_type()` gives a type (`timestamptz` → `timestamp with time zone`, `varchar(255)` →
  * `character varying(255)`, `int[]` → `integer[]`), so declared and live types compare equal.
  */
-import { parseSql } from './parser.js';
+import { memoised, parseSql } from './parser.js';
 
 /**
  * Types POST /api/v1/admin/ddl/tables and add-column accept: an exact match after
@@ -35,6 +35,10 @@ const TIME_TYPES = new Set(['timestamp', 'timestamptz', 'time', 'timetz']);
  * keeps them for types outside the search path. Requires loadSqlParser().
  */
 export function canonicalType(type: string): string | undefined {
+  return cachedCanonicalType(type);
+}
+
+const cachedCanonicalType = memoised((type: string): string | undefined => {
   let typeName: {
     names: { String: { sval: string } }[];
     typmods?: { A_Const?: { ival?: { ival?: number } } }[];
@@ -64,4 +68,4 @@ export function canonicalType(type: string): string | undefined {
     out = `${schema}${display}${mods.length > 0 ? `(${mods.join(',')})` : ''}`;
   }
   return typeName.arrayBounds && typeName.arrayBounds.length > 0 ? `${out}[]` : out;
-}
+});
