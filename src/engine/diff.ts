@@ -34,10 +34,31 @@ function compareStrings(a: string, b: string): number {
 
 /** The rule that applies to a path (`columns.*.default` matches ["columns","email","default"]). */
 export function ruleFor(rules: readonly AttributeRule[], path: readonly string[]): AttributeRule | undefined {
-  return rules.find((r) => {
-    const parts = r.path.split('.');
-    return parts.length === path.length && parts.every((p, i) => p === '*' || p === path[i]);
-  });
+  for (const { parts, rule } of compiledRules(rules)) {
+    if (parts.length !== path.length) continue;
+    let match = true;
+    for (let i = 0; i < parts.length && match; i++) match = parts[i] === '*' || parts[i] === path[i];
+    if (match) return rule;
+  }
+  return undefined;
+}
+
+/** Rule paths split once per rule list (handlers' lists live as long as the process). */
+const compiled = new WeakMap<readonly AttributeRule[], { parts: string[]; rule: AttributeRule }[]>();
+function compiledRules(rules: readonly AttributeRule[]): { parts: string[]; rule: AttributeRule }[] {
+  let out = compiled.get(rules);
+  if (!out) {
+    out = rules.map((rule) => ({ parts: rule.path.split('.'), rule }));
+    compiled.set(rules, out);
+  }
+  return out;
+}
+
+/** Equal as canonical JSON; strings, booleans and finite numbers without serialising them. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const t = typeof a;
+  if (t === typeof b && (t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(a) && Number.isFinite(b)))) return a === b;
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -72,7 +93,7 @@ function walk(
     }
     return;
   }
-  if (canonicalJson(d) !== canonicalJson(l ?? null)) push(out, path, l, d, rule);
+  if (!sameJson(d, l ?? null)) push(out, path, l, d, rule);
 }
 
 function push(out: AttributeChange[], path: string[], before: unknown, after: unknown, rule: AttributeRule | undefined): void {

@@ -57,11 +57,12 @@ export async function refresh(req: {
   // nothing this configuration owns, and skipping them keeps refresh to the calls that matter.
   const kinds = req.kinds ?? relevantKinds(req.desired, req.state);
   const jobs: Promise<void>[] = [];
+  const schemasByTenant = schemasOf(req.desired, req.state);
   for (const slug of wanted) {
     const tenant = live.tenants.get(slug);
     if (!tenant) continue;
     live.scanned.add(slug);
-    const schemas = new Set([...schemasOf(slug, req.desired, req.state), ...(req.schemas ?? [])]);
+    const schemas = new Set([...(schemasByTenant.get(slug) ?? []), ...(req.schemas ?? [])]);
     for (const handler of allHandlers()) {
       if (handler.scope !== 'tenant' || !kinds.has(handler.kind)) continue;
       jobs.push(
@@ -93,15 +94,20 @@ export async function refresh(req: {
   return live;
 }
 
-/** Schemas a tenant's desired resources and managed resources live in. */
-function schemasOf(slug: string, desired: DesiredState, state: StateDocument | undefined): Set<string> {
-  const out = new Set<string>();
+/** Schemas each tenant's desired resources and managed resources live in (one pass over each). */
+function schemasOf(desired: DesiredState, state: StateDocument | undefined): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (slug: string, schema: string) => {
+    const set = out.get(slug);
+    if (set) set.add(schema);
+    else out.set(slug, new Set([schema]));
+  };
   for (const r of desired.values()) {
-    if (r.tenant === slug && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) out.add(r.path[3]!);
+    if (r.tenant !== undefined && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) add(r.tenant, r.path[3]!);
   }
   for (const address of Object.keys(state?.resources ?? {})) {
     const parsed = parseAddress(address);
-    if (parsed && parsed.segments[0] === slug && ['schema', 'table', 'policy'].includes(parsed.kind)) out.add(parsed.segments[1]!);
+    if (parsed && ['schema', 'table', 'policy'].includes(parsed.kind)) add(parsed.segments[0]!, parsed.segments[1]!);
   }
   return out;
 }

@@ -33,7 +33,8 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   };
 
   out.push(...settingsDiagnostics(valid, at));
-  const declared = buildDesiredAddresses(valid);
+  // Building every desired resource is only worth it when there are imports to check.
+  const declared = (valid.config.import ?? []).length > 0 ? buildDesiredAddresses(valid) : new Set<string>();
   (valid.config.import ?? []).forEach((address, i) => {
     if (!declared.has(address)) {
       out.push(
