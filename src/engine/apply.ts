@@ -92,6 +92,11 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
   const status = new Map<string, 'ok' | 'failed' | 'skipped'>();
   let stop = false;
 
+  // State writes in flight. A change frees its slot as soon as its API call is done: the state
+  // write that records it is shared with the changes completing meanwhile (see serialise), and
+  // the change is reported done once that write is on disk. A failed write stops the apply.
+  const recording: Promise<void>[] = [];
+  let recordFailure: { error: unknown } | undefined;
   const runOne = async (change: ResourceChange): Promise<void> => {
     req.onEvent?.({ type: 'start', change });
     const started = Date.now();
@@ -106,8 +111,15 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
           report.applied.push({ address: child.address, action: 'delete' });
         }
       }
-      await persist(req.state);
-      req.onEvent?.({ type: 'done', change, ms: Date.now() - started });
+      recording.push(
+        persist(req.state).then(
+          () => req.onEvent?.({ type: 'done', change, ms: Date.now() - started }),
+          (error: unknown) => {
+            recordFailure ??= { error };
+            stop = true;
+          },
+        ),
+      );
     } catch (e) {
       if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof MigrationRoutingError || e instanceof IdentityError)) throw e;
       stop = true;
@@ -146,6 +158,8 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     }
     for (const c of waiting.values()) status.set(c.address, 'skipped');
   }
+  await Promise.all(recording);
+  if (recordFailure) throw recordFailure.error;
   for (const change of [...pending, ...cascaded]) {
     if (!status.has(change.address) || status.get(change.address) === 'skipped') {
       report.notAttempted.push(change.address);
@@ -221,8 +235,9 @@ function tenantOf(change: ResourceChange): string | undefined {
 async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promise<void> {
   const kinds = new Set<ResourceKind>();
   const tenants = new Set<string>();
+  const changes = new Map(req.plan.changes.map((c) => [c.address, c]));
   for (const a of report.applied) {
-    const change = req.plan.changes.find((c) => c.address === a.address);
+    const change = changes.get(a.address);
     if (!change || change.action === 'delete') continue;
     if (!handlerFor(change.kind).rules.some((r) => r.compare === 'sql')) continue;
     kinds.add(change.kind);
@@ -243,14 +258,33 @@ async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promi
   }
 }
 
-/** Wraps an async writer so calls never overlap and the last state always wins. */
+/**
+ * Wraps an async writer so calls never overlap and the last state always wins. Calls made while
+ * a write is in progress or pausing share the next write (a snapshot taken when it starts, so it
+ * holds everything recorded until then); each call resolves once a write that includes its state
+ * is done. After each write it pauses twice as long as the write took, so writing the state
+ * (whose cost grows with its size) takes at most a third of the time however many changes
+ * complete: a thousand changes cost a few hundred writes, not a thousand.
+ */
 function serialise(write: (s: StateDocument) => Promise<void>): (s: StateDocument) => Promise<void> {
   let chain: Promise<void> = Promise.resolve();
+  let next: Promise<void> | undefined;
+  let latest: StateDocument;
   return (s) => {
-    const snapshot = structuredClone(s) as StateDocument;
-    snapshot.serial = s.serial + 1;
-    s.serial = snapshot.serial;
-    chain = chain.then(() => write(snapshot));
-    return chain;
+    latest = s;
+    if (!next) {
+      const written = chain.then(async () => {
+        next = undefined;
+        const snapshot = structuredClone(latest) as StateDocument;
+        snapshot.serial = latest.serial + 1;
+        latest.serial = snapshot.serial;
+        const started = performance.now();
+        await write(snapshot);
+        return performance.now() - started;
+      });
+      chain = written.then((ms) => new Promise((resolve) => setTimeout(resolve, 2 * ms)));
+      next = written.then(() => undefined);
+    }
+    return next;
   };
 }
