@@ -3,7 +3,12 @@
  * scripts/build-fluxbase-provider.mjs). Terraform starts it with its go-plugin environment;
  * `FLUXBASE_TF_DEBUG=1` runs it in debug (reattach) mode instead.
  */
+import { setFlagsFromString } from 'node:v8';
 import { serve } from '../terraform/index.js';
 import { fluxbaseProvider } from './provider.js';
+
+// The PostgreSQL parser's WebAssembly runs with V8's baseline compiler only, as in the CLI
+// (src/cli.ts): optimising it in the background costs more CPU and memory than it saves.
+setFlagsFromString('--liftoff-only');
 
 void serve(fluxbaseProvider(), { executable: 'terraform-provider-fluxbase' });
