@@ -4,15 +4,18 @@
 //   1. start-to-handshake of dist/terraform-provider-fluxbase, spawned as Terraform spawns it
 //      (scripts/bench-provider-startup.mjs: magic cookie, AutoMTLS);
 //   2. wall time of a no-op `terraform plan` (full plugin protocol: Terraform starts the provider
-//      several times) with 1 and with 200 resources, and in debug (reattach) mode with one warm
+//      several times) with 1, 200 and 1,001 resources, and in debug (reattach) mode with one warm
 //      provider process;
-//   3. a no-op `fluxbase plan` (node dist/cli.js plan) on the same resources, adopted with
-//      `fluxbase import`.
+//   3. Terraform's own floor for the same number of resources: the same graph of built-in
+//      `terraform_data` resources (no provider process, no API), planned the same way;
+//   4. a no-op `fluxbase plan` (node dist/cli.js plan) on the same resources, adopted with
+//      `fluxbase import`, and `fluxbase apply` creating the same resources in another tenant
+//      next to `terraform apply` creating them through the provider.
 //
 // The emulator runs as its own process (`fluxbase local start`) on a throwaway PostgreSQL
 // server (test/support/postgres.ts), so both tools pay real HTTP. Prints figures; asserts nothing.
 //
-//   node scripts/bench-terraform.mjs [--runs 7] [--startup-runs 31]
+//   node scripts/bench-terraform.mjs [--runs 7] [--startup-runs 31] [--sizes 0,66,333]
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ const arg = (name, fallback) => {
 };
 const RUNS = arg('runs', 7);
 const STARTUP_RUNS = arg('startup-runs', 31);
+const SIZES = (process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '0,66,333').split(',').map(Number);
 const VERSION = '0.1.0';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -126,6 +130,26 @@ function configs(slug, tables) {
   return { hcl: hcl.join('\n'), yaml: `${yaml.join('\n')}\n`, addresses };
 }
 
+/**
+ * The same resource graph as {@link configs} with Terraform's built-in `terraform_data` (each
+ * `input` holds what the fluxbase resource declares, references included): Terraform's own cost
+ * per resource with no provider process and no API, the floor a provider can approach.
+ */
+function floorConfig(slug, tables) {
+  const hcl = [`resource "terraform_data" "t" {\n  input = { slug = "${slug}", name = "Bench ${slug}" }\n}\n`];
+  if (tables > 0) {
+    hcl.push(`resource "terraform_data" "s" {\n  input = { tenant = terraform_data.t.output.slug, name = "shop" }\n}\n`);
+    for (let i = 0; i < tables; i++) {
+      hcl.push(
+        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = terraform_data.t.output.slug\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = [\n      { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n      { name = "owner_id", type = "uuid", nullable = false },\n      { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n    ]\n    rls = { enabled = true }\n  }\n}\n`,
+        `resource "terraform_data" "p${i}" {\n  input = {\n    tenant  = terraform_data.t.output.slug\n    schema  = terraform_data.s.output.name\n    table   = terraform_data.t${i}.output.name\n    name    = "items_${i}_read"\n    command = "SELECT"\n    roles   = ["authenticated"]\n    using   = "owner_id = auth.uid()"\n  }\n}\n`,
+        `resource "terraform_data" "w${i}" {\n  input = {\n    tenant = terraform_data.t.output.slug\n    name   = "hook-${i}"\n    url    = "https://hooks.example.com/${slug}/${i}"\n    events = [{ table = "shop.items_${i}", operations = ["INSERT"] }]\n  }\n}\n`,
+      );
+    }
+  }
+  return hcl.join('\n');
+}
+
 async function debugProvider(env) {
   const child = spawn(EXE, [], { env: { PATH: process.env.PATH, FLUXBASE_TF_DEBUG: '1', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = createInterface({ input: child.stdout });
@@ -164,6 +188,17 @@ async function benchPlans(label, slug, tables, emulator) {
     } finally {
       dbg.stop();
     }
+    // Terraform's floor: the same graph with terraform_data, no provider process.
+    const floorDir = path.join(root, 'floor');
+    mkdirSync(floorDir);
+    writeFileSync(path.join(floorDir, 'main.tf'), floorConfig(slug, tables));
+    await must('terraform init (floor)', run('terraform', ['init', '-no-color'], { cwd: floorDir, env: dir.env }));
+    const floorApply = await must('terraform apply (floor)', run('terraform', ['apply', '-auto-approve', '-no-color', '-parallelism=10'], { cwd: floorDir, env: dir.env }));
+    const floorTimes = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await must('terraform plan (floor)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: floorDir, env: dir.env }));
+      floorTimes.push(r.ms);
+    }
     const cliEnv = { PATH: process.env.PATH, HOME: dir.cli, NO_COLOR: '1', ...conn };
     writeFileSync(path.join(dir.cli, 'fluxbase.config.yaml'), yaml);
     await must('fluxbase import', run(process.execPath, [CLI, 'import', ...addresses], { cwd: dir.cli, env: cliEnv }));
@@ -174,10 +209,22 @@ async function benchPlans(label, slug, tables, emulator) {
       cliTimes.push(r.ms);
       calls = JSON.parse(r.stdout).apiCalls?.total ?? calls;
     }
-    console.log(`\n## ${label} (${addresses.length} in state and config)`);
+    // fluxbase apply creating the same resources (another tenant), as terraform apply did above.
+    const fresh = configs(`${slug}x`, tables);
+    const freshDir = path.join(root, 'cli-apply');
+    mkdirSync(freshDir);
+    writeFileSync(path.join(freshDir, 'fluxbase.config.yaml'), fresh.yaml);
+    const cliApply = await must('fluxbase apply', run(process.execPath, [CLI, 'apply', '--auto-approve', '--json', '--parallelism', '10'], { cwd: freshDir, env: { ...cliEnv, HOME: freshDir } }));
+    const applied = JSON.parse(cliApply.stdout);
+    const n = addresses.length;
+    console.log(`\n## ${label} (${n} in state and config)`);
     console.log(`terraform apply (create):                 ${(apply.ms / 1000).toFixed(1)} s`);
+    console.log(`fluxbase apply (create, --parallelism 10): ${(cliApply.ms / 1000).toFixed(1)} s, ${applied.applied?.length ?? '?'} changes, ${applied.apiCalls?.total ?? '?'} API calls — ${(apply.ms / cliApply.ms).toFixed(1)}× faster than terraform apply`);
+    console.log(`terraform apply, terraform_data (floor):  ${(floorApply.ms / 1000).toFixed(1)} s`);
     console.log(`terraform plan, no-op (full protocol):    ${fmt(tfTimes)}`);
     console.log(`terraform plan, no-op (debug/reattach):   ${fmt(dbgTimes)}`);
+    console.log(`terraform plan, no-op, terraform_data:    ${fmt(floorTimes)} — Terraform's floor for ${n} resources`);
+    console.log(`  provider / floor:                       ${(median(tfTimes) / median(floorTimes)).toFixed(2)}× (full protocol), ${(median(dbgTimes) / median(floorTimes)).toFixed(2)}× (debug/reattach)`);
     console.log(`fluxbase plan, no-op (same resources):    ${fmt(cliTimes)}, ${calls} API calls`);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -192,8 +239,10 @@ console.log(startup.stdout.trim());
 const pg = await startTestPostgres();
 const emulator = await localStart(pg.url);
 try {
-  await benchPlans('1 resource', 'solo', 0, emulator);
-  await benchPlans('200 resources (1 tenant, 1 schema, 66 tables, 66 policies, 66 webhooks)', 'bulk', 66, emulator);
+  for (const tables of SIZES) {
+    const n = tables === 0 ? 1 : 2 + 3 * tables;
+    await benchPlans(tables === 0 ? '1 resource' : `${n} resources (1 tenant, 1 schema, ${tables} tables, ${tables} policies, ${tables} webhooks)`, `bench${tables}`, tables, emulator);
+  }
 } finally {
   await emulator.stop();
   await pg.stop();
