@@ -106,6 +106,7 @@ export class FluxbaseClient {
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private readonly staticToken: string | undefined;
+  private identity: { user: boolean; serviceRole: boolean } | undefined;
   private loggingIn: Promise<void> | undefined;
   private readonly counts = new Map<string, number>();
   private retries = 0;
@@ -173,11 +174,15 @@ export class FluxbaseClient {
 
   /** Which identities these credentials can act as (see {@link Identity}). */
   identities(): { user: boolean; serviceRole: boolean } {
-    const claims = decodeClaims(this.staticToken);
-    return {
-      user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
-      serviceRole: claims?.role === 'service_role',
-    };
+    // The credentials never change, so neither does the answer (the provider asks per resource).
+    if (!this.identity) {
+      const claims = decodeClaims(this.staticToken);
+      this.identity = {
+        user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
+        serviceRole: claims?.role === 'service_role',
+      };
+    }
+    return { ...this.identity };
   }
 
   private hasLogin(): boolean {

@@ -6,7 +6,7 @@
  * after the last apply; types by canonical spelling; sets regardless of order.
  */
 import type { AttributeChange } from '../model/plan.js';
-import { canonicalJson } from '../model/canonical.js';
+import { canonicalJson, canonicallyEqual } from '../model/canonical.js';
 import { expressionsEqual } from '../sql/expression.js';
 import { canonicalType } from '../sql/types.js';
 import type { AttributeRule } from '../resources/types.js';
@@ -54,13 +54,6 @@ function compiledRules(rules: readonly AttributeRule[]): { parts: string[]; rule
   return out;
 }
 
-/** Equal as canonical JSON; strings, booleans and finite numbers without serialising them. */
-function sameJson(a: unknown, b: unknown): boolean {
-  const t = typeof a;
-  if (t === typeof b && (t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(a) && Number.isFinite(b)))) return a === b;
-  return canonicalJson(a) === canonicalJson(b);
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -93,7 +86,7 @@ function walk(
     }
     return;
   }
-  if (!sameJson(d, l ?? null)) push(out, path, l, d, rule);
+  if (!canonicallyEqual(d, l ?? null)) push(out, path, l, d, rule);
 }
 
 function push(out: AttributeChange[], path: string[], before: unknown, after: unknown, rule: AttributeRule | undefined): void {

@@ -47,6 +47,16 @@ export function canonicalJson(value: unknown, indent?: number): string {
   return plain ? (text ?? 'null') : (stable(value, null, indent) ?? 'null');
 }
 
+/**
+ * True when two values have the same canonical JSON; strings, booleans and finite numbers are
+ * compared without serialising them.
+ */
+export function canonicallyEqual(a: unknown, b: unknown): boolean {
+  const t = typeof a;
+  if (t === typeof b && (t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(a) && Number.isFinite(b)))) return a === b;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
 /** Keys JavaScript enumerates before the others (array indexes: 0 … 2³² − 2). */
 const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
 
