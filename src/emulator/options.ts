@@ -18,22 +18,24 @@ export interface FaultOptions {
 }
 
 /**
- * Switches that turn on real-server failures the emulator otherwise replaces with the intended
- * behaviour. The tool must work either way.
+ * Real-server behaviours (Fluxbase 2026.3.7, shared/fluxbase-api/real-server-behaviour.md) that
+ * differ from what the server intends. Every switch defaults to **true** — the emulator behaves
+ * like the real server — and `false` is an explicit, documented opt-in to the intended behaviour
+ * (docs/emulator.md, "Opt-ins"). Tests of the tool never turn one off to pass.
  */
 export interface QuirkOptions {
   /**
-   * Tenant migrations (service_role JWT + X-FB-Tenant) run `SET LOCAL ROLE tenant_migration_role`
-   * like the real server: that role may only create in `public` and does not own tables created
-   * through the DDL API, so `ALTER TABLE` on them fails. Default false: they run as the admin
-   * user in the tenant database.
+   * F2. Tenant migrations (service_role JWT + X-FB-Tenant) run `SET LOCAL ROLE
+   * tenant_migration_role` (internal/migrations/tenant_executor.go:195-227): that role may only
+   * create in `public` and does not own tables created through the DDL API, so `ALTER TABLE` on
+   * them fails. `false`: they run as the admin user in the tenant database.
    */
   tenantMigrationRole?: boolean;
   /**
-   * `PUT /api/v1/admin/service-keys/:id` fails like the real server (keys doc §1.5: its SQL sets
-   * `updated_at`, a column `auth.service_keys` does not have): every PUT that passes the id and
-   * body checks answers `500 "Failed to update service key"`, even for an unknown id. Default
-   * false: the intended partial update (404 for an unknown id).
+   * F11. `PUT /api/v1/admin/service-keys/:id` fails (internal/api/servicekey_handler.go:337-352:
+   * its SQL sets `updated_at`, a column `auth.service_keys` does not have): every PUT that passes
+   * the id and body checks answers `500 "Failed to update service key"`, even for an unknown id.
+   * `false`: the intended partial update (404 for an unknown id).
    */
   serviceKeyPutBroken?: boolean;
 }
@@ -100,10 +102,19 @@ export interface EmulatorOptions {
   /** Default: PGlite in memory. */
   storage?: StorageOptions;
   /**
-   * Apply the real webhook URL guard (scheme, localhost, internal names, DNS resolution, private
-   * IPs). Default false, which is the server's FLUXBASE_DEBUG=true behaviour.
+   * F9. The real webhook URL guard (scheme, localhost, internal names, DNS resolution, private
+   * IPs; internal/webhook/webhook.go:172-227), on unless the server runs with
+   * FLUXBASE_DEBUG=true (`AllowPrivateIPs = cfg.Debug`, internal/api/server_init.go:282).
+   * Default true; `false` is the server's debug mode.
    */
   webhookUrlGuard?: boolean;
+  /**
+   * Static name resolution for the URL guard, consulted before DNS (like /etc/hosts on the
+   * server's machine): `{ 'hooks.example.com': '93.184.216.34', '*.example': '93.184.216.35' }`
+   * (`*.` matches any subdomain). Lets tests and offline demos
+   * keep the guard on with hostnames that DNS cannot resolve here. Default none.
+   */
+  hosts?: Record<string, string>;
   faults?: FaultOptions;
   quirks?: QuirkOptions;
   /**
@@ -158,6 +169,7 @@ export interface ResolvedOptions {
   setupToken: string;
   storage: StorageOptions;
   webhookUrlGuard: boolean;
+  hosts: Record<string, string>;
   faultSeed: number;
   faults: FaultState;
   quirks: Required<QuirkOptions>;
@@ -178,7 +190,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     jwtSecret,
     setupToken: o.setupToken ?? '',
     storage: o.storage ?? { kind: 'pglite' },
-    webhookUrlGuard: o.webhookUrlGuard ?? false,
+    webhookUrlGuard: o.webhookUrlGuard ?? true,
+    hosts: { ...(o.hosts ?? {}) },
     faultSeed: o.faults?.seed ?? 1,
     faults: {
       rate429: o.faults?.rate429 ?? 0,
@@ -186,8 +199,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
     },
     quirks: {
-      tenantMigrationRole: o.quirks?.tenantMigrationRole ?? false,
-      serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? false,
+      tenantMigrationRole: o.quirks?.tenantMigrationRole ?? true,
+      serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? true,
     },
     rateLimits: { login: o.rateLimits?.login ?? 10, setup: o.rateLimits?.setup ?? 5 },
     maxTenants: o.maxTenants ?? 100,

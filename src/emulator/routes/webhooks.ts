@@ -119,7 +119,7 @@ async function getWebhook(app: EmulatorApp, ctx: Ctx, id: string): Promise<Webho
 
 async function validateTarget(app: EmulatorApp, req: WebhookReq): Promise<string | undefined> {
   if (app.opts.webhookUrlGuard) {
-    const problem = await webhookUrlProblem(req.url);
+    const problem = await webhookUrlProblem(req.url, app.opts.hosts);
     if (problem) return `invalid webhook URL: ${problem}`;
   }
   const hp = webhookHeadersProblem(req.headers);
@@ -286,7 +286,7 @@ export function registerWebhooks(router: Router, app: EmulatorApp): void {
     if (!w) return sendCode(ctx, 404, 'Webhook not found', 'NOT_FOUND');
     const payload = `{"event":"TEST","table":"test","schema":"public","record":{"test":true},"timestamp":"${goNowJson()}"}`;
     try {
-      await deliver({ url: w.url, secret: w.secret, headers: w.headers, timeout_seconds: w.timeout_seconds }, payload, app.opts.webhookUrlGuard);
+      await deliver({ url: w.url, secret: w.secret, headers: w.headers, timeout_seconds: w.timeout_seconds }, payload, app.opts.webhookUrlGuard, app.opts.hosts);
     } catch (e) {
       app.log(`test webhook failed: ${(e as Error).message}`);
       return sendCode(ctx, 500, 'Failed to send test webhook', 'INTERNAL_ERROR');
