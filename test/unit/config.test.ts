@@ -16,7 +16,7 @@ const minimal = (tables: string) => `version: 1
 tenants:
   acme:
     schemas:
-      app:
+      crm:
         tables:
 ${tables}`;
 
@@ -53,7 +53,7 @@ describe('config loading and validation', () => {
     const d = diagnostics.find((x) => x.summary.startsWith("unknown key 'colums'"));
     expect(d?.summary).toContain("did you mean 'columns'");
     expect(where(d)).toBe('8:13');
-    expect(d?.path).toEqual(['tenants', 'acme', 'schemas', 'app', 'tables', 'users', 'colums']);
+    expect(d?.path).toEqual(['tenants', 'acme', 'schemas', 'crm', 'tables', 'users', 'colums']);
   });
 
   it('reports a wrong type at the value', async () => {
@@ -69,6 +69,20 @@ describe('config loading and validation', () => {
     expect(diagnostics[0]?.summary).toContain("invalid name 'Users'");
     expect(diagnostics[0]?.summary).toContain('lower-case identifier');
     expect(where(diagnostics[0])).toBe('7:11');
+  });
+
+  it("refuses a table in one of Fluxbase's internal schemas, where the server drops it at its next start (F1)", async () => {
+    const yaml = minimal('          users:\n            columns:\n              id: { type: uuid }\n').replace('      crm:', '      app:');
+    const { diagnostics } = await check(yaml);
+    expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.internal-schema', '7:11']]);
+    expect(diagnostics[0]!.summary).toBe("table app.users is in Fluxbase's internal schema 'app'");
+    expect(diagnostics[0]!.detail).toContain('Declare the table in `public` or in a schema of your own');
+  });
+
+  it('warns that a webhook on a table of a tenant with its own database never delivers (F7)', async () => {
+    const yaml = `version: 1\ntenants:\n  acme:\n    webhooks:\n      hook:\n        url: https://hooks.example.com/x\n        events: [{ table: public.orders, operations: [INSERT] }]\n        secret: s\n`;
+    const { diagnostics } = await check(yaml);
+    expect(diagnostics.map((d) => [d.severity, d.code, where(d)])).toEqual([['warning', 'config.webhook-undeliverable', '7:27']]);
   });
 
   it('rejects reserved words the server rejects', async () => {
