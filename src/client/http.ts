@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, RetryAgent, request as undiciRequest, type Dispatcher } from 'undici';
-import { ApiError, NetworkError } from './errors.js';
+import { ApiError, NetworkError, IdentityError, type Identity } from './errors.js';
 
 /**
  * How the client authenticates: a bearer token (an admin access token or a service-role JWT),
@@ -27,23 +27,8 @@ export interface Credentials {
   password?: string;
 }
 
-/**
- * The identity a request needs: `user` — a token that carries a platform user id (custom setting
- * writes refuse service-role JWTs, which have none); `service_role` — a service-role JWT (the
- * migrations API runs a dashboard admin's migrations on the main database, a service-role
- * JWT's in the tenant's database).
- */
-export type Identity = 'user' | 'service_role';
-
-/** The credentials cannot act as the identity a request needs. */
-export class IdentityError extends Error {
-  readonly identity: Identity;
-  constructor(identity: Identity, why: string) {
-    super(why);
-    this.name = 'IdentityError';
-    this.identity = identity;
-  }
-}
+// Defined beside ApiError so that modules which only check for it do not load undici.
+export { IdentityError, type Identity } from './errors.js';
 
 /** Options for {@link FluxbaseClient}. */
 export interface ClientOptions {

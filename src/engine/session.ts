@@ -2,8 +2,8 @@
  * The stages wired together for the CLI and the library API: load + validate a config, refresh
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
-import { IdentityError, type FluxbaseClient } from '../client/http.js';
-import { ApiError, NetworkError } from '../client/errors.js';
+import type { FluxbaseClient } from '../client/http.js';
+import { ApiError, IdentityError, NetworkError } from '../client/errors.js';
 import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
 import type { Plan } from '../model/plan.js';

@@ -21,7 +21,8 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (path: (string | number)[], preferKey = false) => ({
     path,
-    location: valid.sources.locate(toPointer(path), preferKey),
+    // Looked up only if a diagnostic is reported and read (see SourceIndex.locateLater).
+    location: valid.sources.locateLater(toPointer(path), preferKey),
   });
   const identifier = (kind: string, name: string, path: (string | number)[]) => {
     if (RESERVED_IDENTIFIERS.has(name.toLowerCase())) {

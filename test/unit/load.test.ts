@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText, loadConfigTextWithYaml, type LoadedDocument } from '../../src/engine/load.js';
 import { toPointer } from '../../src/engine/source-index.js';
+import { validateDocument } from '../../src/engine/validate.js';
+import { buildDesired } from '../../src/engine/graph.js';
 
 const ENV = { SECRET: 's3cret', FLAG: 'true', COUNT: '12', EMPTY: '' };
 
@@ -130,5 +132,20 @@ nested_block:
       }
     }
     expectSameAsYaml(`${lines.join('\n')}\n`);
+  });
+});
+
+describe('a configuration without problems', () => {
+  it('is loaded, validated and turned into desired resources without computing a single source position', async () => {
+    const env = { SIGNUP_WEBHOOK_SECRET: 'a', POSTS_WEBHOOK_SECRET: 'b', ACME_TASKS_WEBHOOK_SECRET: 'c', GITHUB_CLIENT_SECRET: 'd', CORP_SSO_CLIENT_SECRET: 'e', NEWSLETTER_SMTP_PASSWORD: 'f' };
+    const doc = loadConfigText(readFileSync(new URL('../../fluxbase.config.yaml', import.meta.url), 'utf8'), 'fluxbase.config.yaml', { env });
+    const { config, diagnostics } = await validateDocument(doc);
+    expect(diagnostics).toEqual([]);
+    const desired = buildDesired(config!);
+    expect(doc.sources.deferred).toBe(true);
+    // …and a declaration's location is still there when something reads it.
+    const webhook = [...desired.values()].find((r) => r.kind === 'webhook')!;
+    expect(webhook.source).toEqual(loadConfigTextWithYaml(readFileSync(new URL('../../fluxbase.config.yaml', import.meta.url), 'utf8'), 'fluxbase.config.yaml', { env }).sources.locate(toPointer(webhook.path), true));
+    expect(doc.sources.deferred).toBe(false);
   });
 });
