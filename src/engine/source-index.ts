@@ -20,6 +20,9 @@ export class SourceIndex {
   private readonly values = new Map<string, SourceRange>();
   private readonly keys = new Map<string, SourceRange>();
   private build: ((index: SourceIndex) => void) | undefined;
+  private readonly valueOffsets = new Map<string, number>();
+  private readonly keyOffsets = new Map<string, number>();
+  private at: ((offset: number) => SourceLocation) | undefined;
 
   /** `build` fills a deferred index (with {@link set}) on the first lookup. */
   constructor(file: string, build?: (index: SourceIndex) => void) {
@@ -39,6 +42,17 @@ export class SourceIndex {
   }
 
   /**
+   * Records where the value at `pointer` (and its map key) starts as offsets into the text, turned
+   * into a location by `at` only when looked up: a large document's index then holds numbers,
+   * not a location object per node.
+   */
+  setOffset(pointer: string, value: number, key: number | undefined, at: (offset: number) => SourceLocation): void {
+    this.at = at;
+    this.valueOffsets.set(pointer, value);
+    if (key !== undefined) this.keyOffsets.set(pointer, key);
+  }
+
+  /**
    * The location of the value at `pointer`, or of its nearest ancestor that has one (an ajv error
    * about a missing property points at the object that lacks it). `preferKey` returns the key's
    * position for map entries (for "unknown key" and "bad name" errors).
@@ -53,6 +67,8 @@ export class SourceIndex {
     for (;;) {
       const hit = (preferKey && this.keys.get(p)) || this.values.get(p);
       if (hit) return hit.start;
+      const offset = (preferKey ? this.keyOffsets.get(p) : undefined) ?? this.valueOffsets.get(p);
+      if (offset !== undefined) return this.at!(offset);
       if (p === '') return undefined;
       p = p.slice(0, p.lastIndexOf('/'));
     }

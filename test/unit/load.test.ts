@@ -109,6 +109,31 @@ nested_block:
     }
   });
 
+  it('for positions of keys and values in every style, in block and flow collections over several lines', () => {
+    const text = `# leading comment
+version: 1
+"quoted key": { a: 1, 'b': "two", c: [x, "y", 'z'] }
+a/b~c: plain   # a comment: with a colon
+nested:
+  - first
+  - { k: v,
+      l: [ 1,
+           2 ] }
+  - - inner
+    - "multi
+      line"
+  - ? explicit
+    : value
+null: n
+1: one
+true: t
+long plain: this plain scalar
+  continues here
+`;
+    expectSameAsYaml(text);
+    expectSameAsYaml(text.replace(/\n/g, '\r\n'));
+  });
+
   it('for a document that is not a mapping', () => {
     expectSameAsYaml('- a list\n');
     expectSameAsYaml('just text\n');
