@@ -23,7 +23,7 @@ const arg = (name: string, fallback: number) => {
 const TENANTS = arg('tenants', 40);
 const TABLES = arg('tables', 25);
 const RUNS = arg('runs', 5);
-const SECRETS = ['SIGNUP_WEBHOOK_SECRET', 'POSTS_WEBHOOK_SECRET', 'ACME_TASKS_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'CORP_SSO_CLIENT_SECRET', 'NEWSLETTER_SMTP_PASSWORD'];
+const SECRETS = ['SIGNUP_WEBHOOK_SECRET', 'POSTS_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'CORP_SSO_CLIENT_SECRET', 'NEWSLETTER_SMTP_PASSWORD'];
 
 const TIME = existsSync('/usr/bin/time');
 
