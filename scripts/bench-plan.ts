@@ -72,7 +72,7 @@ function generated(tenants: number, tables: number): string {
 
 /** Runs `fluxbase local start` as its own process (like a real server), on the given PostgreSQL. */
 async function localStart(databaseUrl: string): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl], {
+  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl, '--debug'], {
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
