@@ -209,7 +209,14 @@ export const webhookHandler: ResourceHandler = {
       retry_backoff_seconds: a.retry_backoff_seconds === 5 ? undefined : a.retry_backoff_seconds,
       timeout_seconds: a.timeout_seconds === 30 ? undefined : a.timeout_seconds,
     });
-    return { path: ['tenants', live.tenant!, 'webhooks', parseAddress(live.address)!.segments[1]!], spec, writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
+    // F7: a webhook set up with only the qualified name (as the dashboard does) never delivers;
+    // the declaration means the form the server matches, which the first plan sends.
+    const declared = declaredEvents(a.events);
+    const sent = wireEvents(live.tenant!, declared);
+    const comments = JSON.stringify(sent) === JSON.stringify(canonicalEvents(a.events)) || a.events.length === 0
+      ? []
+      : [{ path: ['events'], text: 'the server holds these events in a form it never matches (bare table names only); the first plan sends the form that delivers' }];
+    return { path: ['tenants', live.tenant!, 'webhooks', parseAddress(live.address)!.segments[1]!], spec, comments, writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
   },
 
   plan({ change }: PlanRequest): PlanResult {

@@ -27,7 +27,6 @@ describe('config loading and validation', () => {
     const { config, diagnostics } = await check(text, {
       SIGNUP_WEBHOOK_SECRET: 'a',
       POSTS_WEBHOOK_SECRET: 'b',
-      ACME_TASKS_WEBHOOK_SECRET: 'c',
       GITHUB_CLIENT_SECRET: 'd',
       CORP_SSO_CLIENT_SECRET: 'e',
       NEWSLETTER_SMTP_PASSWORD: 'f',
