@@ -27,7 +27,7 @@ import {
 import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node } from 'yaml';
 import { error, type Diagnostic, type SourceLocation } from '../diag/index.js';
-import { SourceIndex, toPointer, type SourceRange } from './source-index.js';
+import { fromPointer, SourceIndex, toPointer, type SourceRange } from './source-index.js';
 
 /** A config document after loading: plain JSON data plus where each value came from. */
 export interface LoadedDocument {
@@ -260,25 +260,69 @@ function loadPlain(text: string, file: string, env: Record<string, string | unde
       afterValue();
     }
   }
-  const sources = new SourceIndex(file, (index) => indexFromEvents(text, index) || indexPositions(text, index));
+  const sources = new SourceIndex(file, (index) => {
+    const locator = locatorFromEvents(text, file);
+    if (locator) index.locateWith(locator);
+    else indexPositions(text, index);
+  });
   return { file, data, sources, envScalars, diagnostics: [] };
 }
 
 /**
- * Indexes the positions of a plain document from js-yaml's events (a second parse, about ten times
- * cheaper than `yaml`'s), where they are the offsets `yaml` gives its nodes: a collection at its
- * first character, a plain scalar at its text, a quoted one at its opening quote; keys likewise;
- * lines counted from every line feed. Block scalars, empty values, a byte-order mark and lone
- * carriage returns are placed differently by the two libraries: then nothing is recorded and
- * false returned, for `yaml` to index the document. `test/unit/load.test.ts` compares every
- * position with `yaml`'s.
+ * Locates values of a plain document from js-yaml's events (a second parse, about ten times
+ * cheaper than `yaml`'s) without indexing every node: each lookup walks down the pointer's path,
+ * skipping over collections it does not enter. Positions are the offsets `yaml` gives its nodes:
+ * a collection at its first character, a plain scalar at its text, a quoted one at its opening
+ * quote; keys likewise; lines counted from every line feed; the deepest existing node answers a
+ * pointer that goes further. Block scalars, empty values, a byte-order mark and lone carriage
+ * returns are placed differently by the two libraries: then undefined is returned, for `yaml` to
+ * index the document. `test/unit/load.test.ts` compares every position with `yaml`'s.
  */
-function indexFromEvents(text: string, sources: SourceIndex): boolean {
-  if (text.charCodeAt(0) === 0xfeff || /\r(?!\n)/.test(text)) return false;
+function locatorFromEvents(text: string, file: string): ((pointer: string, preferKey: boolean) => SourceLocation) | undefined {
+  if (text.charCodeAt(0) === 0xfeff || /\r(?!\n)/.test(text)) return undefined;
   const events = parseEvents(text, {});
-  for (const e of events) {
-    if (e.type === EVENT_ID.SCALAR && (e.valueStart < 0 || e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK)) return false;
+  // The events as columns of numbers (the event objects are dropped): kind, where the node
+  // starts as `yaml` places it, and for each collection the index of the event that closes it.
+  const n = events.length;
+  const kind = new Uint8Array(n);
+  const begin = new Int32Array(n);
+  const end = new Int32Array(n);
+  // Keys are decoded again when a lookup compares them: what getScalarValue reads of a scalar.
+  const scalar = { valueEnd: new Int32Array(n), style: new Uint8Array(n), fast: new Uint8Array(n), indent: new Int32Array(n), chomping: new Uint8Array(n) };
+  const open: number[] = [];
+  let root = -1;
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    kind[i] = e.type;
+    if (e.type === EVENT_ID.SCALAR) {
+      if (e.valueStart < 0 || e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK) return undefined;
+      begin[i] = e.valueStart;
+      end[i] = i;
+      scalar.valueEnd[i] = e.valueEnd;
+      scalar.style[i] = e.style;
+      scalar.fast[i] = e.fast ? 1 : 0;
+      scalar.indent[i] = e.indent;
+      scalar.chomping[i] = e.chomping;
+    } else if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      begin[i] = e.start;
+      open.push(i);
+    } else if (e.type === EVENT_ID.POP && open.length > 0) end[open.pop()!] = i;
+    if (root < 0 && e.type !== EVENT_ID.DOCUMENT) root = i;
   }
+  const keyAt = (i: number): string =>
+    indexKeyOf(text, {
+      type: EVENT_ID.SCALAR,
+      valueStart: begin[i]!,
+      valueEnd: scalar.valueEnd[i]!,
+      anchorStart: -1,
+      anchorEnd: -1,
+      tagStart: -1,
+      tagEnd: -1,
+      style: scalar.style[i] as ScalarEvent['style'],
+      chomping: scalar.chomping[i] as ScalarEvent['chomping'],
+      indent: scalar.indent[i]!,
+      fast: scalar.fast[i] === 1,
+    });
   const lineStarts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const at = (offset: number): SourceLocation => {
@@ -289,36 +333,38 @@ function indexFromEvents(text: string, sources: SourceIndex): boolean {
       if (lineStarts[mid]! <= offset) low = mid;
       else high = mid - 1;
     }
-    return { file: sources.file, line: low + 1, column: offset - lineStarts[low]! + 1 };
+    return { file, line: low + 1, column: offset - lineStarts[low]! + 1 };
   };
-  const scalarStart = (e: ScalarEvent) => (e.style === SCALAR_STYLE.PLAIN ? e.valueStart : e.valueStart - 1);
-  // The pointer of each open collection; in a mapping, the pending key.
-  const frames: { pointer: string; map: boolean; index: number; key?: ScalarEvent; expectKey: boolean }[] = [];
-  const place = (offset: number): string => {
-    const top = frames[frames.length - 1];
-    let pointer = '';
-    let key: number | undefined;
-    if (top?.map) {
-      pointer = `${top.pointer}/${escapePointer(indexKeyOf(text, top.key!))}`;
-      key = scalarStart(top.key!);
-      top.expectKey = true;
-    } else if (top) pointer = `${top.pointer}/${top.index++}`;
-    sources.setOffset(pointer, offset, key, at);
-    return pointer;
-  };
-  for (const e of events) {
-    if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
-      frames.push({ pointer: place(e.start), map: e.type === EVENT_ID.MAPPING, index: 0, expectKey: true });
-    } else if (e.type === EVENT_ID.POP) frames.pop();
-    else if (e.type === EVENT_ID.SCALAR) {
-      const top = frames[frames.length - 1];
-      if (top?.map && top.expectKey) {
-        top.key = e;
-        top.expectKey = false;
-      } else place(scalarStart(e));
+  const start = (i: number): number => (kind[i] === EVENT_ID.SCALAR && scalar.style[i] !== SCALAR_STYLE.PLAIN ? begin[i]! - 1 : begin[i]!);
+  return (pointer, preferKey) => {
+    let node = root;
+    let key = -1;
+    for (const segment of fromPointer(pointer)) {
+      let next = -1;
+      let nextKey = -1;
+      if (kind[node] === EVENT_ID.MAPPING) {
+        // Every pair: `yaml`'s index kept the last of two keys with the same name (null and "null").
+        for (let k = node + 1; k < end[node]!; k = end[k + 1]! + 1) {
+          if (keyAt(k) === segment) {
+            next = k + 1;
+            nextKey = k;
+          }
+        }
+      } else if (kind[node] === EVENT_ID.SEQUENCE && /^(?:0|[1-9][0-9]*)$/.test(segment)) {
+        let left = Number(segment);
+        for (let i = node + 1; i < end[node]!; i = end[i]! + 1) {
+          if (left-- === 0) {
+            next = i;
+            break;
+          }
+        }
+      }
+      if (next < 0) break;
+      node = next;
+      key = nextKey;
     }
-  }
-  return true;
+    return at(preferKey && key >= 0 ? start(key) : start(node));
+  };
 }
 
 /** A map key as `yaml`'s position index names it: the scalar's value as a string (a null key is `null`). */
@@ -331,10 +377,6 @@ function indexKeyOf(text: string, e: ScalarEvent): string {
     if (value !== NOT_RESOLVED) return String(value);
   }
   return decoded;
-}
-
-function escapePointer(segment: string): string {
-  return segment.includes('~') || segment.includes('/') ? segment.replace(/~/g, '~0').replace(/\//g, '~1') : segment;
 }
 
 /** One document without directives, anchors, aliases or tags (what js-yaml and `yaml` read alike). */

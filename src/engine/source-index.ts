@@ -20,9 +20,7 @@ export class SourceIndex {
   private readonly values = new Map<string, SourceRange>();
   private readonly keys = new Map<string, SourceRange>();
   private build: ((index: SourceIndex) => void) | undefined;
-  private readonly valueOffsets = new Map<string, number>();
-  private readonly keyOffsets = new Map<string, number>();
-  private at: ((offset: number) => SourceLocation) | undefined;
+  private locator: ((pointer: string, preferKey: boolean) => SourceLocation | undefined) | undefined;
 
   /** `build` fills a deferred index (with {@link set}) on the first lookup. */
   constructor(file: string, build?: (index: SourceIndex) => void) {
@@ -42,14 +40,11 @@ export class SourceIndex {
   }
 
   /**
-   * Records where the value at `pointer` (and its map key) starts as offsets into the text, turned
-   * into a location by `at` only when looked up: a large document's index then holds numbers,
-   * not a location object per node.
+   * Answers lookups with `locate` (which walks the document's structure per lookup) instead of
+   * recorded ranges: a deferred index of a large document then records nothing.
    */
-  setOffset(pointer: string, value: number, key: number | undefined, at: (offset: number) => SourceLocation): void {
-    this.at = at;
-    this.valueOffsets.set(pointer, value);
-    if (key !== undefined) this.keyOffsets.set(pointer, key);
+  locateWith(locate: (pointer: string, preferKey: boolean) => SourceLocation | undefined): void {
+    this.locator = locate;
   }
 
   /**
@@ -63,12 +58,11 @@ export class SourceIndex {
       this.build = undefined;
       build(this);
     }
+    if (this.locator) return this.locator(pointer, preferKey);
     let p = pointer;
     for (;;) {
       const hit = (preferKey && this.keys.get(p)) || this.values.get(p);
       if (hit) return hit.start;
-      const offset = (preferKey ? this.keyOffsets.get(p) : undefined) ?? this.valueOffsets.get(p);
-      if (offset !== undefined) return this.at!(offset);
       if (p === '') return undefined;
       p = p.slice(0, p.lastIndexOf('/'));
     }

@@ -26,8 +26,11 @@ function expectSameAsYaml(text: string, env: Record<string, string> = ENV, read:
   expect([...fast.envScalars].sort()).toEqual([...reference.envScalars].sort());
   expect(fast.diagnostics).toEqual(reference.diagnostics);
   for (const p of pointers(reference.data)) {
-    expect(fast.sources.locate(p), p).toEqual(reference.sources.locate(p));
-    expect(fast.sources.locate(p, true), p).toEqual(reference.sources.locate(p, true));
+    // Every value, and pointers that go further than the document (the deepest existing node answers).
+    for (const q of [p, `${p}/missing`, `${p}/0`, `${p}/1/x`, `${p}/999`]) {
+      expect(fast.sources.locate(q), q).toEqual(reference.sources.locate(q));
+      expect(fast.sources.locate(q, true), q).toEqual(reference.sources.locate(q, true));
+    }
   }
   return fast;
 }
@@ -125,6 +128,7 @@ nested:
   - ? explicit
     : value
 null: n
+"null": quoted null
 1: one
 true: t
 long plain: this plain scalar
