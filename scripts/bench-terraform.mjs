@@ -95,21 +95,28 @@ function terraformDir(root) {
   };
 }
 
-/** HCL, YAML and engine addresses of `tables` tables (+ one policy and one webhook each) in tenant `slug`; tables = 0 ⇒ the tenant alone. */
+/**
+ * HCL, YAML and engine addresses of tenant `slug` and, in the default tenant, schema
+ * `shop_<slug>` with `tables` tables (+ one policy and one webhook each); tables = 0 ⇒ the tenant
+ * alone. The tables and webhooks are in the default tenant because webhooks there deliver events
+ * (the server installs no webhook triggers in a tenant's own database, F7, which the tool warns
+ * about per webhook).
+ */
 function configs(slug, tables) {
   const hcl = [`terraform {\n  required_providers {\n    fluxbase = { source = "fluxbase/fluxbase", version = "${VERSION}" }\n  }\n}\n`, `resource "fluxbase_tenant" "t" {\n  slug = "${slug}"\n  name = "Bench ${slug}"\n}\n`];
   const yaml = ['version: 1', 'tenants:', `  ${slug}:`, `    name: Bench ${slug}`];
   const addresses = [`tenant.${slug}`];
   if (tables > 0) {
-    hcl.push(`resource "fluxbase_schema" "s" {\n  tenant = fluxbase_tenant.t.slug\n  name   = "shop"\n}\n`);
-    yaml.push('    schemas:', '      shop:', '        tables:');
-    addresses.push(`schema.${slug}.shop`);
+    const schema = `shop_${slug}`;
+    hcl.push(`resource "fluxbase_schema" "s" {\n  tenant = "default"\n  name   = "${schema}"\n}\n`);
+    yaml.push('  default:', '    schemas:', `      ${schema}:`, '        tables:');
+    addresses.push(`schema.default.${schema}`);
     const hooks = ['    webhooks:'];
     for (let i = 0; i < tables; i++) {
       hcl.push(
-        `resource "fluxbase_table" "t${i}" {\n  tenant = fluxbase_tenant.t.slug\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = [\n    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n    { name = "owner_id", type = "uuid", nullable = false },\n    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n  ]\n  rls = { enabled = true }\n}\n`,
-        `resource "fluxbase_rls_policy" "p${i}" {\n  tenant  = fluxbase_tenant.t.slug\n  schema  = fluxbase_schema.s.name\n  table   = fluxbase_table.t${i}.name\n  name    = "items_${i}_read"\n  command = "SELECT"\n  roles   = ["authenticated"]\n  using   = "owner_id = auth.uid()"\n}\n`,
-        `resource "fluxbase_webhook" "w${i}" {\n  tenant = fluxbase_tenant.t.slug\n  name   = "hook-${i}"\n  url    = "https://hooks.example.com/${slug}/${i}"\n  events = [{ table = "shop.items_${i}", operations = ["INSERT"] }]\n}\n`,
+        `resource "fluxbase_table" "t${i}" {\n  tenant = "default"\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = [\n    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n    { name = "owner_id", type = "uuid", nullable = false },\n    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n  ]\n  rls = { enabled = true }\n}\n`,
+        `resource "fluxbase_rls_policy" "p${i}" {\n  tenant  = "default"\n  schema  = fluxbase_schema.s.name\n  table   = fluxbase_table.t${i}.name\n  name    = "items_${i}_read"\n  command = "SELECT"\n  roles   = ["authenticated"]\n  using   = "owner_id = auth.uid()"\n}\n`,
+        `resource "fluxbase_webhook" "w${i}" {\n  tenant = "default"\n  name   = "${slug}-hook-${i}"\n  url    = "https://hooks.example.com/${slug}/${i}"\n  events = [{ table = "${schema}.\${fluxbase_table.t${i}.name}", operations = ["INSERT"] }]\n}\n`,
       );
       yaml.push(
         `          items_${i}:`,
@@ -122,8 +129,8 @@ function configs(slug, tables) {
         '              policies:',
         `                items_${i}_read: { command: SELECT, roles: [authenticated], using: owner_id = auth.uid() }`,
       );
-      hooks.push(`      hook-${i}:`, `        url: https://hooks.example.com/${slug}/${i}`, `        events: [{ table: shop.items_${i}, operations: [INSERT] }]`);
-      addresses.push(`table.${slug}.shop.items_${i}`, `policy.${slug}.shop.items_${i}.items_${i}_read`, `webhook.${slug}.hook-${i}`);
+      hooks.push(`      ${slug}-hook-${i}:`, `        url: https://hooks.example.com/${slug}/${i}`, `        events: [{ table: ${schema}.items_${i}, operations: [INSERT] }]`);
+      addresses.push(`table.default.${schema}.items_${i}`, `policy.default.${schema}.items_${i}.items_${i}_read`, `webhook.default.${slug}-hook-${i}`);
     }
     yaml.push(...hooks);
   }
@@ -138,12 +145,12 @@ function configs(slug, tables) {
 function floorConfig(slug, tables) {
   const hcl = [`resource "terraform_data" "t" {\n  input = { slug = "${slug}", name = "Bench ${slug}" }\n}\n`];
   if (tables > 0) {
-    hcl.push(`resource "terraform_data" "s" {\n  input = { tenant = terraform_data.t.output.slug, name = "shop" }\n}\n`);
+    hcl.push(`resource "terraform_data" "s" {\n  input = { tenant = "default", name = "shop_${slug}" }\n}\n`);
     for (let i = 0; i < tables; i++) {
       hcl.push(
-        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = terraform_data.t.output.slug\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = [\n      { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n      { name = "owner_id", type = "uuid", nullable = false },\n      { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n    ]\n    rls = { enabled = true }\n  }\n}\n`,
-        `resource "terraform_data" "p${i}" {\n  input = {\n    tenant  = terraform_data.t.output.slug\n    schema  = terraform_data.s.output.name\n    table   = terraform_data.t${i}.output.name\n    name    = "items_${i}_read"\n    command = "SELECT"\n    roles   = ["authenticated"]\n    using   = "owner_id = auth.uid()"\n  }\n}\n`,
-        `resource "terraform_data" "w${i}" {\n  input = {\n    tenant = terraform_data.t.output.slug\n    name   = "hook-${i}"\n    url    = "https://hooks.example.com/${slug}/${i}"\n    events = [{ table = "shop.items_${i}", operations = ["INSERT"] }]\n  }\n}\n`,
+        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = "default"\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = [\n      { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n      { name = "owner_id", type = "uuid", nullable = false },\n      { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n    ]\n    rls = { enabled = true }\n  }\n}\n`,
+        `resource "terraform_data" "p${i}" {\n  input = {\n    tenant  = "default"\n    schema  = terraform_data.s.output.name\n    table   = terraform_data.t${i}.output.name\n    name    = "items_${i}_read"\n    command = "SELECT"\n    roles   = ["authenticated"]\n    using   = "owner_id = auth.uid()"\n  }\n}\n`,
+        `resource "terraform_data" "w${i}" {\n  input = {\n    tenant = "default"\n    name   = "${slug}-hook-${i}"\n    url    = "https://hooks.example.com/${slug}/${i}"\n    events = [{ table = "shop_${slug}.\${terraform_data.t${i}.output.name}", operations = ["INSERT"] }]\n  }\n}\n`,
       );
     }
   }
@@ -241,7 +248,7 @@ const emulator = await localStart(pg.url);
 try {
   for (const tables of SIZES) {
     const n = tables === 0 ? 1 : 2 + 3 * tables;
-    await benchPlans(tables === 0 ? '1 resource' : `${n} resources (1 tenant, 1 schema, ${tables} tables, ${tables} policies, ${tables} webhooks)`, `bench${tables}`, tables, emulator);
+    await benchPlans(tables === 0 ? '1 resource' : `${n} resources (1 tenant; in the default tenant 1 schema, ${tables} tables, ${tables} policies, ${tables} webhooks)`, `bench${tables}`, tables, emulator);
   }
 } finally {
   await emulator.stop();
