@@ -13,6 +13,7 @@ import { refresh, type LiveState } from './refresh.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import { annotatePlan, planAccessDelta } from '../access/delta.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
@@ -62,5 +63,7 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
+  if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
   return { plan, desired, live, state };
 }

@@ -507,6 +507,15 @@ export interface Table {
     [k: string]: string | undefined;
   };
   rls?: Rls;
+  /**
+   * Table privileges by role, applied through the migrations API (`GRANT … ON schema.table TO role` / `REVOKE … FROM role`). Only the roles named here are managed, each exactly: `anon: [SELECT]` grants SELECT and revokes INSERT, UPDATE and DELETE; `anon: []` revokes all four. Roles not named are left alone (the server itself grants SELECT, INSERT, UPDATE, DELETE to service_role on every table its DDL endpoint creates, internal/api/ddl_handler.go:740). Without a grant a role reaches no row whatever the policies say: Fluxbase's bootstrap gives `anon` and `authenticated` no privileges on tables in `public` (internal/database/bootstrap/bootstrap.sql). TRUNCATE, REFERENCES and TRIGGER are never touched.
+   */
+  grants?: {
+    /**
+     * The privileges this role holds on the table.
+     */
+    [k: string]: ('SELECT' | 'INSERT' | 'UPDATE' | 'DELETE')[] | undefined;
+  };
   realtime?: Realtime;
   /**
    * When true the table itself is not managed by this configuration (it is never created, altered or dropped, and `columns` must be omitted); only its RLS flag, policies and realtime settings are. Use it for tables another tool owns, such as auth.users.

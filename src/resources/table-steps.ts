@@ -17,19 +17,20 @@ import {
   createTable,
   dropIndex,
   foreignKeyClause,
+  grantStatements,
   serviceRoleGrant,
   uniqueClause,
   type ColumnSql,
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
-import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import { TABLE_PRIVILEGES, type ColumnAttrs, type TableAttrs, type TableMeta } from './table-spec.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
 
 /** Steps for a create, update or delete of one table. */
 export function planTableSteps({ change, desired, live }: PlanRequest): PlannedStep[] {
-  if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
+  if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs, change.address);
   const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
   const [schema, table] = [change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return [{ op: 'ddl_drop_table' }];
@@ -43,10 +44,13 @@ export function planTableSteps({ change, desired, live }: PlanRequest): PlannedS
   return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined);
 }
 
-/** An external table: only RLS and realtime are managed. */
-function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined): PlannedStep[] {
+/** An external table: only RLS, grants and realtime are managed. */
+function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined, address: string): PlannedStep[] {
   if (action === 'delete' || !attrs) return [];
   const steps: PlannedStep[] = [];
+  const [schema, table] = [address.split('.')[2]!, address.split('.')[3]!];
+  const grants = grantChanges(schema, table, attributes, attrs);
+  if (grants.length > 0) steps.push({ op: 'migration', sql: grants });
   if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
   steps.push(...realtimeSteps(attributes, attrs));
   return steps;
@@ -112,6 +116,9 @@ function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: R
   }
   for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
   for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  for (const [role, list] of Object.entries(attrs.grants ?? {})) {
+    extra.push(...grantStatements({ schema, table, role, before: undefined, after: list, managed: TABLE_PRIVILEGES }));
+  }
   if (extra.length > 0) steps.push({ op: 'migration', sql: extra });
   if (attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
   if (attrs.realtime?.enabled) steps.push({ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude });
@@ -202,13 +209,29 @@ function updateSteps(
     const ix = attrs.indexes?.[name];
     if (ix) constraints.push(createIndex(schema, table, name, ix.columns, ix.unique));
   }
-  const sql = [...drops, ...adds, ...alters, ...constraints];
+  const sql = [...drops, ...adds, ...alters, ...constraints, ...grantChanges(schema, table, attributes, attrs)];
   const steps = [...before];
   if (sql.length > 0) steps.push({ op: 'migration', sql });
   steps.push(...after);
   if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
   steps.push(...realtimeSteps(attributes, attrs));
   return steps;
+}
+
+/** GRANT/REVOKE statements for the changed `grants.<role>` attributes. */
+function grantChanges(schema: string, table: string, attributes: AttributeChange[], attrs: TableAttrs): string[] {
+  return attributes
+    .filter((a) => a.path[0] === 'grants' && a.path.length === 2)
+    .flatMap((a) =>
+      grantStatements({
+        schema,
+        table,
+        role: a.path[1]!,
+        before: (a.before as string[] | undefined) ?? [],
+        after: attrs.grants?.[a.path[1]!] ?? [],
+        managed: TABLE_PRIVILEGES,
+      }),
+    );
 }
 
 function realtimeSteps(attributes: AttributeChange[], attrs: TableAttrs): PlannedStep[] {
