@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
+import { accessCommand } from './commands/access.js';
 import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -120,6 +121,22 @@ connection(program.command('import').description('adopt live resources the confi
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('access')
+  .description('show who can reach which rows: tables × roles × commands, and who reaches each role (the configuration, or --live)')
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--live', 'read the live instance (--url / FLUXBASE_URL) instead of the configuration')
+  .option('--url <url>', 'Fluxbase URL for --live (default: $FLUXBASE_URL)')
+  .option('--role <role>', 'only this role, e.g. anon: what can an anonymous caller reach?')
+  .option('--tenant <slug...>', 'only these tenants')
+  .option('--json', 'print one JSON document (format fluxbase-iac-access)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+  .option('--parallelism <n>', 'concurrent API calls (--live)', positiveInt, 4)
+  .action(function (this: Command) {
+    return run(() => accessCommand(io(), this.opts()))();
   });
 
 program

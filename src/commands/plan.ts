@@ -13,6 +13,7 @@ import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
 import { hasErrors } from '../diag/index.js';
+import { securityLints } from '../access/lints.js';
 import { makePlan, prepare, reportErrors, type ConfigOptions } from './common.js';
 import type { CommandIO } from './io.js';
 import { apiCalls } from './output.js';
@@ -38,6 +39,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly });
     if (!result) return 1;
     const { plan, state } = result;
+    if (!options.refreshOnly) plan.diagnostics.push(...securityLints(prepared.valid));
     const failed = reportErrors(io, plan.diagnostics);
     if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client))).trimEnd());
     if (failed) return 1;

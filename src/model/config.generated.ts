@@ -73,6 +73,7 @@ export interface FluxbaseConfig {
   tenants?: {
     [k: string]: Tenant | undefined;
   };
+  lints?: LintSwitches;
 }
 /**
  * Where the state document lives (docs/state.md). `local` (default): a JSON file beside this config. `instance`: a custom setting in the Fluxbase instance's default tenant, so every CI runner shares one state with nothing else to set up (needs a dashboard admin login). `--state FILE` on the command line selects a local file.
@@ -773,4 +774,20 @@ export interface CustomSetting {
    */
   editable_by?: ('instance_admin' | 'tenant_admin' | 'admin' | 'service_role')[];
   lifecycle?: Lifecycle;
+}
+/**
+ * Security lints to silence, keyed by code (docs/access.md lists them). `fluxbase validate` and `fluxbase plan` report every lint as a warning unless it is silenced here, with the reason a reviewer will read.
+ */
+export interface LintSwitches {
+  [k: string]: LintSwitch | undefined;
+}
+export interface LintSwitch {
+  /**
+   * Why this finding is acceptable (required).
+   */
+  reason: string;
+  /**
+   * Silence it only for these tables or policies (addresses; a table's address also covers its policies). Absent: everywhere.
+   */
+  only?: string[];
 }
