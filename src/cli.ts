@@ -14,6 +14,7 @@ import { localStartCommand } from './commands/local.js';
 import { planCommand } from './commands/plan.js';
 import { forceUnlockCommand, importCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
+import { testCommand } from './commands/test.js';
 import { VERSION } from './version.js';
 import { RESOURCE_KINDS } from './model/resource.js';
 
@@ -121,6 +122,17 @@ connection(program.command('import').description('adopt live resources the confi
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('test')
+  .description("run the configuration's tests: (RLS cases) on a fresh local emulator, never on a real instance")
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--database-url <url>', 'run the emulator on this PostgreSQL server (a superuser URL) instead of embedded PostgreSQL')
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .action(function (this: Command) {
+    return run(() => testCommand(io(), this.opts()))();
   });
 
 program

@@ -11,7 +11,9 @@
  *    PostgreSQL does (predicate.ts). SELECT uses USING; INSERT uses WITH CHECK; UPDATE uses USING
  *    on the existing row and WITH CHECK (defaulting to USING) on the new one; DELETE uses USING;
  *    because of RETURNING, the SELECT policies also apply to every row written.
- * Role membership (a role granted to another) and column privileges are not modelled.
+ * Outside the default tenant the server refuses inserts into tables without a `tenant_id` column
+ * ({@link TENANT_INSERT_BLOCK}). Role membership (a role granted to another) and column
+ * privileges are not modelled.
  */
 import { and, combine, FALSE, isTrue, predicateText, TRUE, type Predicate } from './predicate.js';
 import { COMMANDS, type Command, type RowAccess, type TableAccess } from './types.js';
@@ -44,7 +46,17 @@ export interface TableInput {
   policies: PolicyInput[];
   /** Where the table is declared, if it is (for located lints). */
   declared?: boolean;
+  /** The table lives in a tenant other than the default one (see {@link TENANT_INSERT_BLOCK}). */
+  otherTenant?: boolean;
 }
+
+/**
+ * Why INSERT is refused through the REST API in a non-default tenant on a table without a
+ * `tenant_id` column: the server answers 403 "Cannot write to tables without tenant_id column
+ * when tenant context is active" to POST, PUT and DELETE by id (internal/api/rest_crud.go:25-34,
+ * 160, 338, 445); batch PATCH and DELETE are not checked, so UPDATE and DELETE remain possible.
+ */
+export const TENANT_INSERT_BLOCK = 'the server refuses inserts into a table without a tenant_id column outside the default tenant';
 
 /** Database roles with the BYPASSRLS attribute (Fluxbase's bootstrap gives it to service_role only). */
 export const BYPASS_RLS_ROLES: ReadonlySet<string> = new Set(['service_role']);
@@ -97,6 +109,7 @@ function cell(t: TableInput, role: string, command: Command): Cell {
   const owner = role === t.owner;
   const holds = (p: Command) => t.grants === undefined || owner || (t.grants[role] ?? []).includes(p) || (t.grants.public ?? []).includes(p);
   if (!holds(command)) return none(`no ${command} privilege`);
+  if (command === 'INSERT' && t.otherTenant && t.columns && !t.columns.includes('tenant_id')) return none(TENANT_INSERT_BLOCK);
   if (command !== 'SELECT' && !holds('SELECT')) return none('no SELECT privilege (the API returns the rows it writes)');
   if (!t.rls) return all('RLS off');
   if (BYPASS_RLS_ROLES.has(role)) return all('bypasses RLS');

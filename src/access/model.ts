@@ -82,7 +82,7 @@ function policyInput(v: ResourceView): { table: string; policy: PolicyInput } {
   };
 }
 
-function tableInput(v: ResourceView, policies: PolicyInput[]): TableInput {
+function tableInput(v: ResourceView, policies: PolicyInput[], isDefault: (slug: string) => boolean): TableInput {
   const { tenant, schema, table } = tableParts(v.address);
   const a = v.attrs as TableAttrs;
   const meta = (v.meta ?? {}) as Partial<TableMeta>;
@@ -100,6 +100,7 @@ function tableInput(v: ResourceView, policies: PolicyInput[]): TableInput {
     ...(a.columns ? { columns: Object.keys(a.columns) } : {}),
     policies: policies.sort((x, y) => (x.name < y.name ? -1 : 1)),
     ...(v.source ? { declared: true } : {}),
+    ...(isDefault(tenant) ? {} : { otherTenant: true }),
   };
 }
 
@@ -147,7 +148,7 @@ export function buildModel(req: BuildModelRequest): ComputedModel {
     const { table, policy } = policyInput(v);
     policiesByTable.set(table, [...(policiesByTable.get(table) ?? []), policy]);
   }
-  const inputs = req.views.filter((v) => v.kind === 'table').map((v) => tableInput(v, policiesByTable.get(v.address) ?? []));
+  const inputs = req.views.filter((v) => v.kind === 'table').map((v) => tableInput(v, policiesByTable.get(v.address) ?? [], isDefault));
   const keys = req.views.map(keyInput).filter((k): k is KeyInput => k !== undefined);
   const signup = signupState(req.views);
   const slugs = new Set<string>();

@@ -38,7 +38,29 @@ export async function planConfig(req: {
   imports?: ReadonlySet<string>;
   refreshOnly?: boolean;
 }): Promise<PlanResult> {
-  const desired = buildDesired(req.valid);
+  return planDesired({
+    client: req.client,
+    desired: buildDesired(req.valid),
+    state: req.state,
+    imports: req.imports,
+    refreshOnly: req.refreshOnly,
+    preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+  });
+}
+
+/**
+ * {@link planConfig} for a desired state that is already built (e.g. only some kinds of a
+ * configuration, for the local emulator of `fluxbase test` and `plan --prove`).
+ */
+export async function planDesired(req: {
+  client: FluxbaseClient;
+  desired: DesiredState;
+  state: StateDocument | undefined;
+  imports?: ReadonlySet<string>;
+  refreshOnly?: boolean;
+  preventDestroyDefault?: boolean;
+}): Promise<PlanResult> {
+  const { desired } = req;
   const state = req.state ?? emptyState();
   const live = await refresh({ client: req.client, desired, state });
   const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) =>
@@ -51,7 +73,7 @@ export async function planConfig(req: {
       refreshOnly: req.refreshOnly,
       identities: req.client.identities(),
       capabilities,
-      preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+      preventDestroyDefault: req.preventDestroyDefault ?? false,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
