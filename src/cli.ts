@@ -92,6 +92,9 @@ const planOptions = (cmd: Command) =>
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'));
 
 planOptions(program.command('plan').description('show what apply would change'))
+  .option('--test', "run the configuration's tests on a local emulator first; no plan when they fail")
+  .option('--prove', 'copy the live schema (no rows) into a local emulator, apply the plan there, plan again and run the tests: does it converge?')
+  .option('--database-url <url>', 'PostgreSQL server (superuser URL) for the local emulator of --test and --prove (default: embedded)')
   .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .action(function (this: Command) {
     return run(() => planCommand(io(), this.opts()))();

@@ -42,10 +42,9 @@ export async function testCommand(io: CommandIO, options: ConfigOptions & TestOp
 
 /**
  * Runs the tests of a valid config on a new sandbox and prints the results; the exit code as
- * {@link testCommand}. `sandbox` runs them on an existing one instead (already holding the
- * schema), which is left running.
+ * {@link testCommand}.
  */
-export async function runTests(io: CommandIO, valid: ValidConfig, options: TestOptions, sandbox?: Sandbox): Promise<number> {
+export async function runTests(io: CommandIO, valid: ValidConfig, options: TestOptions): Promise<number> {
   const c = styler(io.color);
   const { suite } = testSuite(valid);
   if (suite.cases.length === 0) {
@@ -53,36 +52,41 @@ export async function runTests(io: CommandIO, valid: ValidConfig, options: TestO
     if (options.junit) await writeFile(options.junit, junitReport([]));
     return 0;
   }
-  const own = sandbox === undefined;
   const started = Date.now();
-  let box = sandbox;
-  const errors: string[] = [];
-  let results: CaseResult[] = [];
+  io.out(c.bold(`Running ${suite.cases.length} test case(s) on a fresh local emulator (${options.databaseUrl ? 'PostgreSQL server' : 'embedded PostgreSQL, in memory'})...`));
+  let box: Sandbox | undefined;
+  let run: SuiteRun;
   try {
-    if (!box) {
-      io.out(c.bold(`Running ${suite.cases.length} test case(s) on a fresh local emulator (${options.databaseUrl ? 'PostgreSQL server' : 'embedded PostgreSQL, in memory'})...`));
-      box = await startSandbox({ databaseUrl: options.databaseUrl });
-      errors.push(...(await applySchema(box, valid, suite)));
-    }
-    if (errors.length === 0) {
-      const tenants = await sandboxTenants(box);
-      errors.push(...(await loadFixtures(box.emulator, suite.fixtures, tenants)));
-      if (errors.length === 0) results = await runSuite(box.emulator, suite, tenants);
-    }
+    box = await startSandbox({ databaseUrl: options.databaseUrl });
+    const errors = await applySchema(box, valid, suite);
+    run = errors.length > 0 ? { results: [], errors } : await runSuiteOn(box, suite);
   } catch (e) {
-    errors.push(`the local emulator failed: ${(e as Error).message}`);
+    run = { results: [], errors: [`the local emulator failed: ${(e as Error).message}`] };
   } finally {
-    if (own) await box?.close();
+    await box?.close();
   }
-  if (options.junit) await writeFile(options.junit, junitReport(results, errors));
-  if (errors.length > 0) {
-    for (const e of errors) io.err(c.red(`error[test.error]: ${e}`));
+  if (options.junit) await writeFile(options.junit, junitReport(run.results, run.errors));
+  if (run.errors.length > 0) {
+    for (const e of run.errors) io.err(c.red(`error[test.error]: ${e}`));
     io.err('The tests could not run. Nothing was changed anywhere but in the throwaway emulator.');
     return TESTS_NOT_RUN;
   }
-  io.out(renderResults(results, { color: io.color }));
+  io.out(renderResults(run.results, { color: io.color }));
   io.out(c.dim(`(${((Date.now() - started) / 1000).toFixed(1)}s${options.junit ? `; JUnit report: ${options.junit}` : ''})`));
-  return results.every((r) => r.passed) ? 0 : 1;
+  return run.results.every((r) => r.passed) ? 0 : 1;
+}
+
+/** Results of a suite, or why it could not run. */
+export interface SuiteRun {
+  results: CaseResult[];
+  errors: string[];
+}
+
+/** Loads the fixtures into a sandbox that holds the schema, and runs the cases. */
+export async function runSuiteOn(box: Sandbox, suite: TestSuite): Promise<SuiteRun> {
+  const tenants = await sandboxTenants(box);
+  const errors = await loadFixtures(box.emulator, suite.fixtures, tenants);
+  return errors.length > 0 ? { results: [], errors } : { results: await runSuite(box.emulator, suite, tenants), errors: [] };
 }
 
 /** Applies the tenants the tests use (and the default tenant) with their tables, grants and policies. */
