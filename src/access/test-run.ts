@@ -12,8 +12,9 @@
  * - outside the default tenant, an INSERT into a table without a `tenant_id` column is refused
  *   by the server before any SQL (rest_crud.go:25-34, 160), and is reported as denied.
  *
- * A permission error or row-level security violation (SQLSTATE 42501) is "denied"; any other
- * error fails the case with PostgreSQL's message.
+ * A permission error or row-level security violation (SQLSTATE 42501) is "denied", and so is a
+ * missing table when the case names a table of another tenant (tenant isolation: each tenant has
+ * its own database); any other error fails the case with PostgreSQL's message.
  */
 import { canonicalJson } from '../model/canonical.js';
 import { DEFAULT_TENANT_SLUG } from '../resources/tenant.js';
@@ -147,7 +148,10 @@ export async function runCase(db: CaseDatabase, c: RlsCase, tenantIds: ReadonlyM
         for (const s of statements(c)) rows.push(...(await sql.query<{ row: Record<string, unknown> }>(s.text, s.params)).rows.map((r) => r.row));
         outcome = { kind: 'rows', rows };
       } catch (e) {
-        outcome = sqlState(e) === '42501' ? { kind: 'denied', message: message(e) } : { kind: 'error', message: message(e) };
+        const code = sqlState(e);
+        if (code === '42501') outcome = { kind: 'denied', message: message(e) };
+        else if (code === '42P01' && c.absent) outcome = { kind: 'denied', message: `${message(e)}: tenant ${c.tenant}'s database has no such table (the API answers 404)` };
+        else outcome = { kind: 'error', message: message(e) };
       }
       throw new Rollback(outcome);
     });

@@ -37,6 +37,11 @@ export interface RlsCase {
   expect: Expectation;
   /** Columns the table declares. */
   columns: string[];
+  /**
+   * The table is declared in another tenant only: the case proves isolation (the tenant's own
+   * database has no such table; the request is refused).
+   */
+  absent?: true;
 }
 
 /** Fixture rows of one table, in declaration order. */
@@ -76,15 +81,22 @@ export function testSuite(valid: ValidConfig): { suite: TestSuite; diagnostics: 
   if (!tests) return { suite, diagnostics };
   const tenants = new Set(Object.keys(valid.config.tenants ?? {}));
 
-  /** The declared table, or an error at `path`. */
-  const tableAt = (tenant: string, name: string, path: Path): Table | undefined => {
+  /**
+   * The declared table, or an error at `path`. With `elsewhere`, a table declared only in another
+   * tenant is accepted (a case proving that this tenant cannot reach it) and flagged `absent`.
+   */
+  const tableAt = (tenant: string, name: string, path: Path, elsewhere = false): (Table & { absent?: true }) | undefined => {
     if (!tenants.has(tenant)) {
       diagnostics.push(error('config.reference', `tenant ${tenant} is not declared`, { ...at(path, true), detail: `Declare it under tenants (the default tenant too: \`tenants: { default: { schemas: … } }\`), or use one of: ${[...tenants].join(', ') || 'none'}.` }));
       return undefined;
     }
-    const table = declaredTables(valid, tenant).get(name);
+    let table: (Table & { absent?: true }) | undefined = declaredTables(valid, tenant).get(name);
+    if (!table && elsewhere) {
+      const other = [...tenants].map((t) => declaredTables(valid, t).get(name)).find((t) => t !== undefined);
+      if (other) table = { ...other, absent: true };
+    }
     if (!table) {
-      diagnostics.push(error('config.reference', `table ${name} is not declared in tenant ${tenant}`, { ...at(path), detail: 'Tests run on a fresh emulator where only declared tables exist.' }));
+      diagnostics.push(error('config.reference', `table ${name} is not declared in tenant ${tenant}`, { ...at(path), detail: `Tests run on a fresh emulator where only declared tables exist${elsewhere ? ' (a case may also name a table of another tenant, to prove that this tenant cannot reach it)' : ''}.` }));
       return undefined;
     }
     if (table.external || !table.columns) {
@@ -121,7 +133,7 @@ export function testSuite(valid: ValidConfig): { suite: TestSuite; diagnostics: 
 
 interface CaseContext {
   at: (path: Path, preferKey?: boolean) => { path: Path; location?: Diagnostic['location'] };
-  tableAt: (tenant: string, name: string, path: Path) => Table | undefined;
+  tableAt: (tenant: string, name: string, path: Path, elsewhere?: boolean) => (Table & { absent?: true }) | undefined;
   checkColumns: (row: Record<string, unknown>, table: Table, name: string, path: Path) => void;
   diagnostics: Diagnostic[];
 }
@@ -138,7 +150,7 @@ function normaliseCase(name: string, c: TestCase, path: Path, ctx: CaseContext):
   const tenant = c.tenant ?? DEFAULT_TENANT_SLUG;
   const role = c.role ?? 'anon';
   const tableName = c[operation]!;
-  const table = ctx.tableAt(tenant, tableName, [...path, operation]);
+  const table = ctx.tableAt(tenant, tableName, [...path, operation], true);
   if (!API_ROLES.includes(role)) {
     diagnostics.push(error('config.reference', `role ${role} is not one Fluxbase's API runs requests as`, { ...at([...path, 'role']), detail: `The server switches to anon, authenticated, service_role or tenant_service only (internal/middleware/rls.go). Application roles travel in the claims: \`role: authenticated\` with \`claims: { role: ${role} }\`.` }));
   } else if (tenant !== DEFAULT_TENANT_SLUG && role === 'service_role') {
@@ -174,5 +186,6 @@ function normaliseCase(name: string, c: TestCase, path: Path, ctx: CaseContext):
     values: values as Record<string, unknown>[],
     expect: c.expect as Expectation,
     columns: Object.keys(table.columns ?? {}),
+    ...(table.absent ? { absent: true as const } : {}),
   };
 }
