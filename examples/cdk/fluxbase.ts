@@ -18,6 +18,7 @@ import {
   CustomSetting,
   FluxbaseApp,
   OAuthProvider,
+  RlsTest,
   Schema,
   Secret,
   ServiceKey,
@@ -92,7 +93,7 @@ new ClientKey(app, 'mobile-app', {
 const blog = new Tenant(app, 'default'); // the instance's built-in default tenant: never created or deleted
 const blogSchema = new Schema(blog, 'app');
 
-new Table(blogSchema, 'profiles', {
+const profiles = new Table(blogSchema, 'profiles', {
   columns: {
     id: uuidKey(),
     email: required('text'),
@@ -101,6 +102,7 @@ new Table(blogSchema, 'profiles', {
     is_admin: required('boolean', { default: false }),
     created_at: createdAt(),
   },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'UPDATE'] }, // without a grant a role reaches no row
   rls: rls({
     profiles_read_all: { command: 'SELECT', roles: ['anon', 'authenticated'], using: 'true' },
     profiles_update_own: { command: 'UPDATE', roles: ['authenticated'], using: 'id = auth.uid()', with_check: 'id = auth.uid()' },
@@ -122,6 +124,7 @@ const posts = new Table(blogSchema, 'posts', {
   },
   indexes: { posts_author_created_idx: { columns: ['author_id', 'created_at'] } },
   checks: { posts_status_valid: "status IN ('draft', 'review', 'published')" },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] },
   rls: { enabled: true },
 });
 posts.addPolicy('posts_read_published', { command: 'SELECT', roles: ['anon', 'authenticated'], using: "status = 'published'" });
@@ -133,7 +136,7 @@ posts.addPolicy('posts_write_own', {
   with_check: "author_id = auth.uid() AND status IN ('draft', 'published')",
 });
 
-new Table(blogSchema, 'comments', {
+const comments = new Table(blogSchema, 'comments', {
   columns: {
     id: { type: 'bigint', primary_key: true },
     post_id: required('uuid', { references: { table: 'posts', on_delete: 'CASCADE' } }),
@@ -142,6 +145,7 @@ new Table(blogSchema, 'comments', {
     created_at: createdAt(),
   },
   realtime: { events: ['INSERT', 'DELETE'] },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'INSERT'] },
   rls: rls({
     comments_read_all: { command: 'SELECT', using: 'true' },
     comments_insert_own: { command: 'INSERT', roles: ['authenticated'], with_check: 'author_id = auth.uid()' },
@@ -189,7 +193,7 @@ const acme = new Tenant(app, 'acme', { name: 'Acme Corp', metadata: { plan: 'ent
 const acmeSchema = new Schema(acme, 'app');
 const ownerOnly = 'owner_id = auth.uid()';
 
-new Table(acmeSchema, 'projects', {
+const projects = new Table(acmeSchema, 'projects', {
   columns: {
     id: uuidKey(),
     name: required('text'),
@@ -226,6 +230,60 @@ new Webhook(acme, 'task-events', {
   events: [{ table: 'app.tasks', operations: ['INSERT', 'UPDATE', 'DELETE'] }],
   secret: Secret.fromEnv('ACME_TASKS_WEBHOOK_SECRET'),
 });
+
+// ---- row-level security as tests (`fluxbase test`, `fluxbase plan --test` / `--prove`) ------------
+const alice = 'a11ce000-0000-4000-8000-000000000001';
+const bob = 'b0b00000-0000-4000-8000-000000000002';
+const carol = 'ca201000-0000-4000-8000-000000000003';
+const dave = 'da4e0000-0000-4000-8000-000000000004';
+const helloWorld = '90570000-0000-4000-8000-000000000001';
+profiles.addFixtures([
+  { id: alice, email: 'alice@blog.example.com', display_name: 'Alice' },
+  { id: bob, email: 'bob@blog.example.com', display_name: 'Bob' },
+]);
+posts.addFixtures([
+  { id: helloWorld, author_id: alice, slug: 'hello-world', title: 'Hello', status: 'published' },
+  { id: '90570000-0000-4000-8000-000000000002', author_id: alice, slug: 'alice-draft', title: 'Draft' },
+  { id: '90570000-0000-4000-8000-000000000003', author_id: bob, slug: 'bob-draft', title: 'Draft' },
+]);
+comments.addFixtures([{ id: 1, post_id: helloWorld, author_id: bob, body: 'Nice' }]);
+projects.addFixtures([
+  { id: '9e000000-0000-4000-8000-000000000001', name: 'Website', owner_id: carol },
+  { id: '9e000000-0000-4000-8000-000000000002', name: 'Old site', owner_id: carol, archived: true },
+  { id: '9e000000-0000-4000-8000-000000000003', name: 'Secret plan', owner_id: dave, archived: true },
+]);
+/** A signed-in user: the role and JWT claims Fluxbase sets for their requests. */
+const as = (sub: string) => ({ role: 'authenticated', claims: { sub } });
+new RlsTest(app, 'anonymous readers see published posts only', { select: 'app.posts', expect: { rows: [{ slug: 'hello-world' }] } });
+new RlsTest(app, 'an author sees published posts and her own drafts', { ...as(alice), select: 'app.posts', expect: { rows: [{ slug: 'hello-world' }, { slug: 'alice-draft' }] } });
+new RlsTest(app, "another author's drafts stay hidden", { ...as(bob), select: 'app.posts', expect: { rows: [{ slug: 'hello-world' }, { slug: 'bob-draft' }] } });
+new RlsTest(app, 'anonymous callers cannot write posts', { insert: 'app.posts', values: { author_id: alice, slug: 'spam', title: 'Spam' }, expect: { denied: true } });
+new RlsTest(app, 'an author writes drafts as herself', {
+  ...as(alice),
+  insert: 'app.posts',
+  values: { author_id: alice, slug: 'new-draft', title: 'New' },
+  expect: { rows: [{ slug: 'new-draft', status: 'draft' }] },
+});
+new RlsTest(app, "an author cannot post in someone else's name", { ...as(alice), insert: 'app.posts', values: { author_id: bob, slug: 'forged', title: 'Forged' }, expect: { denied: true } });
+new RlsTest(app, "an author cannot delete another author's post", { ...as(bob), delete: 'app.posts', where: "slug = 'hello-world'", expect: { denied: true } });
+new RlsTest(app, 'only the owner updates a profile', {
+  ...as(bob),
+  update: 'app.profiles',
+  values: { display_name: 'Mallory' },
+  expect: { rows: [{ email: 'bob@blog.example.com', display_name: 'Mallory' }] },
+});
+new RlsTest(app, 'comments are public', { select: 'app.comments', expect: { rows: [{ body: 'Nice' }] } });
+new RlsTest(app, 'profiles cannot be created through the API', { ...as(bob), insert: 'app.profiles', values: { email: 'eve@blog.example.com' }, expect: { denied: true } });
+new RlsTest(app, 'acme members see open projects and their own archived ones', {
+  tenant: 'acme',
+  ...as(dave),
+  select: 'app.projects',
+  expect: { rows: [{ name: 'Website' }, { name: 'Secret plan' }] },
+});
+new RlsTest(app, 'an archived project stays private to its owner', { tenant: 'acme', ...as(carol), select: 'app.projects', where: 'archived', expect: { rows: [{ name: 'Old site' }] } });
+new RlsTest(app, 'anonymous callers see nothing of acme', { tenant: 'acme', select: 'app.projects', expect: { denied: true } });
+new RlsTest(app, "acme's users cannot reach the blog's posts (each tenant has its own database)", { tenant: 'acme', ...as(alice), select: 'app.posts', expect: { denied: true } });
+new RlsTest(app, "the blog cannot reach acme's projects", { role: 'service_role', select: 'app.projects', expect: { denied: true } });
 
 const { file } = await app.synth();
 console.log(`wrote ${file}`);

@@ -122,6 +122,8 @@ export function testSuite(valid: ValidConfig): { suite: TestSuite; diagnostics: 
     }
   }
 
+  suite.fixtures = referencedFirst(valid, suite.fixtures);
+
   for (const [caseName, c] of Object.entries(tests.cases ?? {})) {
     if (!c) continue;
     const path = ['tests', 'cases', caseName];
@@ -129,6 +131,33 @@ export function testSuite(valid: ValidConfig): { suite: TestSuite; diagnostics: 
     if (normalised) suite.cases.push(normalised);
   }
   return { suite, diagnostics };
+}
+
+/**
+ * Fixture tables in an order that loads referenced rows first (a table after the tables its
+ * declared foreign keys point to), otherwise as listed.
+ */
+function referencedFirst(valid: ValidConfig, fixtures: FixtureSet[]): FixtureSet[] {
+  const out: FixtureSet[] = [];
+  const placed = new Set<FixtureSet>();
+  const key = (f: { tenant: string; schema: string; table: string }) => `${f.tenant}.${f.schema}.${f.table}`;
+  const byKey = new Map(fixtures.map((f) => [key(f), f]));
+  const visit = (f: FixtureSet, seen: Set<FixtureSet>) => {
+    if (placed.has(f) || seen.has(f)) return;
+    seen.add(f);
+    const columns = valid.config.tenants?.[f.tenant]?.schemas?.[f.schema]?.tables?.[f.table]?.columns ?? {};
+    for (const c of Object.values(columns)) {
+      const ref = c?.references?.table;
+      if (!ref) continue;
+      const [schema, table] = ref.includes('.') ? ref.split('.') : [f.schema, ref];
+      const target = byKey.get(key({ tenant: f.tenant, schema: schema!, table: table! }));
+      if (target && target !== f) visit(target, seen);
+    }
+    placed.add(f);
+    out.push(f);
+  };
+  for (const f of fixtures) visit(f, new Set());
+  return out;
 }
 
 interface CaseContext {
