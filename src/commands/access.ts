@@ -13,6 +13,9 @@ import { buildModel, type ComputedModel } from '../access/model.js';
 import { renderAccessJson, renderAccessMarkdown, renderAccessText } from '../access/render.js';
 import { desiredViews, liveViews } from '../access/views.js';
 import { loadSqlParser } from '../sql/parser.js';
+import { INTERNAL_SCHEMAS } from '../sql/identifiers.js';
+import { parseAddress } from '../model/address.js';
+import { isFluxbaseTable } from '../resources/internal-tables.js';
 import { loadWithPlaceholders, type ConfigOptions } from './common.js';
 import { connect } from './connect.js';
 import { printDiagnostics, type CommandIO } from './io.js';
@@ -28,6 +31,9 @@ export interface AccessOptions extends ConfigOptions {
 
 /** The kinds the access model reads from a live instance. */
 const ACCESS_KINDS: ReadonlySet<ResourceKind> = new Set(['table', 'policy', 'client_key', 'service_key', 'system_setting', 'app_settings']);
+
+/** Internal schemas that may hold user tables (the catalogs themselves are never read). */
+const USER_SCHEMAS_INTERNAL: ReadonlySet<string> = new Set([...INTERNAL_SCHEMAS].filter((s) => !['information_schema', 'pg_catalog', 'pg_toast'].includes(s)));
 
 /** Runs `fluxbase access`; returns the exit code. */
 export async function accessCommand(io: CommandIO, options: AccessOptions): Promise<number> {
@@ -72,10 +78,16 @@ async function liveModel(io: CommandIO, options: AccessOptions): Promise<Compute
     await loadSqlParser();
     const first = await refresh({ client, desired: new Map(), state: undefined, kinds: new Set(['tenant']) });
     const tenants = new Set(options.tenant && options.tenant.length > 0 ? options.tenant : first.tenants.keys());
-    const live = await refresh({ client, desired: new Map(), state: undefined, kinds: ACCESS_KINDS, tenants });
+    // User tables may also sit in Fluxbase's internal schemas (app.posts); its own tables are left out.
+    const live = await refresh({ client, desired: new Map(), state: undefined, kinds: ACCESS_KINDS, tenants, schemas: USER_SCHEMAS_INTERNAL });
     printDiagnostics(io, live.diagnostics);
     if (hasErrors(live.diagnostics)) return undefined;
-    return buildModel({ views: liveViews(live), source: 'live', isDefaultTenant: (slug) => live.tenants.get(slug)?.isDefault ?? false, tenants });
+    const views = liveViews(live).filter((v) => {
+      if (v.kind !== 'table' && v.kind !== 'policy') return true;
+      const [, schema, table] = parseAddress(v.address)!.segments as [string, string, string];
+      return !isFluxbaseTable(schema, table);
+    });
+    return buildModel({ views, source: 'live', isDefaultTenant: (slug) => live.tenants.get(slug)?.isDefault ?? false, tenants });
   } finally {
     await client.close();
   }

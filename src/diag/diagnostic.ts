@@ -84,7 +84,6 @@ export type DiagnosticCode =
   | 'security.public-role'
   | 'security.policy-without-grant'
   | 'security.unreachable-role'
-  | 'test.failed'
   | 'test.error';
 
 /** Builds an error diagnostic. */
