@@ -101,11 +101,21 @@ function tableDelta(before: ComputedModel, after: ComputedModel, changed: readon
 }
 
 /**
- * Whether a change can affect a cell: a table change always (RLS flag, grants); a policy change
- * when the policy, before or after, applies to the role (or PUBLIC) and to the command, ALL, or
- * SELECT (whose policies every write needs).
+ * Whether a change can affect a cell. A table's creation, deletion or RLS flag affects every
+ * cell; a changed grant the cells of its role (PUBLIC: all); a `tenant_id` column the INSERTs
+ * outside the default tenant; other table attributes none. A policy change affects a cell when
+ * the policy, before or after, applies to the role (or PUBLIC) and to the command, ALL, or SELECT
+ * (whose policies every write needs).
  */
 function affects(change: ResourceChange, role: string, command: Command): boolean {
+  if (change.kind === 'table') {
+    if (change.action !== 'update') return true;
+    return change.attributes.some((a) => {
+      if (a.path[0] === 'rls_enabled') return true;
+      if (a.path[0] === 'grants') return a.path[1] === role || a.path[1] === 'public' || a.path.length === 1;
+      return a.path[0] === 'columns' && a.path[1] === 'tenant_id' && command === 'INSERT';
+    });
+  }
   if (change.kind !== 'policy') return true;
   return [change.before, change.after].some((attrs) => {
     if (!attrs) return false;

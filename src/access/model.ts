@@ -37,11 +37,14 @@ export interface ComputedModel {
 
 /** What the model cannot see; printed with every matrix (docs/access.md "Limits"). */
 export const MODEL_LIMITS: readonly string[] = [
-  'privileges through role membership and column-level privileges are not modelled',
-  'functions called by policies (SECURITY DEFINER or not) are taken as written, not evaluated',
-  "views, RPC functions, storage and realtime have their own access paths (not modelled)",
-  "roles other than anon, authenticated, service_role and tenant_service are shown, but Fluxbase's API never uses them",
+  'privileges held through role membership, and column privileges',
+  'what functions called in policies do (they are taken as written)',
+  'views, RPC functions, storage and realtime (each has its own access path)',
+  "direct database connections (other roles are shown, but Fluxbase's API only uses anon, authenticated, service_role and tenant_service)",
 ];
+
+/** The extra limit of a model computed from the configuration alone. */
+export const CONFIG_LIMIT = "privileges as the server gives them to a new table plus the declared grants (`--live` reads the instance's)";
 
 /**
  * Privileges a table gets when the tool creates it: SELECT, INSERT, UPDATE, DELETE for
@@ -170,7 +173,8 @@ export function buildModel(req: BuildModelRequest): ComputedModel {
       reach: roleReach({ tenant: slug, defaultTenant: isDefault(slug), roles, keys, signup }),
     });
   }
-  return { model: { source: req.source, tenants, limits: [...MODEL_LIMITS] }, tables, keys, signup };
+  const limits = req.source === 'config' ? [CONFIG_LIMIT, ...MODEL_LIMITS] : [...MODEL_LIMITS];
+  return { model: { source: req.source, tenants, limits }, tables, keys, signup };
 }
 
 /** The API's roles (tenant_service only outside the default tenant) and every role a policy or a declared grant names. */
