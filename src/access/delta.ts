@@ -5,7 +5,8 @@
  * that exists before the plan is the AUTHZ_CHANGE hazard, and the hazard's text says exactly
  * what widens; a table created by the plan exposes no existing row, so its access is shown but
  * not gated. Who reaches a role changes with keys and sign-up; such a widening is a hazard when
- * the role reaches rows.
+ * the role reaches rows of existing tables and the credential already exists (an existing key
+ * gains a scope or is enabled again; sign-up opens) — a new key's value is held by nobody yet.
  */
 import type { DesiredState } from '../engine/graph.js';
 import type { LiveState } from '../engine/refresh.js';
@@ -176,10 +177,12 @@ function reachDelta(
   const b = keyReach(before.keys, isDefault);
   const a = keyReach(after.keys, isDefault);
   const causesOf = (address: string) => changed.filter((c) => c.address === address).map((c) => c.address);
+  // Rows of tables that exist before the plan: a table created by it exposes no existing row.
+  const existing = new Set([...live.resources.values()].filter((r) => r.kind === 'table').map((r) => r.address));
   const rowsReached = (tenant: string, role: string, commands: readonly Command[]) => {
     const model = fullAfter();
     const scope = tenant === '' ? model.model.tenants.map((t) => t.tenant) : [tenant];
-    return scope.some((t) => reachesRows(model, t, role, commands));
+    return scope.some((t) => reachesRows(model, t, role, commands, existing));
   };
   const label = (k: KeyInput) => `${k.kind === 'client_key' ? 'client key' : 'service key'} \`${k.name}\``;
   const inTenant = (tenant: string) => (tenant === '' ? ' in every tenant' : tenant === DEFAULT_TENANT_SLUG ? '' : ` in tenant \`${tenant}\``);
@@ -188,8 +191,18 @@ function reachDelta(
     if (causes.length === 0) continue;
     const was = b.get(address);
     const now = a.get(address);
+    // A created or replaced key is a new credential: nobody holds its value yet.
+    const fresh = changed.some((c) => c.address === address && (c.action === 'create' || c.action === 'replace'));
     const push = (tenant: string, role: string, effect: ReachDeltaEntry['effect'], commands: Command[], text: string) =>
-      out.push({ tenant, role, effect, reachesRows: effect !== 'loses' && rowsReached(tenant, role, commands), causes, text });
+      out.push({
+        tenant,
+        role,
+        effect,
+        reachesRows: effect !== 'loses' && rowsReached(tenant, role, commands),
+        ...(fresh && effect !== 'loses' ? { newCredential: true as const } : {}),
+        causes,
+        text: fresh && effect !== 'loses' ? `${text} — new key` : text,
+      });
     if (now && (!was || was.role !== now.role) && now.commands.length > 0) {
       push(now.tenant, now.role, 'gains', now.commands, `${label(now.key)} now reaches \`${now.role}\`${inTenant(now.tenant)} (${now.commands.join(', ')})`);
     }
@@ -229,7 +242,7 @@ export function annotatePlan(plan: Plan, delta: AccessDelta): void {
   const widenings = new Map<string, string[]>();
   const add = (address: string, text: string) => widenings.set(address, [...(widenings.get(address) ?? []), text]);
   for (const e of delta.tables) if (widening(e.effect) && !e.newTable) for (const c of e.causes) add(c, e.text);
-  for (const e of delta.reach) if (e.effect === 'gains' && e.reachesRows) for (const c of e.causes) add(c, e.text);
+  for (const e of delta.reach) if (e.effect === 'gains' && e.reachesRows && !e.newCredential) for (const c of e.causes) add(c, e.text);
   for (const change of plan.changes) {
     if (!ACCESS_KINDS.has(change.kind) || change.action === 'no-op') continue;
     const kept: Hazard[] = change.hazards.filter((h) => h.type !== 'AUTHZ_CHANGE');

@@ -196,10 +196,10 @@ function ownerLike(role: string, tables: readonly TableInput[]): boolean {
   return tables.some((t) => t.owner === role);
 }
 
-/** The commands an access cell allows for a role in a tenant, for reach deltas. */
-export function reachesRows(computed: ComputedModel, tenant: string, role: string, commands: readonly Command[]): boolean {
+/** Whether a role reaches any row with one of `commands` in a tenant (only the tables in `only`, when given). */
+export function reachesRows(computed: ComputedModel, tenant: string, role: string, commands: readonly Command[], only?: ReadonlySet<string>): boolean {
   for (const t of computed.tables.values()) {
-    if (t.input.tenant !== tenant) continue;
+    if (t.input.tenant !== tenant || (only && !only.has(t.input.address))) continue;
     const cells = t.cells[role];
     if (cells && commands.some((c) => cells[c].access.level !== 'none')) return true;
   }

@@ -35,7 +35,7 @@ export function deltaLines(delta: AccessDelta): { tables: DeltaLine[]; reach: De
         hazard: widening(e.effect) && !e.newTable,
       };
     }),
-    reach: delta.reach.map((e) => ({ symbol: e.effect === 'gains' ? '+' : e.effect === 'loses' ? '-' : '~', text: e.text, hazard: e.effect === 'gains' && e.reachesRows })),
+    reach: delta.reach.map((e) => ({ symbol: e.effect === 'gains' ? '+' : e.effect === 'loses' ? '-' : '~', text: e.text, hazard: e.effect === 'gains' && e.reachesRows && !e.newCredential })),
   };
 }
 

@@ -101,8 +101,10 @@ export interface ReachDeltaEntry {
   tenant: string;
   role: string;
   effect: 'gains' | 'loses' | 'changes';
-  /** Whether the role reaches any row in the tenant after the plan (a widening is then a hazard). */
+  /** Whether the role reaches rows of tables that exist before the plan. */
   reachesRows: boolean;
+  /** The key is created (or replaced) by the plan: a new credential nobody holds yet (not a hazard). */
+  newCredential?: true;
   causes: string[];
   text: string;
 }

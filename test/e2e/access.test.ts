@@ -60,6 +60,9 @@ const ANON_POLICY = `                orders_public:
 
 const WIDENS = '`anon` gains SELECT on `public.orders` (rows where `published`)';
 
+/** A client key `widget` with these scopes. */
+const key = (scopes: string) => `client_keys:\n  widget:\n    scopes: [${scopes}]\n`;
+
 describe('the access delta of a plan', () => {
   let emulator: RunningEmulator;
   let ws: Workspace;
@@ -124,13 +127,24 @@ describe('the access delta of a plan', () => {
     expect(apply.code).toBe(0);
   });
 
-  it('shows a narrowing without gating it, and a key that now reaches a role with rows as a widening', async () => {
-    await ws.write(ORDERS.replace('anon: [SELECT]', 'anon: []') + ANON_POLICY + 'client_keys:\n  widget:\n    scopes: [tables:read]\n');
+  it('gates an existing key that gains a table scope where its role reaches rows, but not a new key', async () => {
+    await ws.write(ORDERS + ANON_POLICY + key('tables:read'));
+    const created = JSON.parse((await ws.cli(['plan', '--json'])).stdout) as { access: { reach: unknown[] }; hazards: unknown[] };
+    expect(created.access.reach).toEqual([expect.objectContaining({ text: 'client key `widget` now reaches `anon` in every tenant (SELECT) — new key', reachesRows: true, newCredential: true })]);
+    expect(created.hazards).toEqual([]);
+    await ws.write(ORDERS + ANON_POLICY + key('realtime:connect'));
+    expect((await ws.cli(['apply', '--auto-approve', '--secrets-out', 'keys.env'])).code).toBe(0);
+    await ws.write(ORDERS + ANON_POLICY + key('realtime:connect, tables:read'));
+    const plan = await ws.cli(['plan']);
+    expect(plan.stdout).toContain('! AUTHZ_CHANGE: Widens access: client key `widget` (as `anon` in every tenant) gains SELECT.');
+    expect(plan.stdout).toContain('  Who reaches the roles:\n  + client key `widget` (as `anon` in every tenant) gains SELECT !');
+  });
+
+  it('shows a narrowing without gating it', async () => {
+    await ws.write(ORDERS.replace('anon: [SELECT]', 'anon: []') + ANON_POLICY + key('realtime:connect'));
     const plan = await ws.cli(['plan', '--json']);
-    const doc = JSON.parse(plan.stdout) as { access: { tables: { text: string; effect: string }[]; reach: { text: string; reachesRows: boolean }[] }; hazards: unknown[] };
+    const doc = JSON.parse(plan.stdout) as { access: { tables: unknown[] }; hazards: unknown[] };
     expect(doc.access.tables).toEqual([expect.objectContaining({ effect: 'loses', text: '`anon` loses SELECT on `public.orders` (no SELECT privilege)' })]);
-    // anon reaches no row once the grant is gone, so the new key widens nothing.
-    expect(doc.access.reach).toEqual([expect.objectContaining({ text: 'client key `widget` now reaches `anon` in every tenant (SELECT)', reachesRows: false })]);
     expect(doc.hazards).toEqual([]);
   });
 });
