@@ -44,18 +44,13 @@ const app = new FluxbaseApp({
 
 // ---- instance settings -------------------------------------------------------------------------
 new AppSettings(app, {
+  // The app.auth.* keys the server's runtime reads (password_min_length is what clients are told).
+  authentication: { enable_signup: true, enable_magic_link: true, require_email_verification: true, password_min_length: 12 },
   features: { enable_realtime: true, enable_storage: true, enable_functions: false },
   security: { enable_global_rate_limit: false },
 });
-new AuthSettings(app, {
-  password_min_length: 12,
-  password_require_uppercase: true,
-  password_require_number: true,
-  session_timeout_minutes: 720,
-  max_sessions_per_user: 10,
-  require_email_verification: true,
-});
-new SystemSetting(app, 'app.auth.magic_link_enabled', { value: true, description: "Passwordless sign-in for the blog's readers" });
+// Most keys of /admin/auth/settings are never read by the server (docs/tenants.md).
+new AuthSettings(app, { disable_dashboard_password_login: false });
 new SystemSetting(app, 'app.email.from_name', { value: 'Fluxbase Blog' });
 new SystemSetting(app, 'app.email.from_address', { value: 'no-reply@blog.example.com' });
 

@@ -49,6 +49,7 @@ export type DiagnosticCode =
   | 'config.unsupported'
   | 'config.internal-schema'
   | 'config.webhook-undeliverable'
+  | 'config.ineffective-setting'
   | 'api.auth'
   | 'api.http'
   | 'api.network'

@@ -6,7 +6,7 @@
 import { error, warning, type Diagnostic } from '../diag/index.js';
 import type { Table } from '../model/config.generated.js';
 import { INTERNAL_SCHEMAS, RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
-import { currentProfile, FLUXBASE_INTERNAL_SCHEMAS } from '../server/profile.js';
+import { AUTH_SETTINGS_AT_RUNTIME, currentProfile, FLUXBASE_INTERNAL_SCHEMAS } from '../server/profile.js';
 import { canonicalType } from '../sql/types.js';
 import { expressionKey } from '../sql/expression.js';
 import { toPointer } from './source-index.js';
@@ -119,6 +119,20 @@ function buildDesiredAddresses(valid: ValidConfig): Set<string> {
 /** System-setting whitelist, double management of one server key, custom-setting keys. */
 function settingsDiagnostics(valid: ValidConfig, at: At): Diagnostic[] {
   const out: Diagnostic[] = [];
+  if (currentProfile().authSettingsIgnoredByRuntime) {
+    for (const key of Object.keys(valid.config.settings?.auth ?? {})) {
+      const runtime = AUTH_SETTINGS_AT_RUNTIME[key];
+      if (!runtime || runtime.effective) continue;
+      out.push(
+        warning('config.ineffective-setting', `settings.auth.${key} has no effect on Fluxbase ${currentProfile().version}: ${runtime.why}`, {
+          ...at(['settings', 'auth', key], true),
+          detail:
+            'PUT /api/v1/admin/auth/settings stores it (the dashboard shows it), but the server never reads that copy. ' +
+            (runtime.use ? `Declare ${runtime.use} instead, which writes the key the server reads.` : 'Remove it: no route sets a value the server reads.'),
+        }),
+      );
+    }
+  }
   const system = valid.config.settings?.system ?? {};
   for (const key of Object.keys(system)) {
     if (!SYSTEM_SETTING_KEYS.has(key)) {
@@ -134,14 +148,18 @@ function settingsDiagnostics(valid: ValidConfig, at: At): Diagnostic[] {
   const app = (valid.config.settings?.app ?? {}) as Record<string, Record<string, unknown> | undefined>;
   for (const [field, key] of Object.entries(APP_SETTING_KEYS)) {
     const [section, name] = field.split('.') as [string, string];
-    if (app[section]?.[name] !== undefined && key in system) {
-      out.push(
-        error('config.conflict', `settings.app.${field} and settings.system["${key}"] set the same server setting`, {
-          ...at(['settings', 'system', key], true),
-          detail: 'Declare it in one place only, or each apply would undo the other.',
-        }),
-      );
-    }
+    if (app[section] === undefined || !(key in system)) continue;
+    // PUT /admin/app/settings writes a present section whole (its undeclared fields with the live
+    // values the plan read), so a section and a system setting it contains cannot both be declared.
+    out.push(
+      error('config.conflict', `settings.app.${section} and settings.system["${key}"] both write ${key}`, {
+        ...at(['settings', 'system', key], true),
+        detail:
+          app[section]?.[name] !== undefined
+            ? 'Declare it in one place only, or each apply would undo the other.'
+            : `The server writes the whole ${section} section, ${key} included, whenever settings.app.${section} changes. Declare it as settings.app.${field} instead.`,
+      }),
+    );
   }
   const owners = new Map<string, string>();
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {

@@ -84,6 +84,23 @@ describe('config loading and validation', () => {
     expect(diagnostics.map((d) => [d.severity, d.code, where(d)])).toEqual([['warning', 'config.webhook-undeliverable', '7:27']]);
   });
 
+  it('flags settings.auth keys the runtime never reads, with where to declare them instead (F8)', async () => {
+    const { diagnostics } = await check('version: 1\nsettings:\n  auth:\n    enable_signup: false\n    session_timeout_minutes: 30\n    disable_dashboard_password_login: false\n');
+    expect(diagnostics.map((d) => [d.severity, d.code, where(d)])).toEqual([
+      ['warning', 'config.ineffective-setting', '4:5'],
+      ['warning', 'config.ineffective-setting', '5:5'],
+    ]);
+    expect(diagnostics[0]!.summary).toContain('the runtime reads app.auth.signup_enabled');
+    expect(diagnostics[0]!.detail).toContain('Declare settings.app.authentication.enable_signup instead');
+    expect(diagnostics[1]!.detail).toContain('Remove it');
+  });
+
+  it('refuses an app-settings section next to a system setting that section writes', async () => {
+    const { diagnostics } = await check('version: 1\nsettings:\n  app:\n    authentication: { enable_signup: true }\n  system:\n    app.auth.magic_link_enabled: { value: true }\n');
+    expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.conflict', '6:5']]);
+    expect(diagnostics[0]!.detail).toContain('Declare it as settings.app.authentication.enable_magic_link instead');
+  });
+
   it('rejects reserved words the server rejects', async () => {
     const { diagnostics } = await check(minimal('          order:\n            columns:\n              id: { type: uuid }\n'));
     expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.identifier', '7:11']]);
