@@ -69,6 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serviceRoleToken,
     faults: opts.faults,
     requestCount: () => app.requestCount,
+    requests: () => app.requestLog,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -21,6 +21,12 @@ export interface FaultOptions {
    * `error`, unlisted, its slug taken, and the create answers `500 "Failed to create tenant"`.
    */
   tenantCreationFailures?: string[];
+  /**
+   * Responses lost after the server acted: the next `times` requests with this method and path are
+   * processed normally, then the connection is reset without an answer (a transport failure whose
+   * outcome the client cannot know).
+   */
+  dropResponses?: { method: string; path: string; times: number }[];
 }
 
 /**
@@ -184,6 +190,7 @@ export interface FaultState {
   rate503: number;
   retryAfterSeconds: number;
   tenantCreationFailures: string[];
+  dropResponses: { method: string; path: string; times: number }[];
 }
 
 export interface RunningEmulator {
@@ -196,6 +203,8 @@ export interface RunningEmulator {
   faults: FaultState;
   /** Number of requests answered (any path, injected faults included). */
   requestCount(): number;
+  /** `METHOD path` of every request received, in order (e.g. to count writes in tests). */
+  requests(): readonly string[];
   /** Stops the server and closes (postgres backend: drops) its databases. */
   close(): Promise<void>;
 }
@@ -238,6 +247,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       rate503: o.faults?.rate503 ?? 0,
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
       tenantCreationFailures: [...(o.faults?.tenantCreationFailures ?? [])],
+      dropResponses: (o.faults?.dropResponses ?? []).map((d) => ({ ...d })),
     },
     quirks: {
       tenantMigrationRole: o.quirks?.tenantMigrationRole ?? true,
