@@ -21,6 +21,7 @@ import { resolveOptions } from './options.js';
 import type { EmulatorOptions, RunningEmulator } from './options.js';
 import { buildRouter } from './routes/index.js';
 import { getTenant, seedDefaultTenant } from './tenancy/tenants.js';
+import { rebuildInternalSchemas } from './db/restart.js';
 
 export type { Sql, QueryResult, Field } from './db/types.js';
 export { isPgError, pgErrorText, sqlState } from './db/types.js';
@@ -44,6 +45,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let server: ReturnType<typeof createServer> | undefined;
   try {
     app.defaultTenantId = await seedDefaultTenant(cluster.main);
+    if (cluster.restarted && opts.quirks.rebuildInternalSchemasAtStart) await rebuildAtStart(cluster, opts.log);
     server = createServer(app, buildRouter(app));
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -76,6 +78,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const db = tenant.is_default || !tenant.db_name ? cluster.main : await app.tenantDatabase(tenant.db_name);
       return db.transaction(fn);
     },
+    requests: () => app.requestLog,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -87,4 +90,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
+}
+
+/**
+ * F1 at a restart: rebuild the internal schemas of the main database now, and of each tenant
+ * database when it is first opened (they start lazily; the server does it to all at start, which
+ * no request can tell apart). See db/restart.ts.
+ */
+async function rebuildAtStart(cluster: Cluster, log: (line: string) => void): Promise<void> {
+  const report = (where: string, dropped: string[]) => {
+    if (dropped.length > 0) log(`start-up rebuilt the internal schemas of ${where} as the server does, dropping: ${dropped.join(', ')}`);
+  };
+  report('the main database', await rebuildInternalSchemas(cluster.main));
+  cluster.onReopen = async (name, db) => report(`database ${name}`, await rebuildInternalSchemas(db));
 }

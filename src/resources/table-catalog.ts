@@ -52,11 +52,14 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
+  /**
+   * The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2); it bypasses RLS
+   * unless `rls_forced`, and needs no grant.
+   */
+  owner: string;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
-  /** The owning role (it bypasses RLS unless `rls_forced`, and needs no grant). */
-  owner?: string;
   /**
    * Privileges granted directly on the table (its ACL, or PostgreSQL's default ACL when none was
    * ever set), by grantee: every role of the cluster except the owner and `pg_*` roles, with the
@@ -130,6 +133,8 @@ export async function readCatalog(client: FluxbaseClient, tenantId: string, incl
     tenantId,
     body: { query: catalogQuery(include) },
     expect: [200],
+    // A read: no Idempotency-Key, so the server stores no copy of the catalog (F10).
+    idempotency: 'read',
   });
   const result = res.body.results?.[0];
   if (!result || result.error) {

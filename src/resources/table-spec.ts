@@ -64,6 +64,8 @@ export function sortPrivileges(list: readonly string[]): string[] {
 
 /** Names of the live constraints behind column attributes (for DROP statements). */
 export interface TableMeta {
+  /** The role owning the live table (F2: only the owner may alter it; the access model: it bypasses RLS unless forced). */
+  owner?: string;
   primaryKeyName?: string;
   uniqueNames: Record<string, string>;
   foreignKeyNames: Record<string, string>;
@@ -73,8 +75,6 @@ export interface TableMeta {
    * reports them as not exported.
    */
   unsupported?: string[];
-  /** The owning role (the access model: it bypasses RLS unless FORCE ROW LEVEL SECURITY). */
-  owner?: string;
   /** FORCE ROW LEVEL SECURITY is set (the owner is subject to policies too). */
   rlsForced?: boolean;
 }
@@ -146,7 +146,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, ...(t.owner ? { owner: t.owner } : {}), ...(t.rls_forced ? { rlsForced: true } : {}) };
+  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, ...(t.rls_forced ? { rlsForced: true } : {}) };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {

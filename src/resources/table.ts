@@ -14,7 +14,8 @@ import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
 import { tableToSpec } from './table-export.js';
-import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableMeta } from './table-spec.js';
+import { tableLimitDiagnostics } from './tenant-limits.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
 import { error, type Diagnostic } from '../diag/index.js';
@@ -122,11 +123,15 @@ export const tableHandler: ResourceHandler = {
         ],
       };
     }
-    const steps = planTableSteps(req);
+    const reasons: string[] = [];
+    const steps = planTableSteps(req, reasons);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-    const tenant = change.address.split('.')[1]!;
-    const diagnostics = sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : [];
-    diagnostics.push(...grantOwnership(tenant, req, steps));
+    const [, tenant, schema] = change.address.split('.') as [string, string, string];
+    const owner = change.action === 'update' ? (req.live?.meta as TableMeta | undefined)?.owner : undefined;
+    const diagnostics = [
+      ...tableLimitDiagnostics({ address: change.address, tenant, schema, steps, owner, desired, migrationReasons: reasons }),
+      ...(sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : []),
+    ];
     return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps), diagnostics };
   },
 
@@ -156,29 +161,6 @@ export function migrationIdentity(tenant: string, identities: { serviceRole: boo
     error('api.capability', 'this change runs SQL through the migrations API, which needs a service-role JWT for this tenant', {
       address,
       detail: `The server runs a dashboard admin's migrations on the main database even with X-FB-Tenant, so for tenant ${tenant} the tool needs a service-role JWT in FLUXBASE_TOKEN (FLUXBASE_ADMIN_EMAIL/PASSWORD can stay set for custom settings).`,
-    }),
-  ];
-}
-
-/**
- * GRANT and REVOKE only work for the table's owner. Outside the default tenant the migrations API
- * runs as `tenant_migration_role` (F2, internal/migrations/tenant_executor.go:195-227), which owns
- * only the tables it created itself — not those the DDL endpoint creates (owned by the admin user,
- * internal/api/ddl_handler.go:565-572). PostgreSQL then answers a mere WARNING ("no privileges
- * were granted") and the grant never happens, so the plan refuses it here.
- */
-function grantOwnership(tenant: string, req: PlanRequest, steps: PlannedStep[]): Diagnostic[] {
-  if (tenant === DEFAULT_TENANT_SLUG) return [];
-  const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-  if (!sql.some((s) => /^(GRANT|REVOKE) /.test(s))) return [];
-  const created = steps.some((s) => s.op === 'ddl_create_table') ? 'the admin user (the DDL endpoint creates it)' : undefined;
-  const owner = created ?? ((req.live?.meta as { owner?: string } | undefined)?.owner ?? 'tenant_migration_role');
-  if (owner === 'tenant_migration_role') return [];
-  return [
-    error('plan.not-supported', 'grants cannot be applied to this table through the migrations API', {
-      address: req.change.address,
-      location: req.desired?.source,
-      detail: `In tenant ${tenant} migrations run as tenant_migration_role, but the table is owned by ${owner}: PostgreSQL would only warn "no privileges were granted" and change nothing. Grant through the database's owner (outside this tool), or remove \`grants\` from this table.`,
     }),
   ];
 }
