@@ -62,8 +62,8 @@ export interface CatalogTable {
   indexes: CatalogIndex[] | null;
   /**
    * Privileges granted directly on the table (its ACL, or PostgreSQL's default ACL when none was
-   * ever set), by grantee: every role of the cluster except the owner and `pg_*` roles, with the
-   * subset of SELECT, INSERT, UPDATE, DELETE it holds (possibly empty); `public` for PUBLIC.
+   * ever set), by grantee: every role of the cluster but the `pg_*` ones, the owner included, with
+   * the subset of SELECT, INSERT, UPDATE, DELETE it holds (possibly empty); `public` for PUBLIC.
    * Privileges through role membership are not included.
    */
   grants?: Record<string, string[]>;
@@ -86,8 +86,7 @@ const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[
        FROM (SELECT oid, rolname FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' UNION ALL SELECT 0::oid, 'public'::name) r
        LEFT JOIN LATERAL (SELECT json_agg(DISTINCT e.privilege_type ORDER BY e.privilege_type) AS privs
                             FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) e
-                           WHERE e.grantee = r.oid AND e.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')) p ON true
-      WHERE r.oid <> c.relowner) AS grants,
+                           WHERE e.grantee = r.oid AND e.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')) p ON true) AS grants,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

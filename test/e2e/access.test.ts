@@ -277,8 +277,8 @@ describe('fluxbase access --role anon on the root configuration', () => {
     expect(run.code).toBe(0);
     const model = JSON.parse(run.stdout) as AccessModel;
     const cells = model.tenants.flatMap((t) => t.tables.map((table) => ({ tenant: t.tenant, table: table.table, cells: table.roles.anon! })));
-    expect(cells.map((c) => `${c.tenant}:${c.table}`).sort()).toEqual(['acme:app.projects', 'acme:app.tasks', 'default:app.comments', 'default:app.posts', 'default:app.profiles']);
-    const posts = cells.find((c) => c.table === 'app.posts')!.cells;
+    expect(cells.map((c) => `${c.tenant}:${c.table}`).sort()).toEqual(['acme:public.projects', 'acme:public.tasks', 'default:public.comments', 'default:public.posts', 'default:public.profiles']);
+    const posts = cells.find((c) => c.table === 'public.posts')!.cells;
     expect(posts.SELECT).toEqual({ level: 'rows', using: "status = 'published'" });
     expect(posts.INSERT).toEqual({ level: 'none', reason: 'no INSERT privilege' });
 
@@ -362,7 +362,7 @@ describe('fluxbase test', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✗ anonymous readers see published posts only');
     expect(run.stdout).toContain('2 rows returned that should not be');
-    expect(run.stdout).toContain('as anon {"sub":"","role":"anon"}: SELECT app.posts');
+    expect(run.stdout).toContain('as anon {"sub":"","role":"anon"}: SELECT public.posts');
     expect(run.stdout).toMatch(/offending rows: \{[^\n]*"slug":"alice-draft"/);
     expect(run.stdout).toMatch(/\n\s+\{[^\n]*"slug":"bob-draft"/);
     expect(run.stdout).toMatch(/\n\d+ failed, \d+ passed\./);
@@ -375,10 +375,10 @@ describe('fluxbase test', () => {
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain('The tests fail: no plan is shown.');
     expect(plan.stdout).not.toContain('Fluxbase will perform the following actions');
-    await ws.edit((t) => t.replace('select: app.comments', 'select: app.nothing'));
+    await ws.edit((t) => t.replace('select: public.comments', 'select: public.nothing'));
     const invalid = await ws.cli(['test', '--database-url', databaseUrl()]);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toMatch(/fluxbase\.config\.yaml:\d+:\d+: error\[config\.reference\]: tests\.cases\.comments are public\.select: table app\.nothing is not declared in tenant default/);
+    expect(invalid.stderr).toMatch(/fluxbase\.config\.yaml:\d+:\d+: error\[config\.reference\]: tests\.cases\.comments are public\.select: table public\.nothing is not declared in tenant default/);
   });
 });
 
@@ -418,26 +418,28 @@ describe('fluxbase plan --prove', () => {
     }
   });
 
-  it('reports a plan that cannot converge: dropping a table another configuration still references', async () => {
-    const authors = 'version: 1\ntenants:\n  default:\n    schemas:\n      public:\n        tables:\n          authors:\n            columns:\n              id: { type: integer, primary_key: true }\n';
-    const books = 'version: 1\ntenants:\n  default:\n    schemas:\n      public:\n        tables:\n          books:\n            columns:\n              id: { type: integer, primary_key: true }\n              author_id: { type: integer, references: { table: authors } }\n';
-    const ws = await Workspace.create(emulator, authors);
+  it('reports a plan that does not converge: a policy calling a function the database does not have', async () => {
+    const notes = (policy: string) =>
+      `version: 1\ntenants:\n  default:\n    schemas:\n      public:\n        tables:\n          notes:\n            columns:\n              id: { type: integer, primary_key: true }\n              owner_id: { type: uuid }\n            grants: { authenticated: [SELECT] }\n            rls:\n              enabled: true\n              policies:\n                notes_own:\n                  command: SELECT\n                  roles: [authenticated]\n                  using: ${policy}\n`;
+    const ws = await Workspace.create(emulator, notes('owner_id = auth.uid()'));
     try {
       expect((await ws.cli(['apply', '--auto-approve'])).code).toBe(0);
-      await ws.write(books);
-      expect((await ws.cli(['apply', '--auto-approve', '--state', 'other-team.state.json'])).code).toBe(0);
-      await ws.write('version: 1\ntenants:\n  default: {}\n');
+      // A typo the plan cannot see: PostgreSQL has no auth.uuid().
+      await ws.write(notes('owner_id = auth.uuid()'));
+      const plan = await ws.cli(['plan', '--detailed-exitcode']);
+      expect(plan.code).toBe(2);
       const run = await ws.cli(['plan', '--prove', '--database-url', inject('databaseUrl')]);
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('- table.default.public.authors');
       expect(run.stdout).toContain('planned there: the same 1 schema change(s) as this plan');
-      expect(run.stdout).toMatch(/! apply failed on the copy: error\[apply\.failed\]: table\.default\.public\.authors: DELETE \/api\/v1\/admin\/ddl\/tables\/public\/authors answered 500/);
+      expect(run.stdout).toMatch(/! apply failed on the copy: error\[apply\.failed\]: policy\.default\.public\.notes\.notes_own: .*auth\.uuid\(\) does not exist/);
       expect(run.stdout).toContain('Proof FAILED: the plan cannot be applied as planned.');
       const json = await ws.cli(['plan', '--json', '--prove', '--database-url', inject('databaseUrl')]);
       expect(json.code).toBe(1);
       const proof = (JSON.parse(json.stdout) as { proof: { converged: boolean; applyErrors: string[] } }).proof;
       expect(proof.converged).toBe(false);
       expect(proof.applyErrors).toHaveLength(1);
+      // The instance itself was not touched.
+      expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(2);
     } finally {
       await ws.dispose();
     }
