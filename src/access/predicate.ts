@@ -11,6 +11,7 @@
  * loadSqlParser().
  */
 import { expressionKey } from '../sql/expression.js';
+import { scanSql } from '../sql/parser.js';
 import { readableExpression } from '../sql/readable.js';
 
 /** One policy expression: readable text and canonical key. */
@@ -88,12 +89,102 @@ function compare(a: string, b: string): number {
 }
 
 /**
+ * The top-level `op` operands of an expression (`a AND b AND c` → [a, b, c]), outer parentheses
+ * of the whole and of each operand removed and each operand split again; [sql] when there is no
+ * such operator. Found with PostgreSQL's scanner (quotes, comments, `BETWEEN x AND y`, CASE and
+ * brackets respected) and kept only when the operands parse and recombine into the same syntax
+ * tree.
+ */
+export function operands(sql: string, op: 'AND' | 'OR'): string[] {
+  const text = unwrap(sql.trim());
+  const tokens = tokensOf(text);
+  if (!tokens) return [text];
+  const cuts: SqlTokenLike[] = [];
+  let depth = 0;
+  let between = 0;
+  for (const t of tokens) {
+    const word = t.text.toUpperCase();
+    if (word === '(' || word === '[' || word === 'CASE') depth++;
+    else if (word === ')' || word === ']' || word === 'END') depth--;
+    else if (depth === 0 && word === 'BETWEEN') between++;
+    else if (depth === 0 && word === 'AND' && between > 0) between--;
+    else if (depth === 0 && word === op) cuts.push(t);
+  }
+  if (cuts.length === 0) return [text];
+  const pieces: string[] = [];
+  let from = 0;
+  for (const c of cuts) {
+    pieces.push(text.slice(from, c.start).trim());
+    from = c.end;
+  }
+  pieces.push(text.slice(from).trim());
+  const whole = expressionKey(text);
+  if (whole === undefined || pieces.some((p) => expressionKey(p) === undefined)) return [text];
+  if (expressionKey(pieces.map((p) => `(${p})`).join(` ${op} `)) !== whole) return [text];
+  return pieces.flatMap((p) => operands(p, op));
+}
+
+type SqlTokenLike = { text: string; start: number; end: number };
+
+/** The tokens of an expression, offsets relative to it (undefined when it cannot be scanned). */
+function tokensOf(sql: string): SqlTokenLike[] | undefined {
+  try {
+    const prefix = 'SELECT ';
+    return scanSql(prefix + sql)
+      .slice(1)
+      .map((t) => ({ text: t.text, start: t.start - prefix.length, end: t.end - prefix.length }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `(a OR b)` → `a OR b` when the outer parentheses enclose everything; otherwise unchanged. */
+function unwrap(sql: string): string {
+  const tokens = tokensOf(sql);
+  if (!tokens || tokens.length < 2 || tokens[0]!.text !== '(' || tokens[tokens.length - 1]!.text !== ')') return sql;
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.text === '(') depth++;
+    else if (tokens[i]!.text === ')') depth--;
+    if (depth === 0 && i < tokens.length - 1) return sql;
+  }
+  return unwrap(sql.slice(tokens[0]!.end, tokens[tokens.length - 1]!.start).trim());
+}
+
+/** A policy expression as a predicate: its top-level AND operands as clauses, each split at OR. */
+export function expressionPredicate(sql: string | null): Predicate {
+  if (sql === null) return TRUE;
+  return normalise(operands(sql, 'AND').map((conjunct) => operands(conjunct, 'OR').map(term)));
+}
+
+/** Clause products beyond this size are not expanded (the predicates stay opaque terms). */
+const MAX_CLAUSES = 256;
+
+/** Either predicate: (P1 ∨ P2) in conjunctive form, by distributing clauses. */
+export function or(...predicates: Predicate[]): Predicate {
+  const live = predicates.filter((p) => p.kind !== 'false') as { kind: 'cnf'; clauses: Term[][] }[];
+  if (live.length === 0) return FALSE;
+  if (live.some((p) => p.clauses.length === 0)) return TRUE;
+  const size = live.reduce((n, p) => n * p.clauses.length, 1);
+  if (size > MAX_CLAUSES) return normalise([live.map((p) => opaque(p))]);
+  let clauses: Term[][] = [[]];
+  for (const p of live) clauses = clauses.flatMap((acc) => p.clauses.map((c) => [...acc, ...c]));
+  return normalise(clauses);
+}
+
+/** A whole predicate as one term (when distributing would be too large). */
+function opaque(p: { clauses: Term[][] }): Term {
+  const text = predicateText(p as Predicate);
+  return { text, key: expressionKey(text) ?? text };
+}
+
+/**
  * PostgreSQL's combination of the policies that apply: `permissive` expressions OR'ed (none: no
  * row), each of `restrictive` AND'ed. A null expression admits every row.
  */
 export function combine(permissive: readonly (string | null)[], restrictive: readonly (string | null)[]): Predicate {
   if (permissive.length === 0) return FALSE;
-  return normalise([permissive.map(term), ...restrictive.map((r) => [term(r)])]);
+  return and(or(...permissive.map(expressionPredicate)), ...restrictive.map(expressionPredicate));
 }
 
 /** Both predicates. */
@@ -127,20 +218,7 @@ export function predicateText(p: Predicate): string {
     .join(' AND ');
 }
 
-/** True when `sql` has an AND or OR outside parentheses and quotes. */
+/** True when `sql` has an AND or OR outside parentheses, quotes and BETWEEN. */
 function hasTopLevelJunction(sql: string): boolean {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (depth === 0 && /\s/.test(ch) && /^\s(?:and|or)\s/i.test(sql.slice(i, i + 5))) return true;
-  }
-  return false;
+  return operands(sql, 'AND').length > 1 || operands(sql, 'OR').length > 1;
 }
