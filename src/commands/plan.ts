@@ -59,16 +59,18 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly });
     if (!result) return 1;
     const { plan, state } = result;
-    if (!options.refreshOnly) plan.diagnostics.push(...securityLints(prepared.valid));
-    const failed = reportErrors(io, plan.diagnostics);
+    // Lints describe the configuration, not the plan: printed (and in --json), never saved with --out.
+    const lints = options.refreshOnly ? [] : securityLints(prepared.valid);
+    const failed = reportErrors(io, [...plan.diagnostics, ...lints]);
+    const printed = () => ({ ...planDocument(plan, state, apiCalls(prepared.client)), diagnostics: [...plan.diagnostics, ...lints] });
     if (failed) {
-      if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client))).trimEnd());
+      if (format === 'json') io.out(serialisePlan(printed()).trimEnd());
       return 1;
     }
     if (format === 'markdown') io.out(renderMarkdown(plan).join(`\n\n${MARKDOWN_SPLIT}\n\n`));
     else if (format === 'text') io.out(renderPlan(plan, { color: io.color }));
     const proof = options.prove && !options.refreshOnly ? await prove(io, prepared, result, options, format) : undefined;
-    if (format === 'json') io.out(serialisePlan({ ...planDocument(plan, state, apiCalls(prepared.client)), ...(proof ? { proof } : {}) }).trimEnd());
+    if (format === 'json') io.out(serialisePlan({ ...printed(), ...(proof ? { proof } : {}) }).trimEnd());
     if (options.out) {
       await writeFile(options.out, serialisePlan(planDocument(plan, state)), { mode: 0o600 });
       if (format === 'text') {
