@@ -64,11 +64,16 @@ const NO_TABLE: RowAccess = { level: 'none', reason: 'the table does not exist' 
 
 function tableDelta(before: ComputedModel, after: ComputedModel, changed: readonly ResourceChange[]): AccessDeltaEntry[] {
   const out: AccessDeltaEntry[] = [];
+  const byTable = new Map<string, ResourceChange[]>();
+  for (const c of changed) {
+    const t = tableOf(c.address);
+    if (t) byTable.set(t, [...(byTable.get(t) ?? []), c]);
+  }
   const addresses = [...new Set([...before.tables.keys(), ...after.tables.keys()])].sort();
   for (const address of addresses) {
     const b = before.tables.get(address);
     const a = after.tables.get(address);
-    const onTable = changed.filter((c) => tableOf(c.address) === address);
+    const onTable = byTable.get(address) ?? [];
     if (onTable.length === 0) continue;
     const { tenant, table } = describeTable(address);
     const roles = [...new Set([...Object.keys(b?.cells ?? {}), ...Object.keys(a?.cells ?? {})])];

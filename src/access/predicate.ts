@@ -151,10 +151,18 @@ function unwrap(sql: string): string {
   return unwrap(sql.slice(tokens[0]!.end, tokens[tokens.length - 1]!.start).trim());
 }
 
-/** A policy expression as a predicate: its top-level AND operands as clauses, each split at OR. */
+const predicates = new Map<string, Predicate>();
+
+/** A policy expression as a predicate: its top-level AND operands as clauses, each split at OR. Memoised. */
 export function expressionPredicate(sql: string | null): Predicate {
   if (sql === null) return TRUE;
-  return normalise(operands(sql, 'AND').map((conjunct) => operands(conjunct, 'OR').map(term)));
+  let p = predicates.get(sql);
+  if (p === undefined) {
+    p = normalise(operands(sql, 'AND').map((conjunct) => operands(conjunct, 'OR').map(term)));
+    if (predicates.size > 10_000) predicates.clear();
+    predicates.set(sql, p);
+  }
+  return p;
 }
 
 /** Clause products beyond this size are not expanded (the predicates stay opaque terms). */
@@ -218,7 +226,15 @@ export function predicateText(p: Predicate): string {
     .join(' AND ');
 }
 
-/** True when `sql` has an AND or OR outside parentheses, quotes and BETWEEN. */
+const junctions = new Map<string, boolean>();
+
+/** True when `sql` has an AND or OR outside parentheses, quotes and BETWEEN. Memoised. */
 function hasTopLevelJunction(sql: string): boolean {
-  return operands(sql, 'AND').length > 1 || operands(sql, 'OR').length > 1;
+  let j = junctions.get(sql);
+  if (j === undefined) {
+    j = operands(sql, 'AND').length > 1 || operands(sql, 'OR').length > 1;
+    if (junctions.size > 10_000) junctions.clear();
+    junctions.set(sql, j);
+  }
+  return j;
 }
