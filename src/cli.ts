@@ -52,15 +52,44 @@ function port(value: string): number {
   return n;
 }
 
+/**
+ * Anything a command did not turn into a diagnostic is a bug: it is reported as one diagnostic
+ * naming the command and version to report (and where it happened), never as a stack trace
+ * (FLUXBASE_IAC_DEBUG=1 prints the trace too). Exit 1.
+ */
+function reportUnexpected(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const command = ['fluxbase', ...process.argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
+  const frame = /\((?:file:\/\/)?[^()]*?(?:dist|src)\/([^()]+)\)/.exec(err.stack ?? '')?.[1];
+  process.stderr.write(
+    `error[internal.unexpected]: ${command} failed unexpectedly: ${err.message.split('\n')[0]}\n` +
+      `  This is a bug in fluxbase-iac ${VERSION} (Node.js ${process.version}, ${process.platform})${frame ? ` at ${frame}` : ''}. ` +
+      `Please report it with the command you ran and this message. Nothing further was done.\n`,
+  );
+  if (process.env.FLUXBASE_IAC_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  process.exitCode = 1;
+}
+process.on('uncaughtException', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+
 const run = (fn: () => Promise<number>) => async () => {
-  process.exitCode = await fn();
+  try {
+    process.exitCode = await fn();
+  } catch (e) {
+    reportUnexpected(e);
+  }
 };
 
 const program = new Command()
   .name('fluxbase')
   .description('Infrastructure as code for Fluxbase: declare the desired state, plan, apply.')
   .version(VERSION)
-  .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
 const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML or JSON, e.g. cdk.out/fluxbase.json)').default('fluxbase.config.yaml');
@@ -173,5 +202,16 @@ program
   .action(function (this: Command) {
     return run(() => demoCommand(io(), this.opts()))();
   });
+
+/**
+ * A usage error prints its one line and the command's usage line, not the whole help: e.g.
+ * `error: unknown option '--bogus'` then `Usage: fluxbase plan [options]` and where to find more.
+ */
+const usageAfterErrors = (cmd: Command, prefix: string): void => {
+  const name = `${prefix}${cmd.name()}`;
+  cmd.showHelpAfterError(`Usage: ${name} ${cmd.usage()}\nRun '${name} --help' for the options.`);
+  for (const sub of cmd.commands) usageAfterErrors(sub, `${name} `);
+};
+usageAfterErrors(program, '');
 
 await program.parseAsync(process.argv);

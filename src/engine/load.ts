@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
 import { error, type Diagnostic } from '../diag/index.js';
 import { SourceIndex, toPointer, type SourceRange } from './source-index.js';
 
@@ -95,7 +95,18 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     const pointer = toPointer(segments);
     const range = rangeOf(node as Node);
     if (range) sources.set(pointer, range, keyRange);
-    if (isMap(node)) {
+    if (isAlias(node)) {
+      // `*name` without an earlier `&name`: yaml's toJS would throw (the anchor must come first).
+      if (node.resolve(doc) === undefined) {
+        diagnostics.push(
+          error('config.yaml-syntax', `undefined alias *${node.source}`, {
+            path: segments,
+            location: range?.start,
+            detail: `Define the anchor before using it (\`&${node.source}\` on an earlier value), or write the value here.`,
+          }),
+        );
+      }
+    } else if (isMap(node)) {
       for (const item of node.items) {
         if (!isPair(item)) continue;
         const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
@@ -127,7 +138,15 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     }
   };
   walk(doc.contents, []);
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (diagnostics.some((d) => d.code === 'config.yaml-syntax')) return { file, data: undefined, sources, envScalars, diagnostics };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    // e.g. an alias expanding beyond maxAliasCount (a "billion laughs" document)
+    diagnostics.push(error('config.yaml-syntax', firstLine((e as Error).message), { location: { file, line: 1, column: 1 }, detail: 'Fix the YAML document (anchors and aliases).' }));
+    return { file, data: undefined, sources, envScalars, diagnostics };
+  }
   return { file, data, sources, envScalars, diagnostics };
 }
 

@@ -20,6 +20,7 @@ export interface LiveState {
   tenants: Map<string, TenantRef>;
   /** Tenants whose resources were listed. */
   scanned: Set<string>;
+  /** Refresh problems; after an authentication or connection failure, that one failure only. */
   diagnostics: Diagnostic[];
 }
 
@@ -44,7 +45,7 @@ export async function refresh(req: {
   try {
     tenantList = await handlerFor('tenant').list({ client, schemas: new Set() });
   } catch (e) {
-    live.diagnostics.push(apiDiagnostic(e));
+    live.diagnostics.push(withUrlHint(apiDiagnostic(e), client.url));
     return live;
   }
   for (const t of tenantList) {
@@ -90,7 +91,37 @@ export async function refresh(req: {
     );
   }
   await Promise.all(jobs);
+  live.diagnostics = oneAccessFailure(live.diagnostics);
   return live;
+}
+
+/**
+ * After an authentication or connection failure every other call fails the same way: keep the
+ * first such failure (by route, so the choice is deterministic) and drop the repeats.
+ */
+function oneAccessFailure(diagnostics: Diagnostic[]): Diagnostic[] {
+  const access = diagnostics.filter((d) => d.code === 'api.auth' || d.code === 'api.network').sort((a, b) => (a.summary < b.summary ? -1 : a.summary > b.summary ? 1 : 0));
+  if (access.length <= 1) return diagnostics;
+  return diagnostics.filter((d) => (d.code !== 'api.auth' && d.code !== 'api.network') || d === access[0]);
+}
+
+/**
+ * The URL should be the server's base URL: `http://host:8080/api/v1` makes every route
+ * `/api/v1/api/v1/...`, which the server answers 404. Says so when the first call failed.
+ */
+function withUrlHint(d: Diagnostic, url: string): Diagnostic {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return d;
+  }
+  const pathname = parsed.pathname;
+  const at = pathname.search(/\/api(\/|$)/);
+  if (at < 0) return d;
+  const base = `${parsed.origin}${pathname.slice(0, at)}`;
+  const hint = `The URL should not contain the API path: use ${base} (FLUXBASE_URL / --url), without ${pathname.slice(at).replace(/\/+$/, '')}.`;
+  return { ...d, detail: d.detail ? `${hint} ${d.detail}` : hint };
 }
 
 /** Schemas a tenant's desired resources and managed resources live in. */

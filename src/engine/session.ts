@@ -2,7 +2,8 @@
  * The stages wired together for the CLI and the library API: load + validate a config, refresh
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
-import type { FluxbaseClient } from '../client/http.js';
+import { IdentityError, type FluxbaseClient } from '../client/http.js';
+import { apiDiagnostic } from '../client/errors.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
 import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
@@ -62,5 +63,23 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  if (!req.refreshOnly && !hasErrors(plan.diagnostics)) plan.diagnostics.push(...(await verifyIdentities(req.client, plan)));
   return { plan, desired, live, state };
+}
+
+/**
+ * Logs in now when apply will need a login (handlers' `writesAs`), so a refused password fails
+ * the plan instead of an apply half-way. One diagnostic, on the first change that needs it.
+ */
+async function verifyIdentities(client: FluxbaseClient, plan: Plan): Promise<Diagnostic[]> {
+  const needing = plan.changes.find((c) => c.action !== 'no-op' && c.action !== 'delete' && handlerFor(c.kind).writesAs === 'user');
+  if (!needing) return [];
+  try {
+    await client.verifyIdentity('user');
+    return [];
+  } catch (e) {
+    if (e instanceof IdentityError) return []; // already reported by the handler's plan()
+    const d = apiDiagnostic(e, { address: needing.address });
+    return [{ ...d, summary: `the dashboard login that apply needs failed: ${d.summary}`, detail: 'Check FLUXBASE_ADMIN_EMAIL and FLUXBASE_ADMIN_PASSWORD (custom-setting writes need a dashboard admin login).' }];
+  }
 }

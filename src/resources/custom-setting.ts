@@ -70,6 +70,7 @@ function keyOf(address: string, desired?: DesiredResource): string {
 export const customSettingHandler: ResourceHandler = {
   kind: 'custom_setting',
   scope: 'tenant',
+  writesAs: 'user',
   rules: [
     { path: 'secret', replace: true },
     { path: 'editable_by', compare: 'set' },
