@@ -4,6 +4,7 @@
  * standard streams; commands write through CommandIO and return exit codes.
  */
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
 import { applyCommand } from './commands/apply.js';
@@ -42,13 +43,13 @@ function io(): CommandIO {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('It must be a positive integer.');
   return n;
 }
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('It must be a port number (0-65535).');
   return n;
 }
 
@@ -60,7 +61,13 @@ function port(value: string): number {
 function reportUnexpected(e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
   const command = ['fluxbase', ...process.argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
-  const frame = /\((?:file:\/\/)?[^()]*?(?:dist|src)\/([^()]+)\)/.exec(err.stack ?? '')?.[1];
+  // where it happened in this package (not in a dependency), relative to the package
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const frame = (err.stack ?? '')
+    .split('\n')
+    .map((l) => /\(?(?:file:\/\/)?(\/[^()\s]*:\d+:\d+)\)?\s*$/.exec(l)?.[1])
+    .find((f) => f?.startsWith(root) && !f.slice(root.length).includes('node_modules'))
+    ?.slice(root.length);
   process.stderr.write(
     `error[internal.unexpected]: ${command} failed unexpectedly: ${err.message.split('\n')[0]}\n` +
       `  This is a bug in fluxbase-iac ${VERSION} (Node.js ${process.version}, ${process.platform})${frame ? ` at ${frame}` : ''}. ` +
@@ -188,11 +195,19 @@ local
   .option('--data-dir <dir>', 'persist the embedded PostgreSQL data here (default: in memory)')
   .option('--database-url <url>', 'use this PostgreSQL server instead of the embedded one (one database per tenant)')
   .option('--webhook-url-guard', "refuse private, loopback and unresolvable webhook URLs like a non-debug server (default: off, as FLUXBASE_DEBUG=true)")
-  .action(function (this: Command) {
+  .action(async function (this: Command) {
+    // The first SIGINT/SIGTERM stops the server (at once during start-up); a second one, or a
+    // stop that takes over 10 s, exits without waiting.
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.once('SIGTERM', () => controller.abort());
-    return run(() => localStartCommand(io(), this.opts(), controller.signal))();
+    const stop = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      controller.abort();
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    await run(() => localStartCommand(io(), this.opts(), controller.signal))();
+    process.exit(process.exitCode ?? 0);
   });
 
 program
