@@ -213,7 +213,7 @@ local
 program
   .command('demo')
   .description('start an in-memory emulator, apply the configuration, show a clean second plan, stop')
-  .addOption(configOption())
+  .option('-c, --config <file>', 'configuration to demo (default: the example fluxbase.config.yaml shipped with fluxbase-iac)')
   .action(function (this: Command) {
     return run(() => demoCommand(io(), this.opts()))();
   });

@@ -173,7 +173,7 @@ function live(): LiveState {
       kind: 'custom_setting',
       tenant: 'acme',
       id: 'motd',
-      attrs: { secret: false, value: { value: 'hello' }, value_type: 'string', description: '', editable_by: ['instance_admin'] },
+      attrs: { secret: false, value: 'hello', value_type: 'string', description: '', editable_by: ['instance_admin'] },
       fingerprint: 'f',
       parent: 'tenant.acme',
     },
