@@ -60,7 +60,15 @@ function port(value: string): number {
  */
 function reportUnexpected(e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
-  const command = ['fluxbase', ...process.argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
+  // the command path (`fluxbase local start`), without arguments that could hold anything private
+  const words = ['fluxbase'];
+  let cmd: Command | undefined = program;
+  for (const arg of process.argv.slice(2)) {
+    cmd = cmd?.commands.find((c) => c.name() === arg);
+    if (!cmd) break;
+    words.push(arg);
+  }
+  const command = words.join(' ');
   // where it happened in this package (not in a dependency), relative to the package
   const root = fileURLToPath(new URL('..', import.meta.url));
   const frame = (err.stack ?? '')
@@ -71,7 +79,7 @@ function reportUnexpected(e: unknown): void {
   process.stderr.write(
     `error[internal.unexpected]: ${command} failed unexpectedly: ${err.message.split('\n')[0]}\n` +
       `  This is a bug in fluxbase-iac ${VERSION} (Node.js ${process.version}, ${process.platform})${frame ? ` at ${frame}` : ''}. ` +
-      `Please report it with the command you ran and this message. Nothing further was done.\n`,
+      `Please report it with this message and the command you ran.\n`,
   );
   if (process.env.FLUXBASE_IAC_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
   process.exitCode = 1;
