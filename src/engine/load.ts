@@ -10,6 +10,7 @@ import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
 import { error, type Diagnostic } from '../diag/index.js';
 import { SourceIndex, toPointer, type SourceRange } from './source-index.js';
+import { readSynthSources } from './synth-sources.js';
 
 /** A config document after loading: plain JSON data plus where each value came from. */
 export interface LoadedDocument {
@@ -19,6 +20,12 @@ export interface LoadedDocument {
   data: unknown;
   /** Source positions by JSON pointer. */
   sources: SourceIndex;
+  /**
+   * Directory relative paths in the document (`state.path`) are resolved against: the app's
+   * working directory for a synthesised document with its sources (synth-sources.ts); absent for
+   * an ordinary file (its own directory).
+   */
+  projectDir?: string;
   /**
    * JSON pointers of scalars that were exactly one plain `${env:…}` reference. Validation may give
    * them the type the schema expects (`"true"` → true, `"12"` → 12), so a boolean or number can
@@ -56,8 +63,20 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
       ],
     };
   }
-  return loadConfigText(text, file, options);
+  const doc = loadConfigText(text, file, options);
+  // A construct app's document: locate everything at the TypeScript that declared it.
+  const synth = path.basename(file) === SYNTH_FILE_NAME ? await readSynthSources(file, text) : undefined;
+  if (!synth) return doc;
+  return {
+    ...doc,
+    sources: synth.sources,
+    projectDir: synth.projectDir,
+    diagnostics: doc.diagnostics.map((d) => (d.path ? { ...d, location: synth.sources.locate(toPointer(d.path)) } : d)),
+  };
 }
+
+/** File name construct apps synthesise (src/constructs/synth.ts SYNTH_FILE). */
+const SYNTH_FILE_NAME = 'fluxbase.json';
 
 /**
  * Loads config text. YAML syntax errors and duplicate keys are reported with their position (a

@@ -17,6 +17,8 @@ export interface ValidConfig {
   file: string;
   config: FluxbaseConfig;
   sources: SourceIndex;
+  /** See LoadedDocument.projectDir (absent: the config file's directory). */
+  projectDir?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function validateDocument(
   diagnostics.push(...schemaDiagnostics(errors, doc.sources));
   if (errors.length > 0) return { diagnostics };
   await loadSqlParser();
-  const config = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources };
+  const config: ValidConfig = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources, ...(doc.projectDir ? { projectDir: doc.projectDir } : {}) };
   diagnostics.push(...semanticDiagnostics(config));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { config, diagnostics };
