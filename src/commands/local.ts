@@ -39,6 +39,7 @@ const NOT_SETTINGS = new Set([
   'FLUXBASE_SECURITY_SETUP_TOKEN',
   'FLUXBASE_PREVENT_DESTROY',
   'FLUXBASE_IAC_DEBUG',
+  'FLUXBASE_ALLOW_HAZARDS',
 ]);
 
 /** The dashboard admin created when no FLUXBASE_ADMIN_EMAIL is set. */
