@@ -26,7 +26,10 @@ export interface LocalStartOptions {
   host?: string;
   dataDir?: string;
   databaseUrl?: string;
-  webhookUrlGuard?: boolean;
+  /** FLUXBASE_DEBUG=true: the webhook URL guard is off (F9). */
+  debug?: boolean;
+  /** `migrations.allowed_ip_ranges`, comma-separated (F6). */
+  migrationsAllowedIpRanges?: string;
 }
 
 /** Variables of this tool and of the emulator itself, which are not server setting overrides. */
@@ -221,7 +224,8 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
       jwtSecret,
       setupToken,
       storage: options.databaseUrl ? { kind: 'postgres', databaseUrl: options.databaseUrl } : { kind: 'pglite', ...(dataDir ? { dataDir } : {}) },
-      webhookUrlGuard: options.webhookUrlGuard ?? false,
+      webhookUrlGuard: !(options.debug ?? false),
+      ...(options.migrationsAllowedIpRanges ? { migrationsAllowedIpRanges: options.migrationsAllowedIpRanges.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
       envOverrides: settingOverrides(io.env),
     });
     // A signal during start-up stops at once (the caller exits the process).
@@ -244,7 +248,7 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     const secretSource = envSecret ? 'from FLUXBASE_AUTH_JWT_SECRET' : dataDir ? `kept in ${keptFile}` : 'generated for this run (--data-dir keeps it)';
     io.out(`Fluxbase emulator listening on ${emulator.url}`);
     io.out(`  storage: ${storage}`);
-    io.out(`  webhook URL guard: ${options.webhookUrlGuard ? 'on (private and unresolvable hosts are refused)' : 'off (as with FLUXBASE_DEBUG=true)'}`);
+    io.out(`  webhook URL guard: ${options.debug ? 'off (--debug, as FLUXBASE_DEBUG=true)' : 'on, as on a production server (private and unresolvable hosts are refused; --debug turns it off)'}`);
     io.out(`  JWT secret: ${secretSource}`);
     io.out(`  dashboard admin: ${admin.email} (${adminState === 'created' ? 'created now' : 'existing'}${envAdmin ? ', from FLUXBASE_ADMIN_EMAIL/FLUXBASE_ADMIN_PASSWORD' : dataDir ? `, kept in ${keptFile}` : ''})`);
     io.out('');

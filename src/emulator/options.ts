@@ -15,27 +15,63 @@ export interface FaultOptions {
   retryAfterSeconds?: number;
   /** Seed of the deterministic fault sequence (default 1). */
   seed?: number;
+  /**
+   * Tenant slugs whose creation fails after the tenant database was created (like a failed
+   * bootstrap on the server, internal/tenantdb/manager.go:155-165): the tenant stays in status
+   * `error`, unlisted, its slug taken, and the create answers `500 "Failed to create tenant"`.
+   */
+  tenantCreationFailures?: string[];
+  /**
+   * Responses lost after the server acted: the next `times` requests with this method and path are
+   * processed normally, then the connection is reset without an answer (a transport failure whose
+   * outcome the client cannot know).
+   */
+  dropResponses?: { method: string; path: string; times: number }[];
 }
 
 /**
- * Switches that turn on real-server failures the emulator otherwise replaces with the intended
- * behaviour. The tool must work either way.
+ * Real-server behaviours (Fluxbase 2026.3.7, shared/fluxbase-api/real-server-behaviour.md) that
+ * differ from what the server intends. Every switch defaults to **true** — the emulator behaves
+ * like the real server — and `false` is an explicit, documented opt-in to the intended behaviour
+ * (docs/emulator.md, "Opt-ins"). Tests of the tool never turn one off to pass.
  */
 export interface QuirkOptions {
   /**
-   * Tenant migrations (service_role JWT + X-FB-Tenant) run `SET LOCAL ROLE tenant_migration_role`
-   * like the real server: that role may only create in `public` and does not own tables created
-   * through the DDL API, so `ALTER TABLE` on them fails. Default false: they run as the admin
-   * user in the tenant database.
+   * F2. Tenant migrations (service_role JWT + X-FB-Tenant) run `SET LOCAL ROLE
+   * tenant_migration_role` (internal/migrations/tenant_executor.go:195-227): that role may only
+   * create in `public` and does not own tables created through the DDL API, so `ALTER TABLE` on
+   * them fails. `false`: they run as the admin user in the tenant database.
    */
   tenantMigrationRole?: boolean;
   /**
-   * `PUT /api/v1/admin/service-keys/:id` fails like the real server (keys doc §1.5: its SQL sets
-   * `updated_at`, a column `auth.service_keys` does not have): every PUT that passes the id and
-   * body checks answers `500 "Failed to update service key"`, even for an unknown id. Default
-   * false: the intended partial update (404 for an unknown id).
+   * F11. `PUT /api/v1/admin/service-keys/:id` fails (internal/api/servicekey_handler.go:337-352:
+   * its SQL sets `updated_at`, a column `auth.service_keys` does not have): every PUT that passes
+   * the id and body checks answers `500 "Failed to update service key"`, even for an unknown id.
+   * `false`: the intended partial update (404 for an unknown id).
    */
   serviceKeyPutBroken?: boolean;
+  /**
+   * F5. A valid JWT without `iat` (other than an instance_admin's) crashes the webhook and
+   * client-key routes (`RequireAuthOrServiceKey` dereferences `claims.IssuedAt`,
+   * internal/middleware/clientkey_auth.go:429): `500 {"error":"Internal Server Error"}`.
+   * `false`: such tokens are accepted.
+   */
+  iatRequired?: boolean;
+  /**
+   * F3. In a tenant database `realtime.schema_registry` is a foreign table (FDW import of the main
+   * database's), so it has no unique constraint and the enable handler's `INSERT … ON CONFLICT`
+   * fails: `500 "Failed to enable realtime"`. The emulator gives tenant databases a registry
+   * without constraints to the same effect. `false`: a local registry that works.
+   */
+  tenantRealtimeRegistryForeign?: boolean;
+  /**
+   * F1. At start, the server rebuilds its internal schemas: in tenant databases every local
+   * table there is dropped (`DROP TABLE … CASCADE`) and re-imported as a foreign table; in the
+   * main database every table that is not one of Fluxbase's own is dropped, and the policies of
+   * its own tables are re-created. An emulator restarted on a persisted `dataDir` does the same.
+   * `false`: user tables in internal schemas survive a restart.
+   */
+  rebuildInternalSchemasAtStart?: boolean;
 }
 
 /**
@@ -78,6 +114,9 @@ export interface EmailConfig {
   ses_region?: string;
 }
 
+/** `migrations.allowed_ip_ranges` of the real server (internal/config/config_defaults.go:233-239). */
+export const SERVER_MIGRATIONS_ALLOWLIST: readonly string[] = ['172.16.0.0/12', '10.0.0.0/8', '192.168.0.0/16', '127.0.0.0/8'];
+
 /** The real server's built-in email config defaults (`internal/config/config_defaults.go`). */
 export const STOCK_EMAIL_CONFIG: Readonly<EmailConfig> = Object.freeze({
   enabled: true,
@@ -100,10 +139,19 @@ export interface EmulatorOptions {
   /** Default: PGlite in memory. */
   storage?: StorageOptions;
   /**
-   * Apply the real webhook URL guard (scheme, localhost, internal names, DNS resolution, private
-   * IPs). Default false, which is the server's FLUXBASE_DEBUG=true behaviour.
+   * F9. The real webhook URL guard (scheme, localhost, internal names, DNS resolution, private
+   * IPs; internal/webhook/webhook.go:172-227), on unless the server runs with
+   * FLUXBASE_DEBUG=true (`AllowPrivateIPs = cfg.Debug`, internal/api/server_init.go:282).
+   * Default true; `false` is the server's debug mode.
    */
   webhookUrlGuard?: boolean;
+  /**
+   * Static name resolution for the URL guard, consulted before DNS (like /etc/hosts on the
+   * server's machine): `{ 'hooks.example.com': '93.184.216.34', '*.example': '93.184.216.35' }`
+   * (`*.` matches any subdomain). Lets tests and offline demos
+   * keep the guard on with hostnames that DNS cannot resolve here. Default none.
+   */
+  hosts?: Record<string, string>;
   faults?: FaultOptions;
   quirks?: QuirkOptions;
   /**
@@ -111,6 +159,13 @@ export interface EmulatorOptions {
    * and POST /setup, default 5 per 15 min) and `login` (default 10 per minute).
    */
   rateLimits?: { login?: number; setup?: number };
+  /**
+   * F6. `migrations.allowed_ip_ranges`: the migrations API answers
+   * `403 {"error":"Access denied - IP not allowlisted for migrations"}` to callers outside these
+   * IPv4 networks, before authentication. Default the server's
+   * `['172.16.0.0/12', '10.0.0.0/8', '192.168.0.0/16', '127.0.0.0/8']`; `[]` admits everyone.
+   */
+  migrationsAllowedIpRanges?: string[];
   /** `tenants.max_tenants`: POST /tenants answers 409 when reached (default 100). */
   maxTenants?: number;
   /**
@@ -134,6 +189,8 @@ export interface FaultState {
   rate429: number;
   rate503: number;
   retryAfterSeconds: number;
+  tenantCreationFailures: string[];
+  dropResponses: { method: string; path: string; times: number }[];
 }
 
 export interface RunningEmulator {
@@ -146,6 +203,8 @@ export interface RunningEmulator {
   faults: FaultState;
   /** Number of requests answered (any path, injected faults included). */
   requestCount(): number;
+  /** `METHOD path` of every request received, in order (e.g. to count writes in tests). */
+  requests(): readonly string[];
   /** Stops the server and closes (postgres backend: drops) its databases. */
   close(): Promise<void>;
 }
@@ -158,11 +217,13 @@ export interface ResolvedOptions {
   setupToken: string;
   storage: StorageOptions;
   webhookUrlGuard: boolean;
+  hosts: Record<string, string>;
   faultSeed: number;
   faults: FaultState;
   quirks: Required<QuirkOptions>;
   rateLimits: { login: number; setup: number };
   maxTenants: number;
+  migrationsAllowedIpRanges: string[];
   envOverrides: Record<string, string>;
   configOAuthProviders: ConfigOAuthProvider[];
   emailConfig: EmailConfig;
@@ -178,19 +239,26 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     jwtSecret,
     setupToken: o.setupToken ?? '',
     storage: o.storage ?? { kind: 'pglite' },
-    webhookUrlGuard: o.webhookUrlGuard ?? false,
+    webhookUrlGuard: o.webhookUrlGuard ?? true,
+    hosts: { ...(o.hosts ?? {}) },
     faultSeed: o.faults?.seed ?? 1,
     faults: {
       rate429: o.faults?.rate429 ?? 0,
       rate503: o.faults?.rate503 ?? 0,
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
+      tenantCreationFailures: [...(o.faults?.tenantCreationFailures ?? [])],
+      dropResponses: (o.faults?.dropResponses ?? []).map((d) => ({ ...d })),
     },
     quirks: {
-      tenantMigrationRole: o.quirks?.tenantMigrationRole ?? false,
-      serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? false,
+      tenantMigrationRole: o.quirks?.tenantMigrationRole ?? true,
+      serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? true,
+      iatRequired: o.quirks?.iatRequired ?? true,
+      tenantRealtimeRegistryForeign: o.quirks?.tenantRealtimeRegistryForeign ?? true,
+      rebuildInternalSchemasAtStart: o.quirks?.rebuildInternalSchemasAtStart ?? true,
     },
     rateLimits: { login: o.rateLimits?.login ?? 10, setup: o.rateLimits?.setup ?? 5 },
     maxTenants: o.maxTenants ?? 100,
+    migrationsAllowedIpRanges: [...(o.migrationsAllowedIpRanges ?? SERVER_MIGRATIONS_ALLOWLIST)],
     envOverrides: { ...(o.envOverrides ?? {}) },
     configOAuthProviders: [...(o.configOAuthProviders ?? [])],
     emailConfig: { ...(o.emailConfig ?? {}) },

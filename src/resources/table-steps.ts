@@ -23,24 +23,28 @@ import {
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
 import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import { tablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
 
-/** Steps for a create, update or delete of one table. */
-export function planTableSteps({ change, desired, live }: PlanRequest): PlannedStep[] {
+/**
+ * Steps for a create, update or delete of one table. `reasons` (when given) receives, for
+ * messages, what makes a migration necessary ("index posts_author_idx", "type of column x").
+ */
+export function planTableSteps({ change, desired, live }: PlanRequest, reasons: string[] = []): PlannedStep[] {
   if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
   const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
-  const [schema, table] = [change.address.split('.')[2]!, change.address.split('.')[3]!];
+  const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return [{ op: 'ddl_drop_table' }];
   const attrs = desired!.attrs as TableAttrs;
   const inputs = (meta.defaultInputs ?? {}) as Record<string, string | number | boolean | null>;
   if (change.action === 'create' || change.action === 'replace') {
-    const steps = createSteps(schema, table, attrs, inputs);
+    const steps = createSteps(schema, table, attrs, inputs, tablePlacement(tenant, schema) === 'tenant-public', reasons);
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
     return steps;
   }
-  return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined);
+  return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined, reasons);
 }
 
 /** An external table: only RLS and realtime are managed. */
@@ -79,11 +83,30 @@ function columnConstraints(table: string, name: string, c: ColumnAttrs): string[
   return out;
 }
 
-function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: Record<string, string | number | boolean | null>): PlannedStep[] {
+/**
+ * Steps that create a table. With `viaMigration` (a tenant's `public`, F2) the whole table —
+ * keys, constraints, indexes, grants and RLS — is one migration, so `tenant_migration_role` owns
+ * it and every later change can run as a migration too; RLS is then on from the first moment.
+ */
+function createSteps(
+  schema: string,
+  table: string,
+  attrs: TableAttrs,
+  inputs: Record<string, string | number | boolean | null>,
+  viaMigration: boolean,
+  reasons: string[],
+): PlannedStep[] {
   const columns = Object.entries(attrs.columns ?? {});
   const steps: PlannedStep[] = [];
   const extra: string[] = [];
-  if (columns.every(([, c]) => ddlColumn(c))) {
+  for (const [name, c] of columns) {
+    if (!ddlAcceptsType(c.type)) reasons.push(`type ${c.type} of column ${name}`);
+    if (c.unique) reasons.push(`unique column ${name}`);
+    if (c.references) reasons.push(`foreign key ${name}`);
+  }
+  for (const name of Object.keys(attrs.checks ?? {})) reasons.push(`check ${name}`);
+  for (const name of Object.keys(attrs.indexes ?? {})) reasons.push(`index ${name}`);
+  if (!viaMigration && columns.every(([, c]) => ddlColumn(c))) {
     steps.push({
       op: 'ddl_create_table',
       body: {
@@ -112,8 +135,9 @@ function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: R
   }
   for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
   for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  if (viaMigration && attrs.rls_enabled === true) extra.push(alterTable(schema, table, 'ENABLE ROW LEVEL SECURITY'));
   if (extra.length > 0) steps.push({ op: 'migration', sql: extra });
-  if (attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
+  if (!viaMigration && attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
   if (attrs.realtime?.enabled) steps.push({ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude });
   return steps;
 }
@@ -126,6 +150,7 @@ function updateSteps(
   attributes: AttributeChange[],
   inputs: Record<string, string | number | boolean | null>,
   liveAttrs: TableAttrs | undefined,
+  reasons: string[],
 ): PlannedStep[] {
   const before: PlannedStep[] = [];
   const after: PlannedStep[] = [];
@@ -161,6 +186,7 @@ function updateSteps(
           body: { name, type: want.type.trim().toLowerCase(), nullable: want.nullable, defaultValue: defaultInput(inputs[name]) },
         });
       } else {
+        reasons.push(`column ${name}`);
         adds.push(alter(`ADD COLUMN ${columnDefinition(columnSql(name, want))}`));
         constraints.push(...columnConstraints(table, name, want).map((c) => alter(`ADD ${c}`)));
       }
@@ -172,6 +198,7 @@ function updateSteps(
     }
     if (!want || !had) continue;
     const col = quoteIdent(name);
+    for (const f of ['type', 'nullable', 'default', 'unique', 'references', 'primary_key']) if (fields.has(f)) reasons.push(`${f.replace('_', ' ')} of column ${name}`);
     if (fields.has('type')) {
       const type = canonicalType(want.type) ?? want.type;
       alters.push(alter(`ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`));
@@ -192,6 +219,8 @@ function updateSteps(
     const pk = Object.entries(attrs.columns ?? {}).filter(([, c]) => c.primary_key).map(([n]) => n);
     if (pk.length > 0) constraints.push(alter(`ADD CONSTRAINT ${quoteIdent(constraintName(table, undefined, PRIMARY_KEY_SUFFIX))} PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`));
   }
+  for (const name of [...checksTouched].sort()) reasons.push(`check ${name}`);
+  for (const name of [...indexesTouched].sort()) reasons.push(`index ${name}`);
   for (const name of [...checksTouched].sort()) {
     if (liveAttrs?.checks?.[name] !== undefined) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(name)}`));
     const expr = attrs.checks?.[name];

@@ -10,15 +10,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { EXAMPLE_HOSTS } from '../support/hosts.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 
-/** Starts an emulator on the test PostgreSQL server. */
+export { EXAMPLE_HOSTS };
+
+/**
+ * Starts an emulator on the test PostgreSQL server, behaving like the real server (every
+ * real-server behaviour on, the webhook URL guard included) with {@link EXAMPLE_HOSTS} resolvable.
+ */
 export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
-  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') }, ...options });
+  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') }, hosts: EXAMPLE_HOSTS, ...options });
 }
 
 /** Result of one CLI run. */

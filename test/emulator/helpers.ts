@@ -7,12 +7,17 @@ import { request } from 'undici';
 import { inject } from 'vitest';
 import { SignJWT } from 'jose';
 import { startEmulator } from '../../src/emulator/index.js';
+import { EXAMPLE_HOSTS } from '../support/hosts.js';
 import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/index.js';
 
-/** Starts an emulator backed by the test PostgreSQL server (rate limits raised unless given). */
+/**
+ * Starts an emulator backed by the test PostgreSQL server, behaving like the real server, with
+ * rate limits raised and the example webhook hosts resolvable (unless given).
+ */
 export function startPgEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({
     rateLimits: { login: 1000, setup: 1000 },
+    hosts: EXAMPLE_HOSTS,
     ...options,
     storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') },
   });

@@ -78,6 +78,8 @@ class PgliteDatabase implements Database {
     readonly name: string,
     private readonly dir: string,
     private readonly cluster: { touched(db: PgliteDatabase): void; log: (l: string) => void },
+    /** Run once, when the instance first starts in this process (Cluster.onReopen). */
+    private firstStart?: (db: PgliteDatabase) => Promise<void>,
   ) {}
 
   get running(): boolean {
@@ -103,6 +105,9 @@ class PgliteDatabase implements Database {
       const pg = await PGlite.create({ dataDir: this.dir, startParams: START_PARAMS });
       this.pg = pg;
       this.cluster.log(`started PGlite database ${this.name} in ${Date.now() - started} ms`);
+      const first = this.firstStart;
+      this.firstStart = undefined;
+      if (first) await first(this);
       return pg;
     })().finally(() => {
       this.starting = undefined;
@@ -235,6 +240,10 @@ export class PgliteCluster implements Cluster {
   readonly kind = 'pglite' as const;
   private readonly databases = new Map<string, PgliteDatabase>();
   private mainDb!: PgliteDatabase;
+  /** True when the main database existed before this start (a persisted `dataDir`): a restart. */
+  restarted = false;
+  /** Run once on every persisted tenant database when this process first starts it (a restart). */
+  onReopen?: (name: string, db: Database) => Promise<void>;
 
   private constructor(
     private readonly root: string,
@@ -254,7 +263,8 @@ export class PgliteCluster implements Cluster {
     }
     const cluster = new PgliteCluster(root, opts.dataDir === undefined, opts.log ?? (() => {}), opts.maxRunning ?? 3);
     try {
-      const main = (await cluster.exists('main')) ? await cluster.open('main') : await cluster.create('main');
+      cluster.restarted = await cluster.exists('main');
+      const main = cluster.restarted ? await cluster.open('main') : await cluster.create('main');
       cluster.mainDb = main as PgliteDatabase;
       // idempotent: also brings a persisted main database up to this version's control plane
       await main.exec(CONTROL_PLANE_SQL);
@@ -285,7 +295,8 @@ export class PgliteCluster implements Cluster {
     const known = this.databases.get(name);
     if (known) return known;
     if (!existsSync(join(this.dirOf(name), 'PG_VERSION'))) throw new Error(`database "${name}" does not exist`);
-    const db = new PgliteDatabase(name, this.dirOf(name), this);
+    // a database from before this start: Cluster.onReopen runs when it first starts
+    const db = new PgliteDatabase(name, this.dirOf(name), this, name === 'main' ? undefined : (d) => this.onReopen?.(name, d) ?? Promise.resolve());
     this.databases.set(name, db);
     return db;
   }

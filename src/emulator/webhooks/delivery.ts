@@ -22,9 +22,9 @@ export function hmacHex(secret: string, data: string): string {
 }
 
 /** Delivers `body` (already-serialised JSON); throws with the server's error text on failure. */
-export async function deliver(target: DeliveryTarget, body: string, guard: boolean): Promise<void> {
+export async function deliver(target: DeliveryTarget, body: string, guard: boolean, hosts: Readonly<Record<string, string>> = {}): Promise<void> {
   if (guard) {
-    const problem = await webhookUrlProblem(target.url);
+    const problem = await webhookUrlProblem(target.url, hosts);
     if (problem) throw new Error(`webhook URL validation failed (possible DNS rebinding attack): ${problem}`);
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Fluxbase-Webhooks/1.0' };

@@ -2,7 +2,7 @@
  * Webhook target checks (keys doc §3.3; `validateWebhookURL`, `validateWebhookHeaders`).
  *
  * The URL guard runs on create, on PATCH and before every delivery unless the server runs with
- * FLUXBASE_DEBUG=true (the emulator's default: option `webhookUrlGuard: false`). Header checks
+ * FLUXBASE_DEBUG=true (option `webhookUrlGuard: false`; on by default, as on the server). Header checks
  * always run. Failures surface as 500s whose reason is only logged.
  */
 import { lookup } from 'node:dns/promises';
@@ -63,8 +63,11 @@ export function isPrivateIp(ip: string): boolean {
   return false;
 }
 
-/** Returns why `url` is refused, or undefined when it is acceptable. Resolves DNS (5 s timeout). */
-export async function webhookUrlProblem(url: string): Promise<string | undefined> {
+/**
+ * Returns why `url` is refused, or undefined when it is acceptable. Resolves the host through
+ * `hosts` (static entries, like /etc/hosts) or DNS (5 s timeout).
+ */
+export async function webhookUrlProblem(url: string, hosts: Readonly<Record<string, string>> = {}): Promise<string | undefined> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -81,7 +84,9 @@ export async function webhookUrlProblem(url: string): Promise<string | undefined
     if (lower === blocked || lower.endsWith(`.${blocked}`)) return `internal hostname '${host}' is not allowed`;
   }
   let addresses: string[];
-  try {
+  const fixed = hosts[lower] ?? Object.entries(hosts).find(([k]) => k.startsWith('*.') && lower.endsWith(k.slice(1)))?.[1];
+  if (fixed !== undefined) addresses = [fixed];
+  else try {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('lookup timed out')), 5000).unref());
     const found = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
     addresses = found.map((a) => a.address);
