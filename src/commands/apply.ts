@@ -11,7 +11,7 @@ import { renderPlan, styler } from '../engine/render.js';
 import { checkSavedPlan } from '../engine/saved-plan.js';
 import { parsePlanDocument, planDocument, type PlanDocument } from '../engine/plan-document.js';
 import { buildDesired } from '../engine/graph.js';
-import { refresh } from '../engine/refresh.js';
+import { refresh, relevantKinds } from '../engine/refresh.js';
 import { canonicalJson } from '../model/canonical.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
 import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
@@ -181,7 +181,8 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
 async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, file: string): Promise<PlanResult | undefined> {
   const state = await prepared.backend.read();
   const desired = buildDesired(prepared.valid);
-  const live = await refresh({ client: prepared.client, desired, state: state ?? emptyState() });
+  // only what the configuration declares or manages: a saved plan is checked, not reported anew
+  const live = await refresh({ client: prepared.client, desired, state: state ?? emptyState(), kinds: relevantKinds(desired, state ?? emptyState()) });
   const problems = [...live.diagnostics, ...checkSavedPlan({ doc, file, desired, state, live, endpoint: prepared.client.url })];
   if (hasErrors(problems)) {
     printDiagnostics(io, [...problems, error('apply.refused', `${file} is not applied: nothing was changed`)]);

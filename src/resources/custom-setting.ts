@@ -57,7 +57,7 @@ function desiredAttrs(s: CustomSetting): { attrs: Record<string, unknown>; write
   return {
     attrs: compact({
       secret: false,
-      value: declaredValue(wireValue(s.value)),
+      value: s.value === undefined ? {} : declaredValue(wireValue(s.value)),
       value_type: s.value_type ?? defaultValueType(s.value),
       description: s.description,
       editable_by: s.editable_by ? [...s.editable_by].sort() : undefined,

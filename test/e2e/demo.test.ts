@@ -22,7 +22,7 @@ describe('fluxbase demo', () => {
     expect(result.stdout).toMatch(/Plan: \d+ to add, 1 to change, 0 to destroy\./);
     expect(result.stdout).toMatch(/Apply complete! Resources: \d+ added, 1 changed, 0 destroyed\./);
     expect(result.stdout).toMatch(/^tenant\.acme: Creation complete after \d+\.\ds$/m);
-    expect(result.stdout).toMatch(/^auth_settings: Modifications complete after \d+\.\ds$/m);
+    expect(result.stdout).toMatch(/^app_settings: Modifications complete after \d+\.\ds$/m);
     // new key values are not written anywhere (no key file left in the temp directory)
     expect(result.stdout).toContain('are discarded with the demo');
     expect((await readdir(tmpdir())).filter((f) => !before.has(f) && f.startsWith('fluxbase-demo'))).toEqual([]);
