@@ -8,7 +8,7 @@
  * a saved refresh-only document.
  */
 import { writeFile } from 'node:fs/promises';
-import { hasChanges } from '../model/plan.js';
+import { hasChanges, type Plan } from '../model/plan.js';
 import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
@@ -16,7 +16,7 @@ import { hasErrors } from '../diag/index.js';
 import { securityLints } from '../access/lints.js';
 import { makePlan, prepare, reportErrors, type ConfigOptions, type Prepared } from './common.js';
 import type { CommandIO } from './io.js';
-import { apiCalls } from './output.js';
+import { apiCalls, hazardTypesOf } from './output.js';
 import { buildDesired } from '../engine/graph.js';
 import type { PlanResult } from '../engine/session.js';
 import { testSuite } from '../access/test-spec.js';
@@ -37,6 +37,12 @@ export interface PlanOptions extends ConfigOptions {
   prove?: boolean;
   /** PostgreSQL server for the local emulator of --test and --prove (default: embedded). */
   databaseUrl?: string;
+}
+
+/** `fluxbase apply FILE`, with the `--allow-hazards` the plan needs. */
+function applyCommandFor(plan: Plan, file: string): string {
+  const hazards = hazardTypesOf(plan);
+  return `fluxbase apply${hazards.length > 0 ? ` --allow-hazards=${hazards.join(',')}` : ''} ${file}`;
 }
 
 /** Marker between Markdown parts (each fits one pull-request comment). */
@@ -77,7 +83,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
         io.out(
           options.refreshOnly
             ? `\nSaved the drift report to ${options.out} (a refresh-only report: apply refuses it).`
-            : `\nSaved the plan to ${options.out}. Apply exactly this plan with: fluxbase apply ${options.out}`,
+            : `\nSaved the plan to ${options.out}. Apply exactly this plan with: ${applyCommandFor(plan, options.out)}`,
         );
       }
     }

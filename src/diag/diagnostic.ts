@@ -91,7 +91,8 @@ export type DiagnosticCode =
   | 'security.public-role'
   | 'security.policy-without-grant'
   | 'security.unreachable-role'
-  | 'test.error';
+  | 'test.error'
+  | 'local.start';
 
 /** Builds an error diagnostic. */
 export function error(code: DiagnosticCode, summary: string, extra: Partial<Diagnostic> = {}): Diagnostic {
