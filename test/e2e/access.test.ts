@@ -356,6 +356,18 @@ describe('fluxbase test', () => {
     expect(junit).toContain('<testcase classname="tenant.acme" name="anonymous callers see nothing of acme"');
   });
 
+  it("passes the helpdesk example's tests: one customer, two tenants, each database its own tickets", async () => {
+    const helpdesk = await Workspace.create(emulator, await readFile(path.join(ROOT, 'examples/helpdesk/fluxbase.config.yaml'), 'utf8'));
+    try {
+      const run = await helpdesk.cli(['test', '--database-url', databaseUrl()]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('✓ the same customer sees only initech\'s ticket in initech');
+      expect(run.stdout).toContain('✓ a customer opens a ticket in her own name');
+    } finally {
+      await helpdesk.dispose();
+    }
+  });
+
   it('fails when a policy is broken on purpose, showing the rows that should not be seen', async () => {
     await ws.edit((t) => t.replace("using: status = 'published'", 'using: "true"'));
     const run = await ws.cli(['test', '--database-url', databaseUrl(), '--junit', 'junit.xml']);
