@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
+import { accessCommand } from './commands/access.js';
 import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -14,6 +15,7 @@ import { localStartCommand } from './commands/local.js';
 import { planCommand } from './commands/plan.js';
 import { forceUnlockCommand, importCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
+import { testCommand } from './commands/test.js';
 import { VERSION } from './version.js';
 import { RESOURCE_KINDS } from './model/resource.js';
 
@@ -134,6 +136,9 @@ const planOptions = (cmd: Command) =>
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'));
 
 planOptions(program.command('plan').description('show what apply would change'))
+  .option('--test', "run the configuration's tests on a local emulator first; no plan when they fail")
+  .option('--prove', 'copy the live schema (no rows) into a local emulator, apply the plan there, plan again and run the tests: does it converge?')
+  .option('--database-url <url>', 'PostgreSQL server (superuser URL) for the local emulator of --test and --prove (default: embedded)')
   .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .action(function (this: Command) {
     return run(() => planCommand(io(), this.opts()))();
@@ -164,6 +169,33 @@ connection(program.command('import').description('adopt live resources the confi
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('test')
+  .description("run the configuration's tests: (RLS cases) on a fresh local emulator, never on a real instance")
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--database-url <url>', 'run the emulator on this PostgreSQL server (a superuser URL) instead of embedded PostgreSQL')
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .action(function (this: Command) {
+    return run(() => testCommand(io(), this.opts()))();
+  });
+
+program
+  .command('access')
+  .description('show who can reach which rows: tables × roles × commands, and who reaches each role (the configuration, or --live)')
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--live', 'read the live instance (--url / FLUXBASE_URL) instead of the configuration')
+  .option('--url <url>', 'Fluxbase URL for --live (default: $FLUXBASE_URL)')
+  .option('--role <role>', 'only this role, e.g. anon: what can an anonymous caller reach?')
+  .option('--tenant <slug...>', 'only these tenants')
+  .option('--json', 'print one JSON document (format fluxbase-iac-access)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+  .option('--parallelism <n>', 'concurrent API calls (--live)', positiveInt, 4)
+  .action(function (this: Command) {
+    return run(() => accessCommand(io(), this.opts()))();
   });
 
 program

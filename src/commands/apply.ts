@@ -198,6 +198,7 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
     unmanaged: doc.unmanaged,
     diagnostics: doc.diagnostics,
     summary: doc.summary,
+    ...(doc.access ? { access: doc.access } : {}),
   };
   return { plan, desired, live, state: state ?? emptyState() };
 }

@@ -5,6 +5,7 @@
  * decisions: everything shown comes from the plan object.
  */
 import type { AttributeChange, HazardType, Plan, ResourceChange } from '../model/plan.js';
+import { deltaLines } from '../access/render.js';
 
 /** Output options. */
 export interface RenderOptions {
@@ -84,6 +85,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     if (!drift) for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
     lines.push('');
   }
+  if (plan.access && !drift) lines.push(...accessLines(plan, c), '');
   const hazards = hazardCounts(plan);
   if (hazards.size > 0 && !drift) {
     lines.push(
@@ -105,6 +107,17 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     ),
   );
   return lines.join('\n');
+}
+
+/** The plan's access delta: who gains or loses which rows (`!` marks what AUTHZ_CHANGE gates). */
+function accessLines(plan: Plan, c: ReturnType<typeof styler>): string[] {
+  const { tables, reach } = deltaLines(plan.access!);
+  const paint = (symbol: string) => (symbol === '+' ? c.green : symbol === '-' ? c.red : c.yellow)(symbol);
+  const line = (l: { symbol: string; text: string; hazard: boolean }) => `  ${paint(l.symbol)} ${l.text}${l.hazard ? c.red(' !') : ''}`;
+  const out = [c.bold('Access changes (who can reach which rows after this apply):')];
+  out.push(...tables.map(line));
+  if (reach.length > 0) out.push('  Who reaches the roles:', ...reach.map(line));
+  return out;
 }
 
 /** Hazard type → number of changes carrying it, in canonical order. */

@@ -17,6 +17,7 @@ import { currentProfile } from '../server/profile.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import { annotatePlan, planAccessDelta } from '../access/delta.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
@@ -41,7 +42,29 @@ export async function planConfig(req: {
   imports?: ReadonlySet<string>;
   refreshOnly?: boolean;
 }): Promise<PlanResult> {
-  const desired = buildDesired(req.valid);
+  return planDesired({
+    client: req.client,
+    desired: buildDesired(req.valid),
+    state: req.state,
+    imports: req.imports,
+    refreshOnly: req.refreshOnly,
+    preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+  });
+}
+
+/**
+ * {@link planConfig} for a desired state that is already built (e.g. only some kinds of a
+ * configuration, for the local emulator of `fluxbase test` and `plan --prove`).
+ */
+export async function planDesired(req: {
+  client: FluxbaseClient;
+  desired: DesiredState;
+  state: StateDocument | undefined;
+  imports?: ReadonlySet<string>;
+  refreshOnly?: boolean;
+  preventDestroyDefault?: boolean;
+}): Promise<PlanResult> {
+  const { desired } = req;
   const state = req.state ?? emptyState();
   const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
   if (hasErrors(before)) {
@@ -59,7 +82,7 @@ export async function planConfig(req: {
       refreshOnly: req.refreshOnly,
       identities: req.client.identities(),
       capabilities,
-      preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+      preventDestroyDefault: req.preventDestroyDefault ?? false,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
@@ -71,6 +94,8 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
+  if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
     const checks = [...(await preflight(req.client, plan, desired)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };

@@ -11,6 +11,7 @@ import { fromPointer, type SourceIndex } from './source-index.js';
 import type { LoadedDocument } from './load.js';
 import { semanticDiagnostics } from './validate-semantics.js';
 import { loadSqlParser } from '../sql/parser.js';
+import { testSuite } from '../access/test-spec.js';
 
 /** A config that passed validation, with the positions of its values. */
 export interface ValidConfig {
@@ -56,6 +57,7 @@ export async function validateDocument(
   await loadSqlParser();
   const config: ValidConfig = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources, ...(doc.projectDir ? { projectDir: doc.projectDir } : {}) };
   diagnostics.push(...semanticDiagnostics(config));
+  diagnostics.push(...testSuite(config).diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { config, diagnostics };
 }

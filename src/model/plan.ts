@@ -3,6 +3,7 @@
  * human, JSON and Markdown renderers all read it; apply executes it; `plan --out` saves it. It
  * never holds a plaintext secret: a write-only attribute appears only as `{ sensitive: true }`.
  */
+import type { AccessDelta } from '../access/types.js';
 import type { Diagnostic } from '../diag/index.js';
 import type { ResourceKind } from './resource.js';
 
@@ -118,6 +119,12 @@ export interface Plan {
   unmanaged: UnmanagedResource[];
   diagnostics: Diagnostic[];
   summary: PlanSummary;
+  /**
+   * Who gains or loses access to which rows (src/access/delta.ts): present when the plan changes
+   * policies, RLS flags, grants, keys or sign-up in a way that changes the access matrix. Data for
+   * policy engines; renderers print its sentences.
+   */
+  access?: AccessDelta;
 }
 
 /** True when a plan would change anything (imports included: they change the state). */

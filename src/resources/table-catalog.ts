@@ -52,11 +52,21 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
-  /** The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2). */
+  /**
+   * The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2); it bypasses RLS
+   * unless `rls_forced`, and needs no grant.
+   */
   owner: string;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
+  /**
+   * Privileges granted directly on the table (its ACL, or PostgreSQL's default ACL when none was
+   * ever set), by grantee: every role of the cluster but the `pg_*` ones, the owner included, with
+   * the subset of SELECT, INSERT, UPDATE, DELETE it holds (possibly empty); `public` for PUBLIC.
+   * Privileges through role membership are not included.
+   */
+  grants?: Record<string, string[]>;
 }
 
 /**
@@ -72,6 +82,11 @@ export function catalogQuery(include: ReadonlySet<string>): string {
 const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
     pg_get_userbyid(c.relowner) AS owner,
+    (SELECT coalesce(json_object_agg(r.rolname, coalesce(p.privs, '[]'::json) ORDER BY r.rolname), '{}'::json)
+       FROM (SELECT oid, rolname FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' UNION ALL SELECT 0::oid, 'public'::name) r
+       LEFT JOIN LATERAL (SELECT json_agg(DISTINCT e.privilege_type ORDER BY e.privilege_type) AS privs
+                            FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) e
+                           WHERE e.grantee = r.oid AND e.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')) p ON true) AS grants,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

@@ -44,6 +44,19 @@ function columnSpec(schema: string, name: string, c: ColumnAttrs, notes: string[
   });
 }
 
+/**
+ * The grants worth declaring: those of the API's client roles (`anon`, `authenticated`), PUBLIC
+ * and the roles the table's policies name, when they hold something. Grants the server gives by
+ * itself (service_role on every DDL-created table, default privileges) and those of
+ * administrative roles are left undeclared, hence unmanaged.
+ */
+function exportedGrants(grants: Record<string, string[]>, children: ToSpecRequest['children']): Record<string, string[]> {
+  const roles = new Set(['anon', 'authenticated', 'public']);
+  for (const c of children) if (c.kind === 'policy') for (const r of (c.attrs.roles as string[] | undefined) ?? []) roles.add(r);
+  roles.delete('service_role');
+  return Object.fromEntries(Object.entries(grants).filter(([role, list]) => roles.has(role) && list.length > 0).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 /** See module doc. */
 export function tableToSpec({ live, children, includeInternal }: ToSpecRequest): SpecFragment | undefined {
   const [tenant, schema, name] = parseAddress(live.address)!.segments as [string, string, string];
@@ -79,6 +92,8 @@ export function tableToSpec({ live, children, includeInternal }: ToSpecRequest):
   }
   const hasPolicies = children.some((c) => c.kind === 'policy');
   if (attrs.rls_enabled || hasPolicies) spec.rls = { enabled: attrs.rls_enabled ?? false };
+  const grants = exportedGrants(attrs.grants ?? {}, children);
+  if (!own && Object.keys(grants).length > 0) spec.grants = grants;
   const rt = attrs.realtime;
   if (rt?.enabled) {
     const events = rt.events ?? ALL_EVENTS;

@@ -6,6 +6,7 @@
  *     indexes:   { <name>: { columns, unique } }        present on the desired side only when declared
  *     checks:    { <name>: <expression> }               likewise
  *     rls_enabled: boolean                               likewise
+ *     grants:    { <role>: [privilege…] }               likewise; sorted; live: every role (see table-catalog.ts)
  *     realtime:  { enabled, events?, exclude? }          likewise
  *
  * `default` is SQL text (the server sanitiser's output on the desired side, pg_get_expr on the
@@ -48,12 +49,22 @@ export interface TableAttrs {
   indexes?: Record<string, { columns: string[]; unique: boolean }>;
   checks?: Record<string, string>;
   rls_enabled?: boolean;
+  /** SELECT/INSERT/UPDATE/DELETE held by each role, sorted (see {@link TABLE_PRIVILEGES}). */
+  grants?: Record<string, string[]>;
   realtime?: RealtimeAttrs;
+}
+
+/** The table privileges `grants` manages, in their canonical order. */
+export const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
+/** A privilege list in canonical order, duplicates removed. */
+export function sortPrivileges(list: readonly string[]): string[] {
+  return TABLE_PRIVILEGES.filter((p) => list.includes(p));
 }
 
 /** Names of the live constraints behind column attributes (for DROP statements). */
 export interface TableMeta {
-  /** The role owning the live table (F2: only the owner may alter it). */
+  /** The role owning the live table (F2: only the owner may alter it; the access model: it bypasses RLS unless forced). */
   owner?: string;
   primaryKeyName?: string;
   uniqueNames: Record<string, string>;
@@ -64,6 +75,8 @@ export interface TableMeta {
    * reports them as not exported.
    */
   unsupported?: string[];
+  /** FORCE ROW LEVEL SECURITY is set (the owner is subject to policies too). */
+  rlsForced?: boolean;
 }
 
 /** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */
@@ -119,6 +132,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
   }
   if (table.checks) attrs.checks = Object.fromEntries(Object.entries(table.checks).map(([n, e]) => [n, e!.trim()]));
   if (table.rls?.enabled !== undefined) attrs.rls_enabled = table.rls.enabled;
+  if (table.grants) attrs.grants = Object.fromEntries(Object.entries(table.grants).map(([role, list]) => [role, sortPrivileges(list ?? [])]));
   if (table.realtime) {
     const enabled = table.realtime.enabled ?? true;
     attrs.realtime = enabled
@@ -132,7 +146,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
+  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, ...(t.rls_forced ? { rlsForced: true } : {}) };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {
@@ -175,6 +189,7 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
     ),
     checks: Object.fromEntries(constraints.filter((c) => c.type === 'c').map((c) => [c.name, c.check ?? ''])),
     rls_enabled: t.rls_enabled,
+    ...(t.grants ? { grants: Object.fromEntries(Object.entries(t.grants).map(([role, list]) => [role, sortPrivileges(list)])) } : {}),
     realtime:
       realtime && realtime.realtime_enabled
         ? { enabled: true, events: [...(realtime.events ?? [])].sort(), exclude: [...(realtime.excluded_columns ?? [])].sort() }

@@ -17,12 +17,13 @@ import {
   createTable,
   dropIndex,
   foreignKeyClause,
+  grantStatements,
   serviceRoleGrant,
   uniqueClause,
   type ColumnSql,
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
-import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import { TABLE_PRIVILEGES, type ColumnAttrs, type TableAttrs, type TableMeta } from './table-spec.js';
 import { tablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
 
@@ -33,7 +34,7 @@ const PRIMARY_KEY_SUFFIX = 'pkey';
  * messages, what makes a migration necessary ("index posts_author_idx", "type of column x").
  */
 export function planTableSteps({ change, desired, live }: PlanRequest, reasons: string[] = []): PlannedStep[] {
-  if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
+  if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs, change.address);
   const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
   const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return [{ op: 'ddl_drop_table' }];
@@ -47,10 +48,13 @@ export function planTableSteps({ change, desired, live }: PlanRequest, reasons: 
   return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined, reasons);
 }
 
-/** An external table: only RLS and realtime are managed. */
-function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined): PlannedStep[] {
+/** An external table: only RLS, grants and realtime are managed. */
+function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined, address: string): PlannedStep[] {
   if (action === 'delete' || !attrs) return [];
   const steps: PlannedStep[] = [];
+  const [schema, table] = [address.split('.')[2]!, address.split('.')[3]!];
+  const grants = grantChanges(schema, table, attributes, attrs);
+  if (grants.length > 0) steps.push({ op: 'migration', sql: grants });
   if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
   steps.push(...realtimeSteps(attributes, attrs));
   return steps;
@@ -106,6 +110,7 @@ function createSteps(
   }
   for (const name of Object.keys(attrs.checks ?? {})) reasons.push(`check ${name}`);
   for (const name of Object.keys(attrs.indexes ?? {})) reasons.push(`index ${name}`);
+  for (const role of Object.keys(attrs.grants ?? {})) reasons.push(`grants of ${role}`);
   if (!viaMigration && columns.every(([, c]) => ddlColumn(c))) {
     steps.push({
       op: 'ddl_create_table',
@@ -135,6 +140,9 @@ function createSteps(
   }
   for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
   for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  for (const [role, list] of Object.entries(attrs.grants ?? {})) {
+    extra.push(...grantStatements({ schema, table, role, before: undefined, after: list, managed: TABLE_PRIVILEGES }));
+  }
   if (viaMigration && attrs.rls_enabled === true) extra.push(alterTable(schema, table, 'ENABLE ROW LEVEL SECURITY'));
   if (extra.length > 0) steps.push({ op: 'migration', sql: extra });
   if (!viaMigration && attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
@@ -221,6 +229,7 @@ function updateSteps(
   }
   for (const name of [...checksTouched].sort()) reasons.push(`check ${name}`);
   for (const name of [...indexesTouched].sort()) reasons.push(`index ${name}`);
+  for (const a of attributes) if (a.path[0] === 'grants' && a.path.length === 2) reasons.push(`grants of ${a.path[1]}`);
   for (const name of [...checksTouched].sort()) {
     if (liveAttrs?.checks?.[name] !== undefined) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(name)}`));
     const expr = attrs.checks?.[name];
@@ -231,13 +240,29 @@ function updateSteps(
     const ix = attrs.indexes?.[name];
     if (ix) constraints.push(createIndex(schema, table, name, ix.columns, ix.unique));
   }
-  const sql = [...drops, ...adds, ...alters, ...constraints];
+  const sql = [...drops, ...adds, ...alters, ...constraints, ...grantChanges(schema, table, attributes, attrs)];
   const steps = [...before];
   if (sql.length > 0) steps.push({ op: 'migration', sql });
   steps.push(...after);
   if (attributes.some((a) => a.path[0] === 'rls_enabled')) steps.push({ op: 'rls_toggle', enabled: attrs.rls_enabled });
   steps.push(...realtimeSteps(attributes, attrs));
   return steps;
+}
+
+/** GRANT/REVOKE statements for the changed `grants.<role>` attributes. */
+function grantChanges(schema: string, table: string, attributes: AttributeChange[], attrs: TableAttrs): string[] {
+  return attributes
+    .filter((a) => a.path[0] === 'grants' && a.path.length === 2)
+    .flatMap((a) =>
+      grantStatements({
+        schema,
+        table,
+        role: a.path[1]!,
+        before: (a.before as string[] | undefined) ?? [],
+        after: attrs.grants?.[a.path[1]!] ?? [],
+        managed: TABLE_PRIVILEGES,
+      }),
+    );
 }
 
 function realtimeSteps(attributes: AttributeChange[], attrs: TableAttrs): PlannedStep[] {

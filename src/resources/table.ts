@@ -36,6 +36,7 @@ export const tableHandler: ResourceHandler = {
     { path: 'indexes', exact: true },
     { path: 'checks', exact: true },
     { path: 'checks.*', compare: 'sql' },
+    { path: 'grants.*', compare: 'set' },
     { path: 'realtime.events', compare: 'set' },
     { path: 'realtime.exclude', compare: 'set' },
   ],

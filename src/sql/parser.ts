@@ -3,7 +3,7 @@
  * once. Used to check SQL the user writes (types, policy and check expressions) before any API
  * call, and to compare expressions by syntax tree rather than by text (sql/expression.ts).
  */
-import { loadModule, parseSync } from 'libpg-query';
+import { loadModule, parseSync, scanSync } from 'libpg-query';
 
 let loaded: Promise<void> | undefined;
 
@@ -29,4 +29,16 @@ export function syntaxError(sql: string): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** One token of PostgreSQL's scanner: its text and its [start, end) offsets in the input. */
+export interface SqlToken {
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** The tokens of `sql` as PostgreSQL's own scanner reads them. Requires {@link loadSqlParser}. */
+export function scanSql(sql: string): SqlToken[] {
+  return (scanSync(sql) as { tokens: SqlToken[] }).tokens;
 }

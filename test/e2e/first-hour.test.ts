@@ -25,6 +25,8 @@ tenants:
     settings:
       custom:
         newsletter.schedule: { value: "0 7 * * MON" }
+lints:
+  security.rls-disabled: { reason: "these tests are about errors and plans, not access" }
 `;
 
 let emulator: RunningEmulator;
