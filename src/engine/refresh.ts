@@ -55,7 +55,11 @@ export async function refresh(req: {
   const wanted = req.tenants ?? new Set([...desiredTenants(req.desired), ...stateTenants(req.state)]);
   // Only kinds the configuration declares or the state manages are read: other kinds can hold
   // nothing this configuration owns, and skipping them keeps refresh to the calls that matter.
-  const kinds = req.kinds ?? relevantKinds(req.desired, req.state);
+  const kinds = new Set(req.kinds ?? relevantKinds(req.desired, req.state));
+  // Declared webhooks refer to tables, which the plan checks exist (plan-checks.ts): list them
+  // too, as references only (never reported as "not managed").
+  const referenceOnly = !req.kinds && kinds.has('webhook') && !kinds.has('table');
+  if (referenceOnly) kinds.add('table');
   const jobs: Promise<void>[] = [];
   for (const slug of wanted) {
     const tenant = live.tenants.get(slug);
@@ -67,7 +71,7 @@ export async function refresh(req: {
       jobs.push(
         handler.list({ client, tenant, schemas }).then(
           (items) => {
-            for (const item of items) live.resources.set(item.address, item);
+            for (const item of items) live.resources.set(item.address, referenceOnly && handler.kind === 'table' ? { ...item, hidden: true } : item);
           },
           (e: unknown) => {
             live.diagnostics.push(apiDiagnostic(e, { address: `tenant.${slug}` }));
@@ -98,6 +102,15 @@ function schemasOf(slug: string, desired: DesiredState, state: StateDocument | u
   const out = new Set<string>();
   for (const r of desired.values()) {
     if (r.tenant === slug && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) out.add(r.path[3]!);
+    // A webhook's tables (a bare name is in auth), so tables in Fluxbase's own schemas are read too.
+    if (r.tenant === slug && r.kind === 'webhook') {
+      for (const e of (r.attrs.events ?? []) as { table: string }[]) if (e.table !== '*') out.add(e.table.includes('.') ? e.table.split('.')[0]! : 'auth');
+    }
+    if (r.tenant === slug && r.kind === 'table') {
+      for (const c of Object.values((r.attrs.columns ?? {}) as Record<string, { references?: { table: string } | null }>)) {
+        if (c.references) out.add(c.references.table.split('.')[0]!);
+      }
+    }
   }
   for (const address of Object.keys(state?.resources ?? {})) {
     const parsed = parseAddress(address);

@@ -4,7 +4,8 @@
  */
 import type { FluxbaseClient } from '../client/http.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
-import type { Plan } from '../model/plan.js';
+import type { Plan, ResourceChange } from '../model/plan.js';
+import { apiDiagnostic } from '../client/errors.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
 import { loadConfigFile, type LoadOptions } from './load.js';
@@ -51,6 +52,7 @@ export async function planConfig(req: {
       identities: req.client.identities(),
       capabilities,
       preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+      lockTimeout: req.valid.config.migrations?.lock_timeout,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
@@ -62,5 +64,30 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  if (!req.refreshOnly) await preflight(req.client, plan, desired, live);
   return { plan, desired, live, state };
+}
+
+/**
+ * Runs each handler's preflight (ResourceHandler.preflight) for the tenants where the plan
+ * creates, updates or replaces resources of its kind, and adds what they find to the plan's
+ * diagnostics (an error refuses the plan before any change). A failed read is reported too.
+ */
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<void> {
+  const jobs: Promise<Diagnostic[]>[] = [];
+  const groups = new Map<string, ResourceChange[]>();
+  for (const change of plan.changes) {
+    const d = desired.get(change.address);
+    if (!d?.tenant || !handlerFor(change.kind).preflight || !['create', 'update', 'replace'].includes(change.action)) continue;
+    const key = `${change.kind}\u0000${d.tenant}`;
+    groups.set(key, [...(groups.get(key) ?? []), change]);
+  }
+  for (const [key, changes] of groups) {
+    const [kind, slug] = key.split('\u0000') as [ResourceKind, string];
+    // A tenant this plan creates gets its database from the server's bootstrap, like the default tenant's.
+    const tenant = live.tenants.get(slug) ?? [...live.tenants.values()].find((t) => t.isDefault);
+    if (!tenant) continue;
+    jobs.push(handlerFor(kind).preflight!({ client, tenant, changes, desired }).catch((e: unknown) => [apiDiagnostic(e, { address: `tenant.${slug}` })]));
+  }
+  for (const found of await Promise.all(jobs)) plan.diagnostics.push(...found);
 }

@@ -66,6 +66,13 @@ export interface DesiredResource {
   external?: boolean;
   /** Where the resource is declared. */
   source?: SourceLocation;
+  /**
+   * The address this resource had before a rename the configuration declares (`renamed_from:`):
+   * when only that address exists live, the plan renames it instead of creating this one and
+   * deleting that one (engine/rename.ts). `renamedFromSource` locates the directive.
+   */
+  renamedFrom?: string;
+  renamedFromSource?: SourceLocation;
   /** Handler-private facts from the declaration (e.g. raw default texts); never diffed or rendered. */
   meta?: Record<string, unknown>;
   /** Config path of the declaration, e.g. ["tenants","acme","webhooks","x"]. */

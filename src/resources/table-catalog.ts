@@ -34,6 +34,8 @@ export interface CatalogConstraint {
   on_delete: string | null;
   on_update: string | null;
   check: string | null;
+  /** convalidated: false for a constraint added NOT VALID and not validated since. */
+  validated?: boolean;
 }
 
 /** A secondary index that does not back a constraint. */
@@ -52,6 +54,8 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
+  /** The table's storage is not empty (pg_relation_size > 0, over its partitions for a partitioned table). */
+  has_data?: boolean;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
@@ -69,6 +73,7 @@ export function catalogQuery(include: ReadonlySet<string>): string {
 
 const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+    EXISTS (SELECT 1 FROM pg_partition_tree(c.oid) p WHERE pg_relation_size(p.relid) > 0) AS has_data,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -81,7 +86,8 @@ const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[
                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum),
         'on_delete', CASE WHEN con.contype = 'f' THEN con.confdeltype END,
         'on_update', CASE WHEN con.contype = 'f' THEN con.confupdtype END,
-        'check', CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END) ORDER BY con.conname)
+        'check', CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
+        'validated', con.convalidated) ORDER BY con.conname)
        FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
       WHERE con.conrelid = c.oid AND con.contype IN ('p', 'u', 'f', 'c')) AS constraints,
     (SELECT json_agg(json_build_object('name', ic.relname, 'unique', i.indisunique,
@@ -127,4 +133,33 @@ export async function readCatalog(client: FluxbaseClient, tenantId: string, incl
   const value = result.rows?.[0]?.tables;
   const tables = typeof value === 'string' ? (JSON.parse(value) as CatalogTable[]) : ((value ?? []) as CatalogTable[]);
   return tables;
+}
+
+/** A data type of the tenant's database outside pg_catalog (an extension's, an enum, a domain…). */
+export interface CatalogType {
+  schema: string;
+  name: string;
+}
+
+const TYPES_QUERY = `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', t.typname) ORDER BY n.nspname, t.typname), '[]'::json) AS types
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND t.typisdefined
+    AND (t.typtype IN ('b', 'd', 'e', 'r', 'm') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
+    AND NOT (t.typelem <> 0 AND t.typcategory = 'A' AND left(t.typname, 1) = '_')`;
+
+/** Every data type of a tenant's database outside pg_catalog, with one POST /api/v1/admin/sql/execute. */
+export async function readTypes(client: FluxbaseClient, tenantId: string): Promise<CatalogType[]> {
+  const res = await client.request<{ results: SqlResult[] }>({
+    method: 'POST',
+    route: '/api/v1/admin/sql/execute',
+    tenantId,
+    body: { query: TYPES_QUERY },
+    expect: [200],
+  });
+  const result = res.body.results?.[0];
+  if (!result || result.error) {
+    throw new ApiError({ status: 200, body: { error: `type query failed: ${result?.error ?? 'no result'}` }, method: 'POST', path: '/api/v1/admin/sql/execute' });
+  }
+  const value = result.rows?.[0]?.types;
+  return typeof value === 'string' ? (JSON.parse(value) as CatalogType[]) : ((value ?? []) as CatalogType[]);
 }

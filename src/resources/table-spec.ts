@@ -8,13 +8,17 @@
  *     rls_enabled: boolean                               likewise
  *     realtime:  { enabled, events?, exclude? }          likewise
  *
- * `default` is SQL text (the server sanitiser's output on the desired side, pg_get_expr on the
- * live side) or null; the engine compares it, check expressions and types semantically.
+ * `default` is SQL text (the declared expression on the desired side, docs/hazards.md "Defaults
+ * are SQL"; pg_get_expr on the live side) or null; the engine compares it, check expressions and
+ * types semantically. A constraint PostgreSQL holds as NOT VALID (added NOT VALID, its VALIDATE
+ * not run or failed) reads differently from the declared one — the check's text ends in
+ * ` NOT VALID`, the foreign key has `not_valid: true` — so the next plan validates it.
  * Single-column unique and foreign-key constraints appear as column attributes; constraints
  * with other shapes are not managed (left alone).
  */
+import type { SourceLocation } from '../diag/index.js';
 import type { Column, Table } from '../model/config.generated.js';
-import { defaultInput, isNullDefault, sanitizeDefault } from '../sql/defaults.js';
+import { defaultSql, isNullDefault } from '../sql/defaults.js';
 import type { CatalogTable } from './table-catalog.js';
 
 /** A foreign key on one column. `table` is always `schema.table`. */
@@ -23,6 +27,8 @@ export interface ReferenceAttrs {
   column: string;
   on_delete: string;
   on_update: string;
+  /** Live only: the constraint exists but PostgreSQL has not validated it (NOT VALID). */
+  not_valid?: true;
 }
 
 /** One column. */
@@ -57,11 +63,28 @@ export interface TableMeta {
   uniqueNames: Record<string, string>;
   foreignKeyNames: Record<string, string>;
   /**
+   * True when the table's storage is not empty (`pg_relation_size` > 0): it holds rows, or did
+   * and was not truncated. A NOT NULL column without a default cannot be added then.
+   */
+  hasData?: boolean;
+  /**
    * Live indexes and constraints the canonical attributes cannot describe (partial and expression
    * indexes, multi-column unique and foreign keys), as `name: definition`; `fluxbase export`
    * reports them as not exported.
    */
   unsupported?: string[];
+}
+
+/** Planning facts about a declared table (its DesiredResource.meta); never diffed or rendered. */
+export interface TableDesiredMeta {
+  schema: string;
+  name: string;
+  /** Columns declared with `renamed_from`: new name → previous name. */
+  columnRenames: Record<string, string>;
+  /** Declared `using:` conversions by column. */
+  using: Record<string, string>;
+  /** Where each column and its fields are declared, for located diagnostics. */
+  columnSources: Record<string, Partial<Record<'key' | 'type' | 'default' | 'nullable' | 'renamed_from' | 'references', SourceLocation>>>;
 }
 
 /** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */
@@ -76,11 +99,14 @@ export interface RealtimeRow {
 const ALL_EVENTS = ['DELETE', 'INSERT', 'UPDATE'];
 const FK_ACTIONS: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
-/** The column default as SQL (the server's sanitiser applied to the YAML value), or null. */
+/** The column default as the SQL expression it declares (sql/defaults.ts), or null. */
 export function desiredDefault(value: Column['default']): string | null {
-  const sql = sanitizeDefault(defaultInput(value));
+  const { sql } = defaultSql(value);
   return isNullDefault(sql) ? null : sql!;
 }
+
+/** Suffix of a live check PostgreSQL has not validated (see module doc). */
+export const NOT_VALID_SUFFIX = ' NOT VALID';
 
 /** Canonical attributes of a declared column. `schema` qualifies a bare `references.table`. */
 export function desiredColumn(schema: string, column: Column): ColumnAttrs {
@@ -130,7 +156,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
+  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, hasData: t.has_data ?? true };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {
@@ -155,6 +181,7 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
         column: c.ref_columns[0]!,
         on_delete: FK_ACTIONS[c.on_delete ?? 'a'] ?? 'NO ACTION',
         on_update: FK_ACTIONS[c.on_update ?? 'a'] ?? 'NO ACTION',
+        ...(c.validated === false ? { not_valid: true as const } : {}),
       };
       meta.foreignKeyNames[column] = c.name;
     }
@@ -171,7 +198,9 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
     indexes: Object.fromEntries(
       (t.indexes ?? []).map((ix) => [ix.name, { columns: ix.columns.map((c) => c ?? '(expression)'), unique: ix.unique }]),
     ),
-    checks: Object.fromEntries(constraints.filter((c) => c.type === 'c').map((c) => [c.name, c.check ?? ''])),
+    checks: Object.fromEntries(
+      constraints.filter((c) => c.type === 'c').map((c) => [c.name, `${c.check ?? ''}${c.validated === false ? NOT_VALID_SUFFIX : ''}`]),
+    ),
     rls_enabled: t.rls_enabled,
     realtime:
       realtime && realtime.realtime_enabled

@@ -8,15 +8,19 @@ import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
-import { hazard, preventDestroy, sourceOf } from './common.js';
+import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { toPointer, type SourceIndex } from '../engine/source-index.js';
+import type { Table } from '../model/config.generated.js';
 import { runMigration } from './migrations.js';
 import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
+import { renameTableColumns } from './table-rename.js';
+import { checkTableTypes } from './table-types.js';
 import { tableToSpec } from './table-export.js';
-import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta } from './table-spec.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler } from './types.js';
 import { error, type Diagnostic } from '../diag/index.js';
 import type { ApiRequest } from '../client/http.js';
 
@@ -32,6 +36,8 @@ export const tableHandler: ResourceHandler = {
     { path: 'columns', exact: true },
     { path: 'columns.*.type', compare: 'type' },
     { path: 'columns.*.default', compare: 'sql' },
+    // A live foreign key PostgreSQL has not validated carries `not_valid: true` (table-spec.ts).
+    { path: 'columns.*.references', exact: true },
     { path: 'indexes', exact: true },
     { path: 'checks', exact: true },
     { path: 'checks.*', compare: 'sql' },
@@ -60,14 +66,11 @@ export const tableHandler: ResourceHandler = {
             preventDestroy: preventDestroy(table?.lifecycle, preventDestroyDefault),
             external: table?.external ?? false,
             source: sourceOf(sources, path),
+            ...(table?.renamed_from
+              ? { renamedFrom: tableAddress(slug, schema, table.renamed_from), renamedFromSource: sources.locate(toPointer([...path, 'renamed_from'])) }
+              : {}),
             path,
-            meta: {
-              schema,
-              name,
-              defaultInputs: Object.fromEntries(
-                Object.entries(table?.columns ?? {}).map(([c, col]) => [c, col?.default ?? null]),
-              ),
-            },
+            meta: desiredMeta(schema, name, table!, path, sources) as unknown as Record<string, unknown>,
           });
         }
       }
@@ -108,6 +111,38 @@ export const tableHandler: ResourceHandler = {
   /** See table-export.ts. */
   toSpec: tableToSpec,
 
+  /** Column renames (`renamed_from:` on columns): see table-rename.ts. */
+  renameInside: renameTableColumns,
+
+  /** The column types the plan creates or changes exist in the tenant's database: see table-types.ts. */
+  preflight: checkTableTypes,
+
+  /** Each foreign key's table and column exist once the plan is applied (declared, or live and kept). */
+  references({ desired, after }: ReferencesRequest): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const meta = (desired.meta ?? {}) as Partial<TableDesiredMeta>;
+    for (const [column, c] of Object.entries((desired.attrs as TableAttrs).columns ?? {})) {
+      if (!c.references) continue;
+      const [schema, table] = c.references.table.split('.') as [string, string];
+      const target = after(tableAddress(desired.tenant!, schema, table));
+      const where = { location: meta.columnSources?.[column]?.references ?? meta.columnSources?.[column]?.key, path: [...desired.path, 'columns', column, 'references'] };
+      if (!target) {
+        out.push(
+          error('plan.reference', `column ${column} references table ${c.references.table}, which will not exist`, {
+            ...where,
+            detail: `No table ${c.references.table} is declared in this tenant, and none is live (or this plan drops it). Declare it, or correct references.table.`,
+          }),
+        );
+        continue;
+      }
+      const columns = target.declared && !target.declared.external ? (target.declared.attrs as TableAttrs).columns : (target.live?.attrs as TableAttrs | undefined)?.columns;
+      if (columns && !columns[c.references.column]) {
+        out.push(error('plan.reference', `column ${column} references ${c.references.table}(${c.references.column}), which has no such column`, { ...where, detail: `Its columns: ${Object.keys(columns).join(', ')}.` }));
+      }
+    }
+    return out;
+  },
+
   plan(req: PlanRequest): PlanResult {
     const { change, desired } = req;
     if (desired?.external && change.action === 'create') {
@@ -121,11 +156,11 @@ export const tableHandler: ResourceHandler = {
         ],
       };
     }
-    const steps = planTableSteps(req);
+    const { steps, hazards, diagnostics } = planTableSteps(req);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
     const tenant = change.address.split('.')[1]!;
-    const diagnostics = sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : [];
-    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps), diagnostics };
+    if (sql.length > 0) diagnostics.push(...migrationIdentity(tenant, req.identities, change.address));
+    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: [...tableHazards(change, steps), ...hazards], diagnostics };
   },
 
   async create(req: ApplyRequest): Promise<ApplyResult> {
@@ -170,6 +205,7 @@ function tableHazards(change: ResourceChange, steps: PlannedStep[]): Hazard[] {
     }
     if (a.path[0] === 'rls_enabled' && a.before === true && a.after === false) {
       out.push(hazard('AUTHZ_CHANGE', `Disables row-level security on ${name}: every role with table privileges sees every row.`));
+      out.push(hazard('WEAKENS_SECURITY', `Turns row-level security off on ${name}: its policies stop applying, and anon and authenticated reach every row their table privileges allow.`));
     }
   }
   return out;
@@ -189,6 +225,8 @@ const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step:
     expect: [200, 404],
   }),
   ddl_drop_table: (t) => ({ method: 'DELETE', route: '/api/v1/admin/ddl/tables/:schema/:table', params: t, expect: [200, 404] }),
+  // PATCH /api/v1/admin/tables/:schema/:table {"newName"} (no /ddl variant; shared/fluxbase-api §5.2).
+  ddl_rename_table: (t, step) => ({ method: 'PATCH', route: '/api/v1/admin/tables/:schema/:table', params: { schema: t.schema, table: step.from as string }, body: { newName: t.table }, expect: [200] }),
   rls_toggle: (t, step) => ({ method: 'POST', route: '/api/v1/admin/tables/:schema/:table/rls/toggle', params: t, body: { enabled: step.enabled }, expect: [200] }),
   realtime_enable: (t, step) => ({
     method: 'POST',
@@ -203,7 +241,12 @@ const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step:
     body: { events: step.events, exclude: step.exclude },
     expect: [200],
   }),
-  realtime_disable: (t) => ({ method: 'DELETE', route: '/api/v1/admin/realtime/tables/:schema/:table', params: t, expect: [200, 404] }),
+  realtime_disable: (t, step) => ({
+    method: 'DELETE',
+    route: '/api/v1/admin/realtime/tables/:schema/:table',
+    params: { schema: t.schema, table: (step.table as string | undefined) ?? t.table },
+    expect: [200, 404],
+  }),
 };
 
 /** Executes a change's planned steps in order. */
@@ -231,6 +274,25 @@ async function runSteps(req: ApplyRequest): Promise<void> {
 function tableName(change: ResourceChange): [string, string] {
   const parts = change.address.split('.');
   return [parts[2]!, parts[3]!];
+}
+
+/** Renames, conversions and source positions of a table's columns (TableDesiredMeta). */
+function desiredMeta(schema: string, name: string, table: Table, path: string[], sources: SourceIndex): TableDesiredMeta {
+  const meta: TableDesiredMeta = { schema, name, columnRenames: {}, using: {}, columnSources: {} };
+  for (const [column, c] of Object.entries(table.columns ?? {})) {
+    if (!c) continue;
+    const at = (field?: string) => sources.locate(toPointer(field ? [...path, 'columns', column, field] : [...path, 'columns', column]), field === undefined || field === 'renamed_from');
+    meta.columnSources[column] = compact({
+      key: at(),
+      type: at('type'),
+      default: c.default !== undefined ? at('default') : undefined,
+      renamed_from: c.renamed_from ? at('renamed_from') : undefined,
+      references: c.references ? at('references') : undefined,
+    });
+    if (c.renamed_from) meta.columnRenames[column] = c.renamed_from;
+    if (c.using) meta.using[column] = c.using.trim();
+  }
+  return meta;
 }
 
 /** Re-exported for tests. */
