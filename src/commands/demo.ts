@@ -8,7 +8,7 @@ import { applyPlan } from '../engine/apply.js';
 import { renderPlan, styler } from '../engine/render.js';
 import { loadConfig, planConfig } from '../engine/session.js';
 import { FluxbaseClient } from '../client/http.js';
-import { hasChanges } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges } from '../model/plan.js';
 import { MemoryStateBackend } from '../state/local.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { hasErrors } from '../diag/index.js';
@@ -76,7 +76,7 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
       tenants: first.live.tenants,
       state: first.state,
       persist: (s) => backend.write(s),
-      allowHazards: new Set(['DELETES_DATA', 'AUTHZ_CHANGE', 'ROTATES_CREDENTIAL', 'BREAKS_SIGN_IN', 'STOPS_DELIVERIES']),
+      allowHazards: new Set(HAZARD_TYPES),
       onEvent: (e) => {
         if (e.type === 'done') io.out(`${e.change.address}: ${e.change.action} complete after ${(e.ms / 1000).toFixed(1)}s`);
         if (e.type === 'fail') io.out(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));

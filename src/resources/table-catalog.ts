@@ -54,8 +54,6 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
-  /** The table's storage is not empty (pg_relation_size > 0, over its partitions for a partitioned table). */
-  has_data?: boolean;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
@@ -73,7 +71,6 @@ export function catalogQuery(include: ReadonlySet<string>): string {
 
 const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
-    EXISTS (SELECT 1 FROM pg_partition_tree(c.oid) p WHERE pg_relation_size(p.relid) > 0) AS has_data,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -147,19 +144,53 @@ const TYPES_QUERY = `SELECT coalesce(json_agg(json_build_object('schema', n.nspn
     AND (t.typtype IN ('b', 'd', 'e', 'r', 'm') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
     AND NOT (t.typelem <> 0 AND t.typcategory = 'A' AND left(t.typname, 1) = '_')`;
 
-/** Every data type of a tenant's database outside pg_catalog, with one POST /api/v1/admin/sql/execute. */
-export async function readTypes(client: FluxbaseClient, tenantId: string): Promise<CatalogType[]> {
+/**
+ * Whether each table's storage is not empty (`pg_relation_size` > 0: it holds rows, or did and
+ * was not truncated). pg_relation_size takes a share lock on each table, so it is asked only for
+ * the tables that need it, after a short lock_timeout; a table that stays locked reads as unknown.
+ */
+function dataQuery(tables: readonly string[]): string {
+  const list = tables.map((t) => quoteLiteral(t)).join(', ');
+  // Looked up through the catalogs (no USAGE on the schema needed), not with ::regclass.
+  return `SELECT json_object_agg(n.nspname || '.' || c.relname, pg_relation_size(c.oid) > 0) AS data
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname || '.' || c.relname = ANY (ARRAY[${list}]::text[])`;
+}
+
+/** What {@link readPreflight} found; a part not asked for is absent. */
+export interface PreflightFacts {
+  types?: CatalogType[];
+  /** By `schema.table`; absent when it could not be read. */
+  hasData?: Record<string, boolean>;
+}
+
+/**
+ * The facts planning checks before any change, read with one POST /api/v1/admin/sql/execute:
+ * the database's types outside pg_catalog (when `types`), and whether `tables` hold data.
+ * Throws ApiError when the types cannot be read.
+ */
+export async function readPreflight(client: FluxbaseClient, tenantId: string, req: { types: boolean; tables: readonly string[] }): Promise<PreflightFacts> {
+  const statements = [...(req.types ? [TYPES_QUERY] : []), ...(req.tables.length > 0 ? ["SET LOCAL lock_timeout = '2s'", dataQuery(req.tables)] : [])];
   const res = await client.request<{ results: SqlResult[] }>({
     method: 'POST',
     route: '/api/v1/admin/sql/execute',
     tenantId,
-    body: { query: TYPES_QUERY },
+    body: { query: statements.join(';\n') },
     expect: [200],
   });
-  const result = res.body.results?.[0];
-  if (!result || result.error) {
-    throw new ApiError({ status: 200, body: { error: `type query failed: ${result?.error ?? 'no result'}` }, method: 'POST', path: '/api/v1/admin/sql/execute' });
+  const results = res.body.results ?? [];
+  const value = (r: SqlResult | undefined, key: string) => {
+    const v = r?.rows?.[0]?.[key];
+    return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  };
+  const facts: PreflightFacts = {};
+  if (req.types) {
+    const r = results[0];
+    if (!r || r.error) throw new ApiError({ status: 200, body: { error: `type query failed: ${r?.error ?? 'no result'}` }, method: 'POST', path: '/api/v1/admin/sql/execute' });
+    facts.types = (value(r, 'types') ?? []) as CatalogType[];
   }
-  const value = result.rows?.[0]?.types;
-  return typeof value === 'string' ? (JSON.parse(value) as CatalogType[]) : ((value ?? []) as CatalogType[]);
+  if (req.tables.length > 0) {
+    const r = results[results.length - 1];
+    if (r && !r.error) facts.hasData = (value(r, 'data') ?? {}) as Record<string, boolean>;
+  }
+  return facts;
 }

@@ -63,11 +63,6 @@ export interface TableMeta {
   uniqueNames: Record<string, string>;
   foreignKeyNames: Record<string, string>;
   /**
-   * True when the table's storage is not empty (`pg_relation_size` > 0): it holds rows, or did
-   * and was not truncated. A NOT NULL column without a default cannot be added then.
-   */
-  hasData?: boolean;
-  /**
    * Live indexes and constraints the canonical attributes cannot describe (partial and expression
    * indexes, multi-column unique and foreign keys), as `name: definition`; `fluxbase export`
    * reports them as not exported.
@@ -156,7 +151,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, hasData: t.has_data ?? true };
+  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {

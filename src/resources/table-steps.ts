@@ -218,15 +218,6 @@ function updateSteps(input: UpdateInput): TableStepsResult {
     const want = attrs.columns?.[name];
     const had = liveAttrs?.columns?.[name];
     if (want && !had) {
-      if (!want.nullable && want.default === null && live.hasData) {
-        diagnostics.push(
-          error('plan.data', `column ${name} is added NOT NULL without a default, but ${where} has data`, {
-            location: at(name, 'key'),
-            path: [...input.path, 'columns', name],
-            detail: `PostgreSQL cannot fill the existing rows, so the server would refuse it (500 "Failed to add column"). Give it a default (e.g. \`default: "''"\` or \`default: 0\`), or add it nullable, fill it, then set \`nullable: false\`.`,
-          }),
-        );
-      }
       if (volatileDefault(want.default)) {
         hazards.push(hazard('REWRITES_TABLE', `Adds column ${name} to ${where} with a default that is computed per row (${want.default}): every row is rewritten while the table is locked.`));
       }
@@ -266,7 +257,7 @@ function updateSteps(input: UpdateInput): TableStepsResult {
           error('plan.type-change', `column ${name} cannot change from ${had.type} to ${type} without a conversion`, {
             location: at(name, 'type'),
             path: [...input.path, 'columns', name, 'type'],
-            detail: `${kind.reason}: PostgreSQL refuses the change without a USING expression. Add \`using:\` to the column with the conversion, e.g. \`using: "${name}::${type}"\` if every value converts, or an expression that handles the ones that do not.`,
+            detail: `${kind.reason}, so it refuses the change without a USING expression. Add \`using:\` to the column with the conversion, e.g. \`using: "${name}::${type}"\` if every value converts, or an expression that handles the ones that do not.`,
           }),
         );
       }

@@ -16,7 +16,7 @@ import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
 import { renameTableColumns } from './table-rename.js';
-import { checkTableTypes } from './table-types.js';
+import { tablePreflight } from './table-preflight.js';
 import { tableToSpec } from './table-export.js';
 import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta } from './table-spec.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
@@ -114,8 +114,8 @@ export const tableHandler: ResourceHandler = {
   /** Column renames (`renamed_from:` on columns): see table-rename.ts. */
   renameInside: renameTableColumns,
 
-  /** The column types the plan creates or changes exist in the tenant's database: see table-types.ts. */
-  preflight: checkTableTypes,
+  /** Types exist; NOT NULL columns are not added to tables with data: see table-preflight.ts. */
+  preflight: tablePreflight,
 
   /** Each foreign key's table and column exist once the plan is applied (declared, or live and kept). */
   references({ desired, after }: ReferencesRequest): Diagnostic[] {

@@ -21,7 +21,7 @@
  * refusal into silent truncation (text → varchar(5) would cut every longer value).
  * Conversions not listed here (extension types, enums, domains, ranges) are treated as lossy.
  */
-import { parseType, type ParsedType } from './types.js';
+import { canonicalType, parseType, type ParsedType } from './types.js';
 
 /** How a type change treats existing values (see module doc). */
 export type TypeChangeClass = 'same' | 'binary' | 'rewrite' | 'narrowing' | 'lossy' | 'needs-using';
@@ -89,7 +89,7 @@ function classifyScalar(a: ParsedType, b: ParsedType): TypeChange {
     if (from === 'bpchar' && (a.mods[0] ?? 1) < n) return change('rewrite', 'values are padded to the new length');
     return change('narrowing', `PostgreSQL refuses values longer than ${n} characters`);
   }
-  if (STRINGS.has(from)) return change('needs-using', `PostgreSQL has no automatic conversion from ${from === 'bpchar' ? 'char' : from} to ${to}`);
+  if (STRINGS.has(from)) return change('needs-using', `PostgreSQL has no automatic conversion from ${display(a)} to ${display(b)}`);
 
   // Numbers.
   if (INTS[from] && INTS[to]) {
@@ -134,8 +134,13 @@ function classifyScalar(a: ParsedType, b: ParsedType): TypeChange {
   if (from === 'macaddr8' && to === 'macaddr') return change('narrowing', 'PostgreSQL refuses 8-byte addresses that do not map to 6 bytes');
   if (from === 'bit' && to === 'varbit') return change('binary', 'binary-coercible');
   const known = new Set(['bool', 'uuid', 'bytea', 'json', 'jsonb', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval', 'inet', 'cidr', 'macaddr', 'macaddr8', 'numeric', 'money', 'bit', 'varbit', ...Object.keys(INTS), ...Object.keys(FLOATS)]);
-  if (known.has(from) && known.has(to)) return change('needs-using', `PostgreSQL has no automatic conversion from ${from} to ${to}`);
+  if (known.has(from) && known.has(to)) return change('needs-using', `PostgreSQL has no automatic conversion from ${display(a)} to ${display(b)}`);
   return change('lossy', 'a conversion the tool has no knowledge of');
+}
+
+/** How PostgreSQL names the type (format_type), without modifiers. */
+function display(t: ParsedType): string {
+  return canonicalType(t.name) ?? t.name;
 }
 
 function numericChange(fromMods: number[], toMods: number[]): TypeChange {

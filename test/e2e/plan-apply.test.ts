@@ -56,7 +56,7 @@ describe('plan and apply against the emulator', () => {
   it('plans exactly three updates for one column default, one policy expression and one webhook URL', async () => {
     await ws.edit((t) =>
       t
-        .replace('status:      { type: text, nullable: false, default: open }', 'status:      { type: text, nullable: false, default: new }')
+        .replace(`status:      { type: text, nullable: false, default: "'open'" }`, `status:      { type: text, nullable: false, default: "'new'" }`)
         .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() AND closed_at IS NULL\n                tickets_agents_all')
         .replace('https://chat.globex.example/hooks/fluxbase', 'https://chat.globex.example/hooks/v2/fluxbase'),
     );

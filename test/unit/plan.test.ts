@@ -25,7 +25,7 @@ tenants:
             columns:
               id:         { type: uuid, primary_key: true, default: gen_random_uuid() }
               title:      { type: text, nullable: false }
-              status:     { type: text, nullable: false, default: draft }
+              status:     { type: text, nullable: false, default: "'draft'" }
               views:      { type: integer, default: -1 }
               created_at: { type: timestamptz, nullable: false, default: now() }
             rls:
@@ -144,7 +144,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
   });
 
   it('plans exactly one update each for a changed default, policy expression and webhook URL', async () => {
-    const changed = CONFIG.replace('default: draft', 'default: review')
+    const changed = CONFIG.replace(`default: "'draft'"`, `default: "'review'"`)
       .replace("views >= 0", 'views > 0')
       .replace('https://hooks.example.com/posts', 'https://hooks.example.com/v2/posts');
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(changed), live: liveState(), state: managedState() });
@@ -154,7 +154,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
       ['policy.acme.app.posts.read_published', 'update', ['using']],
       ['webhook.acme.posts-hook', 'update', ['url']],
     ]);
-    expect(changes[0]!.sql).toEqual(['ALTER TABLE "app"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
+    expect(changes[0]!.sql).toEqual(["SET LOCAL lock_timeout = '3s'", 'ALTER TABLE "app"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
     await expect(renderPlan(plan)).toMatchFileSnapshot('../golden/plan-three-updates.txt');
   });
 
