@@ -2,10 +2,10 @@
  * "Did you mean …?" suggestions for names the user mistyped (keys, types, columns, settings).
  */
 
-/** The candidate within edit distance 2 of `name`, if any (for "did you mean"). */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
+/** The closest candidate within edit distance `maxDistance` (default 2) of `name`, if any (for "did you mean"). */
+export function closest(name: string, candidates: readonly string[], maxDistance = 2): string | undefined {
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = maxDistance + 1;
   for (const c of candidates) {
     const d = editDistance(name, c);
     if (d < bestDistance) {

@@ -73,7 +73,7 @@ export function planRenames(req: { desired: DesiredState; live: LiveState; state
         diagnostics.push(
           error('plan.reference', `${d.kind} is declared renamed_from ${lastSegment(from)}, but neither ${lastSegment(from)} nor ${lastSegment(d.address)} exists`, {
             address: d.address,
-            location: d.renamedFromSource ?? d.source,
+            location: d.sources?.renamed_from ?? d.source,
             detail: `Write the current live name in renamed_from, or remove renamed_from to create ${lastSegment(d.address)} as a new ${d.kind}.`,
           }),
         );

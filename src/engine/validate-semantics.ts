@@ -192,7 +192,7 @@ function tableDiagnostics(
         }),
       );
     } else if (!isBuiltinType(column.type)) {
-      const guess = parseType(column.type)!.schema ? undefined : closest(parseType(column.type)!.name, TYPE_SUGGESTIONS);
+      const guess = parseType(column.type)!.schema ? undefined : closest(parseType(column.type)!.name, TYPE_SUGGESTIONS, 1);
       out.push(
         warning('config.reference', `'${column.type}' is not a built-in PostgreSQL type${guess ? ` (did you mean '${guess}'?)` : ''}`, {
           ...at([...colPath, 'type']),
@@ -202,7 +202,7 @@ function tableDiagnostics(
     }
     const problem = defaultSql(column.default).problem;
     if (problem) out.push(error('config.schema', problem.summary, { ...at([...colPath, 'default']), detail: problem.detail }));
-    if (column.using !== undefined) out.push(...expressionDiagnostics(`using of column ${name}`, column.using, columnNames, at([...colPath, 'using'])));
+    if (column.using !== undefined) out.push(...expressionDiagnostics(`using of column ${name}`, column.using, columnNames, at([...colPath, 'using']), qualifiedName));
     if (column.renamed_from !== undefined && (column.renamed_from === name || columnNames.has(column.renamed_from))) {
       out.push(
         error('config.conflict', column.renamed_from === name ? `column ${name} is renamed_from itself` : `column ${name} is renamed_from ${column.renamed_from}, which is declared too`, {

@@ -13,7 +13,8 @@
 import { closest, error, warning, type Diagnostic } from '../diag/index.js';
 import { isBuiltinType, parseType, TYPE_SUGGESTIONS } from '../sql/types.js';
 import { readPreflight } from './table-catalog.js';
-import type { ColumnAttrs, TableAttrs, TableDesiredMeta } from './table-spec.js';
+import type { ColumnAttrs, TableAttrs } from './table-spec.js';
+import { sourceAt } from './common.js';
 import type { PreflightRequest } from './types.js';
 import type { DesiredResource } from '../model/resource.js';
 
@@ -49,7 +50,7 @@ export async function tablePreflight({ client, tenant, changes, desired }: Prefl
   for (const u of types) {
     const t = parseType(u.attrs.type);
     if (!t || (t.schema ? qualified.has(`${t.schema}.${t.name}`) : names.has(t.name))) continue;
-    const guess = closest(t.name, [...TYPE_SUGGESTIONS, ...names]);
+    const guess = closest(t.name, [...TYPE_SUGGESTIONS, ...names], 1);
     out.push(
       error('plan.reference', `column ${u.column} has type '${u.attrs.type}', which the database of tenant ${tenant.slug} does not have${guess ? ` (did you mean '${guess}'?)` : ''}`, {
         ...at(u, 'type'),
@@ -79,10 +80,9 @@ export async function tablePreflight({ client, tenant, changes, desired }: Prefl
 
 /** Address, location and config path of a column's field. */
 function at(u: ColumnUse, field: 'key' | 'type') {
-  const sources = ((u.desired.meta ?? {}) as Partial<TableDesiredMeta>).columnSources?.[u.column];
   return {
     address: u.desired.address,
-    location: sources?.[field] ?? sources?.key,
+    location: sourceAt(u.desired, ...(field === 'type' ? [`columns.${u.column}.type`] : []), `columns.${u.column}`),
     path: [...u.desired.path, 'columns', u.column, ...(field === 'key' ? [] : [field])],
   };
 }

@@ -12,6 +12,7 @@ import type { LiveResource } from '../model/resource.js';
 import { renameColumnReferences } from '../sql/expression.js';
 import type { TableAttrs, TableDesiredMeta, TableMeta } from './table-spec.js';
 import type { RenameInsideRequest, RenameInsideResult } from './types.js';
+import { sourceAt } from './common.js';
 
 /** See module doc. Undefined when the table declares no column rename that is still to be made. */
 export function renameTableColumns({ desired, live, children }: RenameInsideRequest): RenameInsideResult | undefined {
@@ -28,7 +29,7 @@ export function renameTableColumns({ desired, live, children }: RenameInsideRequ
     if (!columns[from]) {
       diagnostics.push(
         error('plan.reference', `column ${to} is declared renamed_from ${from}, but ${where} has no column ${from} (nor ${to})`, {
-          location: meta.columnSources?.[to]?.renamed_from,
+          location: sourceAt(desired, `columns.${to}.renamed_from`, `columns.${to}`),
           path: [...desired.path, 'columns', to, 'renamed_from'],
           detail: `Write the column's current live name in renamed_from (live columns: ${Object.keys(columns).join(', ')}), or remove renamed_from to add ${to} as a new column.`,
         }),

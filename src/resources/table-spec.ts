@@ -16,7 +16,6 @@
  * Single-column unique and foreign-key constraints appear as column attributes; constraints
  * with other shapes are not managed (left alone).
  */
-import type { SourceLocation } from '../diag/index.js';
 import type { Column, Table } from '../model/config.generated.js';
 import { defaultSql, isNullDefault } from '../sql/defaults.js';
 import type { CatalogTable } from './table-catalog.js';
@@ -78,8 +77,6 @@ export interface TableDesiredMeta {
   columnRenames: Record<string, string>;
   /** Declared `using:` conversions by column. */
   using: Record<string, string>;
-  /** Where each column and its fields are declared, for located diagnostics. */
-  columnSources: Record<string, Partial<Record<'key' | 'type' | 'default' | 'nullable' | 'renamed_from' | 'references', SourceLocation>>>;
 }
 
 /** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */

@@ -33,7 +33,8 @@ import {
   type ColumnSql,
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
-import { hazard } from './common.js';
+import { hazard, sourceAt } from './common.js';
+import type { DesiredResource } from '../model/resource.js';
 import { withLockTimeout } from './migrations.js';
 import { NOT_VALID_SUFFIX, type ColumnAttrs, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
 import type { PlanRequest } from './types.js';
@@ -72,6 +73,7 @@ export function planTableSteps({ change, desired, live, lockTimeout }: PlanReque
     attributes: change.attributes,
     timeout,
     path: desired!.path,
+    desired: desired!,
   });
 }
 
@@ -171,6 +173,7 @@ interface UpdateInput {
   timeout: string;
   /** Config path of the table's declaration. */
   path: string[];
+  desired: DesiredResource;
 }
 
 function updateSteps(input: UpdateInput): TableStepsResult {
@@ -187,8 +190,7 @@ function updateSteps(input: UpdateInput): TableStepsResult {
   const hazards: Hazard[] = [];
   const diagnostics: Diagnostic[] = [];
   const alter = (action: string) => alterTable(schema, table, action);
-  const at = (column: string, field: 'key' | 'type' | 'default' | 'nullable'): SourceLocation | undefined =>
-    meta.columnSources?.[column]?.[field] ?? meta.columnSources?.[column]?.key;
+  const at = (column: string, field: 'type'): SourceLocation | undefined => sourceAt(input.desired, `columns.${column}.${field}`, `columns.${column}`);
   const columnsTouched = new Map<string, Set<string>>();
   const indexesTouched = new Set<string>();
   const checksTouched = new Set<string>();

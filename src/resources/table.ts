@@ -8,8 +8,8 @@ import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
-import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import { toPointer, type SourceIndex } from '../engine/source-index.js';
+import { hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
+import type { SourceIndex } from '../engine/source-index.js';
 import type { Table } from '../model/config.generated.js';
 import { runMigration } from './migrations.js';
 import { isInternalSchema, schemaAddress } from './schema.js';
@@ -66,11 +66,10 @@ export const tableHandler: ResourceHandler = {
             preventDestroy: preventDestroy(table?.lifecycle, preventDestroyDefault),
             external: table?.external ?? false,
             source: sourceOf(sources, path),
-            ...(table?.renamed_from
-              ? { renamedFrom: tableAddress(slug, schema, table.renamed_from), renamedFromSource: sources.locate(toPointer([...path, 'renamed_from'])) }
-              : {}),
+            sources: declarationSources(table!, path, sources),
+            ...(table?.renamed_from ? { renamedFrom: tableAddress(slug, schema, table.renamed_from) } : {}),
             path,
-            meta: desiredMeta(schema, name, table!, path, sources) as unknown as Record<string, unknown>,
+            meta: desiredMeta(schema, name, table!) as unknown as Record<string, unknown>,
           });
         }
       }
@@ -120,12 +119,11 @@ export const tableHandler: ResourceHandler = {
   /** Each foreign key's table and column exist once the plan is applied (declared, or live and kept). */
   references({ desired, after }: ReferencesRequest): Diagnostic[] {
     const out: Diagnostic[] = [];
-    const meta = (desired.meta ?? {}) as Partial<TableDesiredMeta>;
     for (const [column, c] of Object.entries((desired.attrs as TableAttrs).columns ?? {})) {
       if (!c.references) continue;
       const [schema, table] = c.references.table.split('.') as [string, string];
       const target = after(tableAddress(desired.tenant!, schema, table));
-      const where = { location: meta.columnSources?.[column]?.references ?? meta.columnSources?.[column]?.key, path: [...desired.path, 'columns', column, 'references'] };
+      const where = { location: sourceAt(desired, `columns.${column}.references`, `columns.${column}`), path: [...desired.path, 'columns', column, 'references'] };
       if (!target) {
         out.push(
           error('plan.reference', `column ${column} references table ${c.references.table}, which will not exist`, {
@@ -276,23 +274,25 @@ function tableName(change: ResourceChange): [string, string] {
   return [parts[2]!, parts[3]!];
 }
 
-/** Renames, conversions and source positions of a table's columns (TableDesiredMeta). */
-function desiredMeta(schema: string, name: string, table: Table, path: string[], sources: SourceIndex): TableDesiredMeta {
-  const meta: TableDesiredMeta = { schema, name, columnRenames: {}, using: {}, columnSources: {} };
+/** Renames and conversions of a table's columns (TableDesiredMeta). */
+function desiredMeta(schema: string, name: string, table: Table): TableDesiredMeta {
+  const meta: TableDesiredMeta = { schema, name, columnRenames: {}, using: {} };
   for (const [column, c] of Object.entries(table.columns ?? {})) {
-    if (!c) continue;
-    const at = (field?: string) => sources.locate(toPointer(field ? [...path, 'columns', column, field] : [...path, 'columns', column]), field === undefined || field === 'renamed_from');
-    meta.columnSources[column] = compact({
-      key: at(),
-      type: at('type'),
-      default: c.default !== undefined ? at('default') : undefined,
-      renamed_from: c.renamed_from ? at('renamed_from') : undefined,
-      references: c.references ? at('references') : undefined,
-    });
-    if (c.renamed_from) meta.columnRenames[column] = c.renamed_from;
-    if (c.using) meta.using[column] = c.using.trim();
+    if (c?.renamed_from) meta.columnRenames[column] = c.renamed_from;
+    if (c?.using) meta.using[column] = c.using.trim();
   }
   return meta;
+}
+
+/** Positions of a table's `renamed_from` and each column's key, type, default, `renamed_from` and `references`. */
+function declarationSources(table: Table, path: string[], sources: SourceIndex) {
+  const parts: { at: string; key?: boolean }[] = [{ at: 'renamed_from' }];
+  for (const [column, c] of Object.entries(table.columns ?? {})) {
+    if (!c) continue;
+    parts.push({ at: `columns.${column}`, key: true }, { at: `columns.${column}.type` });
+    for (const field of ['default', 'renamed_from', 'references'] as const) if (c[field] !== undefined) parts.push({ at: `columns.${column}.${field}` });
+  }
+  return sourcesOf(sources, path, parts);
 }
 
 /** Re-exported for tests. */

@@ -10,12 +10,11 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import type { Webhook } from '../model/config.generated.js';
-import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { compact, hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
 import { tableAddress } from './table.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
-import { error, type Diagnostic, type SourceLocation } from '../diag/index.js';
-import { toPointer } from '../engine/source-index.js';
+import { error, type Diagnostic } from '../diag/index.js';
 
 /** Webhook JSON of GET /api/v1/webhooks (never includes the secret). */
 export interface WebhookJson {
@@ -103,10 +102,8 @@ export const webhookHandler: ResourceHandler = {
           preventDestroy: preventDestroy(w!.lifecycle, preventDestroyDefault),
           source: sourceOf(sources, path),
           path,
-          meta: {
-            eventTables: (w!.events ?? []).map((e) => e.table),
-            eventSources: (w!.events ?? []).map((_, i) => sources.locate(toPointer([...path, 'events', String(i), 'table']))),
-          },
+          sources: sourcesOf(sources, path, (w!.events ?? []).map((_, i) => ({ at: `events.${i}.table` }))),
+          meta: { eventTables: (w!.events ?? []).map((e) => e.table) },
         });
       }
     }
@@ -118,7 +115,7 @@ export const webhookHandler: ResourceHandler = {
    * webhook on a missing table, and its deliveries then never happen.
    */
   references({ desired, after }: ReferencesRequest): Diagnostic[] {
-    const meta = (desired.meta ?? {}) as { eventTables?: string[]; eventSources?: (SourceLocation | undefined)[] };
+    const meta = (desired.meta ?? {}) as { eventTables?: string[] };
     const out: Diagnostic[] = [];
     (meta.eventTables ?? []).forEach((declared, i) => {
       if (declared === '*') return;
@@ -126,7 +123,7 @@ export const webhookHandler: ResourceHandler = {
       if (after(tableAddress(desired.tenant!, schema, table))) return;
       out.push(
         error('plan.reference', `webhook watches table ${schema}.${table}, which will not exist`, {
-          location: meta.eventSources?.[i] ?? desired.source,
+          location: sourceAt(desired, `events.${i}.table`),
           path: [...desired.path, 'events', String(i), 'table'],
           detail: `No table ${schema}.${table} is declared in this tenant, and none is live (or this plan drops it); the server would accept the webhook and never deliver. Correct the table, or remove the event.`,
         }),

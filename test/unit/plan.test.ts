@@ -211,3 +211,105 @@ describe('planning against live state rendered by PostgreSQL', () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 });
+
+describe('checks across resources and renames (issue 11)', () => {
+  const table = (schema: string, name: string, columns: [string, string][], fks: [string, string][] = []): LiveResource => {
+    const { attrs, meta } = liveTable(
+      {
+        schema,
+        name,
+        rls_enabled: false,
+        rls_forced: false,
+        columns: columns.map(([n, type]) => ({ name: n, type, not_null: n === 'id', default: null })),
+        constraints: [
+          { name: `${name}_pkey`, type: 'p', columns: ['id'], ref_schema: null, ref_table: null, ref_columns: null, on_delete: null, on_update: null, check: null },
+          ...fks.map(([column, target]) => ({ name: `${name}_${column}_fkey`, type: 'f' as const, columns: [column], ref_schema: schema, ref_table: target, ref_columns: ['id'], on_delete: 'a', on_update: 'a', check: null })),
+        ],
+        indexes: null,
+      },
+      undefined,
+    );
+    return { address: `table.acme.${schema}.${name}`, kind: 'table', tenant: 'acme', id: `${schema}.${name}`, attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: `f-${name}`, parent: `schema.acme.${schema}` };
+  };
+  const live = (...tables: LiveResource[]): LiveState => ({
+    resources: new Map(
+      [
+        { address: 'tenant.acme', kind: 'tenant', id: 't-1', attrs: { name: 'Acme', metadata: {} }, fingerprint: 't' } as LiveResource,
+        { address: 'schema.acme.shop', kind: 'schema', tenant: 'acme', id: 'shop', attrs: {}, fingerprint: 's', parent: 'tenant.acme' } as LiveResource,
+        ...tables,
+      ].map((r) => [r.address, r]),
+    ),
+    tenants: new Map([['acme', { slug: 'acme', id: 't-1', isDefault: false }]]),
+    scanned: new Set(['acme']),
+    diagnostics: [],
+  });
+  const managing = (...addresses: string[]) => {
+    const state = emptyState();
+    for (const a of ['tenant.acme', 'schema.acme.shop', ...addresses]) state.resources[a] = { kind: a.split('.')[0] as 'table' };
+    return state;
+  };
+  const config = (tables: string) => `version: 1
+tenants:
+  acme:
+    name: Acme
+    schemas:
+      shop:
+        tables:
+${tables}`;
+
+  it('refuses to drop a table that a table it does not manage still references (the server has no CASCADE)', async () => {
+    const desired = await desiredFrom(config('          orders:\n            columns:\n              id: { type: bigint, primary_key: true }\n'));
+    const plan = buildPlan({
+      endpoint: 'http://x',
+      desired,
+      live: live(table('shop', 'orders', [['id', 'bigint']]), table('shop', 'customers', [['id', 'bigint']]), table('shop', 'invoices', [['id', 'bigint'], ['customer_id', 'bigint']], [['customer_id', 'customers']])),
+      state: managing('table.acme.shop.orders', 'table.acme.shop.customers'),
+    });
+    expect(plan.changes.find((c) => c.address === 'table.acme.shop.customers')?.action).toBe('delete');
+    expect(plan.diagnostics.map((d) => [d.code, d.address, d.summary])).toEqual([
+      ['plan.reference', 'table.acme.shop.customers', 'the plan drops table shop.customers, but shop.invoices.customer_id references it and stays'],
+    ]);
+  });
+
+  it('refuses a policy on an external table that names a column the live table lacks', async () => {
+    const desired = await desiredFrom(
+      config('          customers:\n            external: true\n            rls:\n              enabled: true\n              policies:\n                own: { command: SELECT, using: "owner_id = auth.uid()" }\n'),
+    );
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'customers', [['id', 'bigint'], ['owner', 'uuid']])), state: managing() });
+    expect(plan.diagnostics.map((d) => [d.code, d.address, d.summary, d.location?.line])).toEqual([
+      ['plan.reference', 'policy.acme.shop.customers.own', 'using of policy own refers to column owner_id, which shop.customers does not have', 13],
+    ]);
+  });
+
+  it('plans a table and a column rename as one update that keeps the data, with the state moving along', async () => {
+    const desired = await desiredFrom(
+      config('          clients:\n            renamed_from: customers\n            columns:\n              id:    { type: bigint, primary_key: true }\n              label: { type: text, renamed_from: name }\n'),
+    );
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'customers', [['id', 'bigint'], ['name', 'text']])), state: managing('table.acme.shop.customers') });
+    expect(plan.diagnostics).toEqual([]);
+    const changes = plan.changes.filter((c) => c.action !== 'no-op');
+    expect(changes.map((c) => [c.address, c.action, c.renamedFrom, c.hazards])).toEqual([['table.acme.shop.clients', 'update', 'table.acme.shop.customers', []]]);
+    expect(changes[0]!.attributes).toEqual([
+      { path: ['name'], before: 'customers', after: 'clients' },
+      { path: ['columns', 'label', 'name'], before: 'name', after: 'label' },
+    ]);
+    expect(changes[0]!.steps).toEqual([
+      { op: 'ddl_rename_table', from: 'customers', to: 'clients' },
+      { op: 'migration', sql: ["SET LOCAL lock_timeout = '3s'", 'ALTER TABLE "shop"."clients" RENAME COLUMN "name" TO "label"'] },
+    ]);
+  });
+
+  it('records the state under the new name when the server renamed the table but the apply was interrupted', async () => {
+    const desired = await desiredFrom(config('          clients:\n            renamed_from: customers\n            columns:\n              id: { type: bigint, primary_key: true }\n'));
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'clients', [['id', 'bigint']])), state: managing('table.acme.shop.customers') });
+    expect(plan.diagnostics).toEqual([]);
+    const change = plan.changes.find((c) => c.address === 'table.acme.shop.clients')!;
+    expect([change.action, change.importing, change.renamedFrom, change.steps]).toEqual(['no-op', true, 'table.acme.shop.customers', undefined]);
+  });
+
+  it('refuses a renamed_from whose source does not exist, located at the directive', async () => {
+    const desired = await desiredFrom(config('          clients:\n            renamed_from: nobody\n            columns:\n              id: { type: bigint, primary_key: true }\n'));
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(), state: managing() });
+    expect(plan.diagnostics.map((d) => [d.code, d.address, d.location?.line, d.location?.column])).toEqual([['plan.reference', 'table.acme.shop.clients', 9, 27]]);
+  });
+});
