@@ -21,7 +21,8 @@ import { tableToSpec } from './table-export.js';
 import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta } from './table-spec.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler } from './types.js';
-import { error, type Diagnostic } from '../diag/index.js';
+import { error, warning, type Diagnostic } from '../diag/index.js';
+import { canonicalType } from '../sql/types.js';
 import type { ApiRequest } from '../client/http.js';
 
 /** `table.<tenant>.<schema>.<table>` */
@@ -137,6 +138,20 @@ export const tableHandler: ResourceHandler = {
       if (columns && !columns[c.references.column]) {
         out.push(error('plan.reference', `column ${column} references ${c.references.table}(${c.references.column}), which has no such column`, { ...where, detail: `Its columns: ${Object.keys(columns).join(', ')}.` }));
       }
+    }
+    // A `using:` left behind after its type change would convert again at the next one.
+    const live = after(desired.address)?.live?.attrs as TableAttrs | undefined;
+    for (const [column, using] of Object.entries(((desired.meta ?? {}) as Partial<TableDesiredMeta>).using ?? {})) {
+      const had = live?.columns?.[column];
+      const want = (desired.attrs as TableAttrs).columns?.[column];
+      if (!had || !want || (canonicalType(had.type) ?? had.type) !== (canonicalType(want.type) ?? want.type)) continue;
+      out.push(
+        warning('plan.type-change', `using: of column ${column} has nothing to convert: the column already has type ${had.type}`, {
+          location: sourceAt(desired, `columns.${column}.using`, `columns.${column}`),
+          path: [...desired.path, 'columns', column, 'using'],
+          detail: `Remove \`using: ${JSON.stringify(using)}\`: it is applied whenever the type changes, so a later type change would convert every value with it again.`,
+        }),
+      );
     }
     return out;
   },
@@ -284,13 +299,13 @@ function desiredMeta(schema: string, name: string, table: Table): TableDesiredMe
   return meta;
 }
 
-/** Positions of a table's `renamed_from` and each column's key, type, default, `renamed_from` and `references`. */
+/** Positions of a table's `renamed_from` and each column's key, type, default, `renamed_from`, `references` and `using`. */
 function declarationSources(table: Table, path: string[], sources: SourceIndex) {
   const parts: { at: string; key?: boolean }[] = [{ at: 'renamed_from' }];
   for (const [column, c] of Object.entries(table.columns ?? {})) {
     if (!c) continue;
     parts.push({ at: `columns.${column}`, key: true }, { at: `columns.${column}.type` });
-    for (const field of ['default', 'renamed_from', 'references'] as const) if (c[field] !== undefined) parts.push({ at: `columns.${column}.${field}` });
+    for (const field of ['default', 'renamed_from', 'references', 'using'] as const) if (c[field] !== undefined) parts.push({ at: `columns.${column}.${field}` });
   }
   return sourcesOf(sources, path, parts);
 }
