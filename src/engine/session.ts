@@ -2,15 +2,18 @@
  * The stages wired together for the CLI and the library API: load + validate a config, refresh
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
-import type { FluxbaseClient } from '../client/http.js';
+import { IdentityError, type FluxbaseClient } from '../client/http.js';
+import { ApiError, NetworkError } from '../client/errors.js';
+import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
-import type { Plan, ResourceChange } from '../model/plan.js';
-import { apiDiagnostic } from '../client/errors.js';
+import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
 import { loadConfigFile, type LoadOptions } from './load.js';
 import { buildPlan } from './plan.js';
-import { refresh, type LiveState } from './refresh.js';
+import { refresh, relevantKinds, type LiveState } from './refresh.js';
+import { error } from '../diag/index.js';
+import { currentProfile } from '../server/profile.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
@@ -40,6 +43,11 @@ export async function planConfig(req: {
 }): Promise<PlanResult> {
   const desired = buildDesired(req.valid);
   const state = req.state ?? emptyState();
+  const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
+  if (hasErrors(before)) {
+    const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: before };
+    return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state };
+  }
   const live = await refresh({ client: req.client, desired, state });
   const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) =>
     buildPlan({
@@ -64,30 +72,75 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
-  if (!req.refreshOnly) await preflight(req.client, plan, desired, live);
+  if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
+    const checks = await preflight(req.client, plan, desired, live);
+    if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
+  }
   return { plan, desired, live, state };
 }
 
 /**
- * Runs each handler's preflight (ResourceHandler.preflight) for the tenants where the plan
- * creates, updates or replaces resources of its kind, and adds what they find to the plan's
- * diagnostics (an error refuses the plan before any change). A failed read is reported too.
+ * Read-only checks before an apply may start (never changes anything): each kind's
+ * `preflight` (handlers), and whether this caller may use the migrations API at all (F6: the
+ * server admits migration calls only from its allowlisted networks, before authentication), when
+ * the plan runs SQL. A failing check is reported on the changes it blocks; a check the server
+ * cannot answer is left to apply.
  */
-async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<void> {
-  const jobs: Promise<Diagnostic[]>[] = [];
-  const groups = new Map<string, ResourceChange[]>();
-  for (const change of plan.changes) {
-    const d = desired.get(change.address);
-    if (!d?.tenant || !handlerFor(change.kind).preflight || !['create', 'update', 'replace'].includes(change.action)) continue;
-    const key = `${change.kind}\u0000${d.tenant}`;
-    groups.set(key, [...(groups.get(key) ?? []), change]);
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  const active = plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
+  for (const kind of [...new Set(active.map((c) => c.kind))]) {
+    const check = handlerFor(kind).preflight;
+    if (!check) continue;
+    try {
+      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired, tenants: live.tenants })));
+    } catch (e) {
+      if (!(e instanceof ApiError || e instanceof NetworkError)) throw e;
+    }
   }
-  for (const [key, changes] of groups) {
-    const [kind, slug] = key.split('\u0000') as [ResourceKind, string];
-    // A tenant this plan creates gets its database from the server's bootstrap, like the default tenant's.
-    const tenant = live.tenants.get(slug) ?? [...live.tenants.values()].find((t) => t.isDefault);
-    if (!tenant) continue;
-    jobs.push(handlerFor(kind).preflight!({ client, tenant, changes, desired }).catch((e: unknown) => [apiDiagnostic(e, { address: `tenant.${slug}` })]));
+  const migrating = active.filter((c) => (c.steps ?? []).some((s) => s.op === 'migration') || (c.sql?.length ?? 0) > 0);
+  if (migrating.length > 0) {
+    try {
+      await client.request({ method: 'GET', route: '/api/v1/admin/migrations', query: { namespace: MIGRATION_NAMESPACE }, identity: client.identities().serviceRole ? 'service_role' : undefined });
+    } catch (e) {
+      if (e instanceof ApiError && isAllowlistRefusal(e)) {
+        out.push(
+          error('api.migrations-allowlist', `the server's migrations API does not admit calls from this machine, and ${migrating.length} change(s) need it`, {
+            detail:
+              `${migrating.map((c) => c.address).join(', ')} run SQL through /api/v1/admin/migrations, which answered 403 "${e.serverMessage}". ` +
+              `Fluxbase admits migration calls only from the networks in migrations.allowed_ip_ranges (default ${currentProfile().migrationsAllowlist.join(', ')}, IPv4 only; internal/middleware/migrations_security.go:112-125). ` +
+              'Run the tool from inside one of them (e.g. a CI runner in the same network), or add this machine\'s address to FLUXBASE_MIGRATIONS_ALLOWED_IP_RANGES on the server. Nothing was changed.',
+          }),
+        );
+      } else if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof IdentityError)) throw e;
+    }
   }
-  for (const found of await Promise.all(jobs)) plan.diagnostics.push(...found);
+  return out;
+}
+
+/** The migrations API's IP allowlist refusal (F6). */
+export function isAllowlistRefusal(e: ApiError): boolean {
+  return e.status === 403 && /IP not allowlisted for migrations/i.test(e.serverMessage);
+}
+
+/**
+ * F5: the server's webhook and client-key routes dereference the token's `iat` for every JWT but
+ * an instance_admin's (internal/middleware/clientkey_auth.go:429) and answer 500 when it is
+ * missing; tokens minted by `deploy/generate-keys.sh` have none. Reported before any call when
+ * the plan will read or write those kinds with such a token.
+ */
+export function tokenDiagnostics(client: FluxbaseClient, kinds: ReadonlySet<ResourceKind>): Diagnostic[] {
+  const claims = client.defaultTokenClaims();
+  if (!claims || !currentProfile().iatRequiredOnKeyRoutes || claims.iat !== undefined || claims.role === 'instance_admin') return [];
+  const affected = (['webhook', 'client_key'] as const).filter((k) => kinds.has(k));
+  if (affected.length === 0) return [];
+  return [
+    error('api.token-without-iat', `FLUXBASE_TOKEN has no \`iat\` claim, and the server's ${affected.map((k) => (k === 'webhook' ? 'webhook' : 'client-key')).join(' and ')} routes fail on such tokens`, {
+      detail:
+        'Fluxbase answers 500 on /api/v1/webhooks and /api/v1/client-keys for a JWT without `iat` (internal/middleware/clientkey_auth.go:429); ' +
+        'keys minted by deploy/generate-keys.sh have none. Use a token that has one: the service-role key the server prints at its first start, ' +
+        'one you sign yourself with an `"iat": <unix seconds>` claim and FLUXBASE_AUTH_JWT_SECRET, the token `fluxbase local start` prints, ' +
+        'or a dashboard login (FLUXBASE_ADMIN_EMAIL/FLUXBASE_ADMIN_PASSWORD) for these routes. Nothing was sent.',
+    }),
+  ];
 }

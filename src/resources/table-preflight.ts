@@ -16,7 +16,9 @@ import { readPreflight } from './table-catalog.js';
 import type { ColumnAttrs, TableAttrs } from './table-spec.js';
 import { sourceAt } from './common.js';
 import type { PreflightRequest } from './types.js';
-import type { DesiredResource } from '../model/resource.js';
+import type { DesiredResource, TenantRef } from '../model/resource.js';
+import type { ResourceChange } from '../model/plan.js';
+import type { FluxbaseClient } from '../client/http.js';
 
 /** A declared column the preflight looks at. */
 interface ColumnUse {
@@ -25,8 +27,23 @@ interface ColumnUse {
   attrs: ColumnAttrs;
 }
 
-/** See module doc. */
-export async function tablePreflight({ client, tenant, changes, desired }: PreflightRequest): Promise<Diagnostic[]> {
+/** See module doc: one read per tenant that needs one. */
+export async function tablePreflight({ client, changes, desired, tenants }: PreflightRequest): Promise<Diagnostic[]> {
+  const bySlug = new Map<string, ResourceChange[]>();
+  for (const change of changes) {
+    const slug = change.address.split('.')[1]!;
+    bySlug.set(slug, [...(bySlug.get(slug) ?? []), change]);
+  }
+  const out: Diagnostic[] = [];
+  for (const [slug, list] of bySlug) {
+    // A tenant this plan creates gets its database from the server's bootstrap, like the default tenant's.
+    const tenant = tenants.get(slug) ?? [...tenants.values()].find((t) => t.isDefault);
+    if (tenant) out.push(...(await tenantPreflight(client, tenant, list, desired)));
+  }
+  return out;
+}
+
+async function tenantPreflight(client: FluxbaseClient, tenant: TenantRef, changes: readonly ResourceChange[], desired: PreflightRequest['desired']): Promise<Diagnostic[]> {
   const types: ColumnUse[] = [];
   const notNull: ColumnUse[] = [];
   for (const change of changes) {

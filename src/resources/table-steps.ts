@@ -37,6 +37,7 @@ import { hazard, sourceAt } from './common.js';
 import type { DesiredResource } from '../model/resource.js';
 import { withLockTimeout } from './migrations.js';
 import { NOT_VALID_SUFFIX, type ColumnAttrs, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
+import { tablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
@@ -48,18 +49,21 @@ export interface TableStepsResult {
   diagnostics: Diagnostic[];
 }
 
-/** Steps for a create, update or delete of one table. */
-export function planTableSteps({ change, desired, live, lockTimeout }: PlanRequest): TableStepsResult {
+/**
+ * Steps for a create, update or delete of one table. `reasons` (when given) receives, for
+ * messages, what makes a migration necessary ("index posts_author_idx", "type of column x").
+ */
+export function planTableSteps({ change, desired, live, lockTimeout }: PlanRequest, reasons: string[] = []): TableStepsResult {
   const none = { hazards: [], diagnostics: [] };
   if (desired?.external || (change.action === 'delete' && !live)) {
     return { steps: externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs), ...none };
   }
-  const [schema, table] = [change.address.split('.')[2]!, change.address.split('.')[3]!];
+  const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return { steps: [{ op: 'ddl_drop_table' }], ...none };
   const attrs = desired!.attrs as TableAttrs;
   const timeout = lockTimeout ?? DEFAULT_TIMEOUT;
   if (change.action === 'create' || change.action === 'replace') {
-    const steps = createSteps(schema, table, attrs, timeout);
+    const steps = createSteps({ schema, table, attrs, timeout, viaMigration: tablePlacement(tenant, schema) === 'tenant-public', reasons });
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
     return { steps, ...none };
   }
@@ -74,6 +78,7 @@ export function planTableSteps({ change, desired, live, lockTimeout }: PlanReque
     timeout,
     path: desired!.path,
     desired: desired!,
+    reasons,
   });
 }
 
@@ -121,12 +126,26 @@ function referenceClause(table: string, name: string, c: ColumnAttrs): string {
   });
 }
 
-function createSteps(schema: string, table: string, attrs: TableAttrs, timeout: string): PlannedStep[] {
+/**
+ * Steps that create a table. With `viaMigration` (a tenant's `public`, F2) the whole table —
+ * keys, constraints, indexes, grants and RLS — is one migration, so `tenant_migration_role` owns
+ * it and every later change can run as a migration too; RLS is then on from the first moment.
+ */
+function createSteps(req: { schema: string; table: string; attrs: TableAttrs; timeout: string; viaMigration: boolean; reasons: string[] }): PlannedStep[] {
+  const { schema, table, attrs, viaMigration, reasons } = req;
   const columns = Object.entries(attrs.columns ?? {});
   const steps: PlannedStep[] = [];
   const extra: string[] = [];
   const inputs = columns.map(([, c]) => ddlColumn(c));
-  if (inputs.every((input) => input !== undefined)) {
+  for (const [name, c] of columns) {
+    if (!ddlAcceptsType(c.type)) reasons.push(`type ${c.type} of column ${name}`);
+    else if (ddlDefaultInput(c.default) === undefined) reasons.push(`default of column ${name}`);
+    if (c.unique) reasons.push(`unique column ${name}`);
+    if (c.references) reasons.push(`foreign key ${name}`);
+  }
+  for (const name of Object.keys(attrs.checks ?? {})) reasons.push(`check ${name}`);
+  for (const name of Object.keys(attrs.indexes ?? {})) reasons.push(`index ${name}`);
+  if (!viaMigration && inputs.every((input) => input !== undefined)) {
     steps.push({
       op: 'ddl_create_table',
       body: {
@@ -155,8 +174,9 @@ function createSteps(schema: string, table: string, attrs: TableAttrs, timeout: 
   }
   for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
   for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
-  if (extra.length > 0) steps.push({ op: 'migration', sql: withLockTimeout(extra, timeout) });
-  if (attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
+  if (viaMigration && attrs.rls_enabled === true) extra.push(alterTable(schema, table, 'ENABLE ROW LEVEL SECURITY'));
+  if (extra.length > 0) steps.push({ op: 'migration', sql: withLockTimeout(extra, req.timeout) });
+  if (!viaMigration && attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
   if (attrs.realtime?.enabled) steps.push({ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude });
   return steps;
 }
@@ -174,10 +194,12 @@ interface UpdateInput {
   /** Config path of the table's declaration. */
   path: string[];
   desired: DesiredResource;
+  /** Receives what makes a migration necessary (see planTableSteps). */
+  reasons: string[];
 }
 
 function updateSteps(input: UpdateInput): TableStepsResult {
-  const { schema, table, attrs, meta, live, liveAttrs, attributes } = input;
+  const { schema, table, attrs, meta, live, liveAttrs, attributes, reasons } = input;
   const where = `${schema}.${table}`;
   const before: PlannedStep[] = [];
   const after: PlannedStep[] = [];
@@ -231,6 +253,7 @@ function updateSteps(input: UpdateInput): TableStepsResult {
           body: { name, type: want.type.trim().toLowerCase(), nullable: want.nullable, defaultValue: ddlInput },
         });
       } else {
+        reasons.push(`column ${name}`);
         adds.push(alter(`ADD COLUMN ${columnDefinition(columnSql(name, want))}`));
         if (want.unique) {
           constraints.push(alter(`ADD ${uniqueClause(constraintName(table, name, 'key'), [name])}`));
@@ -248,6 +271,7 @@ function updateSteps(input: UpdateInput): TableStepsResult {
     const col = quoteIdent(name);
     const renamedFrom = meta.columnRenames?.[name];
     if (fields.has('name') && renamedFrom) renames.push(alter(`RENAME COLUMN ${quoteIdent(renamedFrom)} TO ${col}`));
+    for (const f of ['name', 'type', 'nullable', 'default', 'unique', 'references', 'primary_key']) if (fields.has(f)) reasons.push(`${f.replace('_', ' ')} of column ${name}`);
     let resetDefault = false;
     if (fields.has('type')) {
       const type = canonicalType(want.type) ?? want.type;
@@ -307,6 +331,8 @@ function updateSteps(input: UpdateInput): TableStepsResult {
       hazards.push(lockHazard(`Adds the primary key of ${where}`, where));
     }
   }
+  for (const name of [...checksTouched].sort()) reasons.push(`check ${name}`);
+  for (const name of [...indexesTouched].sort()) reasons.push(`index ${name}`);
   for (const name of [...checksTouched].sort()) {
     const had = liveAttrs?.checks?.[name];
     const expr = attrs.checks?.[name];

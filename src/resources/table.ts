@@ -18,7 +18,8 @@ import { planTableSteps } from './table-steps.js';
 import { renameTableColumns } from './table-rename.js';
 import { tablePreflight } from './table-preflight.js';
 import { tableToSpec } from './table-export.js';
-import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta } from './table-spec.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
+import { tableLimitDiagnostics } from './tenant-limits.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler } from './types.js';
 import { error, warning, type Diagnostic } from '../diag/index.js';
@@ -169,10 +170,15 @@ export const tableHandler: ResourceHandler = {
         ],
       };
     }
-    const { steps, hazards, diagnostics } = planTableSteps(req);
+    const reasons: string[] = [];
+    const { steps, hazards, diagnostics } = planTableSteps(req, reasons);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-    const tenant = change.address.split('.')[1]!;
-    if (sql.length > 0) diagnostics.push(...migrationIdentity(tenant, req.identities, change.address));
+    const [, tenant, schema] = change.address.split('.') as [string, string, string];
+    const owner = change.action === 'update' ? (req.live?.meta as TableMeta | undefined)?.owner : undefined;
+    diagnostics.push(
+      ...tableLimitDiagnostics({ address: change.address, tenant, schema, steps, owner, desired, migrationReasons: reasons }),
+      ...(sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : []),
+    );
     return { steps, sql: sql.length > 0 ? sql : undefined, hazards: [...tableHazards(change, steps), ...hazards], diagnostics };
   },
 

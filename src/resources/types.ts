@@ -124,11 +124,12 @@ export interface ReferencesRequest {
 /** Input of {@link ResourceHandler.preflight}. */
 export interface PreflightRequest {
   client: FluxbaseClient;
-  tenant: TenantRef;
-  /** The plan's creates, updates and replaces of this kind in the tenant. */
+  /** The plan's changes of this kind (no-ops and cascaded deletes left out). */
   changes: readonly ResourceChange[];
-  /** The desired resource of each change, by address. */
+  /** The desired resources, by address. */
   desired: ReadonlyMap<string, DesiredResource>;
+  /** Live tenants by slug (UUIDs for X-FB-Tenant). */
+  tenants: ReadonlyMap<string, TenantRef>;
 }
 
 /** What apply passes to create/update/delete. */
@@ -231,13 +232,6 @@ export interface ResourceHandler {
    * any call. Returns located errors. Without it nothing is checked.
    */
   references?(req: ReferencesRequest): Diagnostic[];
-  /**
-   * Checks against the server that the listing cannot answer (Atlas' pre-migration checks), made
-   * after planning and before the plan is shown, with at most one read call per tenant and only
-   * when a change needs it — e.g. that the types a table declares exist in the tenant's database.
-   * Errors refuse the plan. Without it nothing more is checked.
-   */
-  preflight?(req: PreflightRequest): Promise<Diagnostic[]>;
   /** Hazards, SQL and steps for a planned change. Without it a change has no hazards. */
   plan?(req: PlanRequest): PlanResult;
   /**
@@ -246,6 +240,13 @@ export interface ResourceHandler {
    * this kind is planned; the result reaches plan() as `capabilities`.
    */
   probe?(req: { client: FluxbaseClient }): Promise<Record<string, boolean>>;
+  /**
+   * Read-only checks of the server before an apply may start, for what the refresh cannot see
+   * (e.g. a tenant slug held by a soft-deleted tenant, the types a table declares, whether a table
+   * has data — Atlas' pre-migration checks). Called once per plan with this kind's planned changes
+   * (never for a refresh-only plan); returns located diagnostics. Without it, nothing is checked.
+   */
+  preflight?(req: PreflightRequest): Promise<Diagnostic[]>;
   /** Creates the resource. If it throws, nothing was created (or the engine re-reads). */
   create(req: ApplyRequest): Promise<ApplyResult>;
   /** Updates in place. Without it every change is a replace. */

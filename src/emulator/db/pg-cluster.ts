@@ -106,8 +106,13 @@ export interface PgClusterOptions {
 }
 
 /** See the module comment. Create with {@link PgCluster.start}. */
+/** See {@link PgCluster.MIN_MAJOR}. */
+const MIN_SERVER_MAJOR = 17;
+
 export class PgCluster implements Cluster {
   readonly kind = 'postgres' as const;
+  /** Databases are created fresh for every emulator (unique prefix) and dropped on close. */
+  readonly restarted = false;
   private readonly dbs = new Map<string, PgDatabase>();
   private mainDb!: PgDatabase;
   private readonly admin: pg.Pool;
@@ -118,9 +123,20 @@ export class PgCluster implements Cluster {
   }
 
   /** Connects, ensures roles and the template, and creates this instance's main database. */
+  /** The oldest PostgreSQL the real server runs on (F4: its schema files grant MAINTAIN, new in 17). */
+  static readonly MIN_MAJOR = MIN_SERVER_MAJOR;
+
   static async start(opts: PgClusterOptions): Promise<PgCluster> {
     const cluster = new PgCluster(opts.databaseUrl, randomPrefix(), opts.log ?? (() => {}));
     try {
+      const version = await cluster.admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      const major = Math.floor(Number(version.rows[0]?.v ?? 0) / 10000);
+      if (major < MIN_SERVER_MAJOR) {
+        throw new Error(
+          `the PostgreSQL server at --database-url is version ${major}; Fluxbase needs PostgreSQL ${MIN_SERVER_MAJOR} or newer ` +
+            '(its schema files grant MAINTAIN; its images run 18), so the emulator does too',
+        );
+      }
       await cluster.ensureRoles();
       const template = await cluster.ensureTemplate();
       const mainName = `${cluster.prefix}main`;
