@@ -35,7 +35,7 @@ import {
 import { quoteIdent } from '../sql/identifiers.js';
 import { hazard, sourceAt } from './common.js';
 import type { DesiredResource } from '../model/resource.js';
-import { withLockTimeout } from './migrations.js';
+import { DEFAULT_LOCK_TIMEOUT, withLockTimeout } from './migrations.js';
 import { NOT_VALID_SUFFIX, type ColumnAttrs, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
 import { tablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
@@ -61,7 +61,7 @@ export function planTableSteps({ change, desired, live, lockTimeout }: PlanReque
   const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return { steps: [{ op: 'ddl_drop_table' }], ...none };
   const attrs = desired!.attrs as TableAttrs;
-  const timeout = lockTimeout ?? DEFAULT_TIMEOUT;
+  const timeout = lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
   if (change.action === 'create' || change.action === 'replace') {
     const steps = createSteps({ schema, table, attrs, timeout, viaMigration: tablePlacement(tenant, schema) === 'tenant-public', reasons });
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
@@ -76,13 +76,10 @@ export function planTableSteps({ change, desired, live, lockTimeout }: PlanReque
     liveAttrs: live?.attrs as TableAttrs | undefined,
     attributes: change.attributes,
     timeout,
-    path: desired!.path,
     desired: desired!,
     reasons,
   });
 }
-
-const DEFAULT_TIMEOUT = '3s';
 
 /** An external table: only RLS and realtime are managed. */
 function externalSteps(attributes: AttributeChange[], action: string, attrs: TableAttrs | undefined): PlannedStep[] {
@@ -191,8 +188,6 @@ interface UpdateInput {
   liveAttrs: TableAttrs | undefined;
   attributes: AttributeChange[];
   timeout: string;
-  /** Config path of the table's declaration. */
-  path: string[];
   desired: DesiredResource;
   /** Receives what makes a migration necessary (see planTableSteps). */
   reasons: string[];
@@ -282,7 +277,7 @@ function updateSteps(input: UpdateInput): TableStepsResult {
         diagnostics.push(
           error('plan.type-change', `column ${name} cannot change from ${had.type} to ${type} without a conversion`, {
             location: at(name, 'type'),
-            path: [...input.path, 'columns', name, 'type'],
+            path: [...input.desired.path, 'columns', name, 'type'],
             detail: `${kind.reason}, so it refuses the change without a USING expression. Add \`using:\` to the column with the conversion, e.g. \`using: "${name}::${type}"\` if every value converts, or an expression that handles the ones that do not.`,
           }),
         );
@@ -294,8 +289,9 @@ function updateSteps(input: UpdateInput): TableStepsResult {
         const note = using ? `converting every value with ${using}` : kind.kind === 'narrowing' ? `${kind.reason} (nothing is truncated: the whole change fails)` : kind.reason;
         hazards.push(hazard('REWRITES_TABLE', `Changes ${what}, ${note}: every row is rewritten and its indexes rebuilt while the table is locked against reads and writes.`));
       }
-      // A default of the old type may not convert: drop it first and set it again afterwards.
-      resetDefault = had.default !== null && (using !== undefined || kind.kind !== 'binary');
+      // PostgreSQL converts the default with the column's cast; where that may fail (no automatic
+      // cast, a value that does not fit) or change it, drop it first and set it again afterwards.
+      resetDefault = had.default !== null && (using !== undefined || kind.kind === 'needs-using' || kind.kind === 'narrowing' || kind.kind === 'lossy');
       if (resetDefault) alters.push(alter(`ALTER COLUMN ${col} DROP DEFAULT`));
       alters.push(alter(`ALTER COLUMN ${col} TYPE ${type}${using ? ` USING (${using})` : ''}`));
     }

@@ -8,7 +8,7 @@
  */
 import { FluxbaseClient } from '../client/http.js';
 import { ApiError, NetworkError } from '../client/errors.js';
-import { error, type Diagnostic as FluxbaseDiagnostic } from '../diag/index.js';
+import type { Diagnostic as FluxbaseDiagnostic } from '../diag/index.js';
 import { createChange, deleteChange, finishChange, updateChange, type FinishContext } from '../engine/change.js';
 import { diffAttributes, observedRenderings } from '../engine/diff.js';
 import { SourceIndex } from '../engine/source-index.js';
@@ -264,19 +264,6 @@ export class FluxbaseRuntime {
       const p = (d.path ?? []).map(String);
       return p.length >= prefix.length && prefix.every((seg, i) => p[i] === seg);
     });
-    // renamed_from renames live objects in the fluxbase CLI's plan (engine/rename.ts); Terraform
-    // plans each resource on its own, so it cannot be honoured here: refuse rather than ignore it.
-    if (model.info.kind === 'table') {
-      const table = body as { renamed_from?: string; columns?: Record<string, { renamed_from?: string } | undefined> };
-      if (table.renamed_from !== undefined || Object.values(table.columns ?? {}).some((c) => c?.renamed_from !== undefined)) {
-        diags.push(
-          error('config.unsupported', 'renamed_from is not supported by the Terraform provider', {
-            address: at.address,
-            detail: 'Rename the table or column with the fluxbase CLI (fluxbase apply), or remove renamed_from: here a new name would drop the old table or column and create an empty one.',
-          }),
-        );
-      }
-    }
     this.report(ctx, model, diags);
   }
 

@@ -101,7 +101,8 @@ describe('the root configuration, every kind', () => {
     );
     const posts = doc.changes.find((c) => c.address === 'table.default.public.posts');
     expect(posts?.sql).toEqual([
-      'ALTER TABLE "public"."posts" ALTER COLUMN "views" TYPE bigint USING "views"::bigint',
+      "SET LOCAL lock_timeout = '3s'",
+      'ALTER TABLE "public"."posts" ALTER COLUMN "views" TYPE bigint',
       'CREATE INDEX "posts_status_idx" ON "public"."posts" ("status")',
     ]);
     const text = await ws.cli(['plan']);

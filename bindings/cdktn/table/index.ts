@@ -46,12 +46,6 @@ export interface TableConfig extends cdktn.TerraformMetaArguments {
   */
   readonly realtime?: TableRealtime;
   /**
-  * The table's previous name in the same schema. When a table of that name exists and none of this name does, the plan renames it (PATCH /api/v1/admin/tables/{schema}/{table}) and keeps its rows, columns, policies and state; once applied, the directive does nothing and can be removed. A name that exists in neither form is an error (plan.reference). Unlike `moved:`, which changes only an address in the state, this renames the live table. When unset, the server's value is left alone (and shown).
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#renamed_from Table#renamed_from}
-  */
-  readonly renamedFrom?: string;
-  /**
   * Row-level security. `enabled` maps to POST /api/v1/admin/tables/{schema}/{table}/rls/toggle; policies to POST/PUT/DELETE /api/v1/admin/policies. When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#rls Table#rls}
@@ -300,12 +294,6 @@ export interface TableColumns {
   */
   readonly references?: TableColumnsReferences;
   /**
-  * The column's previous name. When the live table has a column of that name and none of this name, the plan renames it (ALTER TABLE … RENAME COLUMN, through the migrations API) and keeps its values; once applied, the directive does nothing and can be removed. A name the live table has in neither form is an error (plan.reference). When unset, the server's value is left alone (and shown).
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#renamed_from Table#renamed_from}
-  */
-  readonly renamedFrom?: string;
-  /**
   * PostgreSQL type, e.g. uuid, text, timestamptz, integer, jsonb, varchar(255), numeric(10,2), text[], citext. The DDL endpoint's allow-list (text varchar char integer bigint smallint numeric decimal real "double precision" boolean bool date timestamp timestamptz time timetz uuid json jsonb bytea inet cidr macaddr) goes through POST /api/v1/admin/ddl/tables; any other type through the migrations API.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#type Table#type}
@@ -317,12 +305,6 @@ export interface TableColumns {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#unique Table#unique}
   */
   readonly unique?: boolean | cdktn.IResolvable;
-  /**
-  * A SQL expression converting the old value when `type` changes (ALTER COLUMN … TYPE … USING <expression>; refer to the column by name). Required when PostgreSQL has no assignment cast between the types (text → integer), and the way to convert on purpose when the change would lose data (numeric(10,2) → integer: `round(price * 100)`). Used only while the live type differs; remove it once applied. When unset, the server's value is left alone (and shown).
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#using Table#using}
-  */
-  readonly using?: string;
 }
 
 export function tableColumnsToTerraform(struct?: TableColumns | cdktn.IResolvable): any {
@@ -336,10 +318,8 @@ export function tableColumnsToTerraform(struct?: TableColumns | cdktn.IResolvabl
     nullable: cdktn.booleanToTerraform(struct!.nullable),
     primary_key: cdktn.booleanToTerraform(struct!.primaryKey),
     references: tableColumnsReferencesToTerraform(struct!.references),
-    renamed_from: cdktn.stringToTerraform(struct!.renamedFrom),
     type: cdktn.stringToTerraform(struct!.type),
     unique: cdktn.booleanToTerraform(struct!.unique),
-    using: cdktn.stringToTerraform(struct!.using),
   }
 }
 
@@ -380,12 +360,6 @@ export function tableColumnsToHclTerraform(struct?: TableColumns | cdktn.IResolv
       type: "struct",
       storageClassType: "TableColumnsReferences",
     },
-    renamed_from: {
-      value: cdktn.stringToHclTerraform(struct!.renamedFrom),
-      isBlock: false,
-      type: "simple",
-      storageClassType: "string",
-    },
     type: {
       value: cdktn.stringToHclTerraform(struct!.type),
       isBlock: false,
@@ -397,12 +371,6 @@ export function tableColumnsToHclTerraform(struct?: TableColumns | cdktn.IResolv
       isBlock: false,
       type: "simple",
       storageClassType: "boolean",
-    },
-    using: {
-      value: cdktn.stringToHclTerraform(struct!.using),
-      isBlock: false,
-      type: "simple",
-      storageClassType: "string",
     },
   };
 
@@ -450,10 +418,6 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
       hasAnyValues = true;
       internalValueResult.references = this._references?.internalValue;
     }
-    if (this._renamedFrom !== undefined) {
-      hasAnyValues = true;
-      internalValueResult.renamedFrom = this._renamedFrom;
-    }
     if (this._type !== undefined) {
       hasAnyValues = true;
       internalValueResult.type = this._type;
@@ -461,10 +425,6 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
     if (this._unique !== undefined) {
       hasAnyValues = true;
       internalValueResult.unique = this._unique;
-    }
-    if (this._using !== undefined) {
-      hasAnyValues = true;
-      internalValueResult.using = this._using;
     }
     return hasAnyValues ? internalValueResult : undefined;
   }
@@ -478,10 +438,8 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
       this._nullable = undefined;
       this._primaryKey = undefined;
       this._references.internalValue = undefined;
-      this._renamedFrom = undefined;
       this._type = undefined;
       this._unique = undefined;
-      this._using = undefined;
     }
     else if (cdktn.Tokenization.isResolvable(value)) {
       this.isEmptyObject = false;
@@ -495,10 +453,8 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
       this._nullable = value.nullable;
       this._primaryKey = value.primaryKey;
       this._references.internalValue = value.references;
-      this._renamedFrom = value.renamedFrom;
       this._type = value.type;
       this._unique = value.unique;
-      this._using = value.using;
     }
   }
 
@@ -579,22 +535,6 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
     return this._references.internalValue;
   }
 
-  // renamed_from - computed: true, optional: true, required: false
-  private _renamedFrom?: string; 
-  public get renamedFrom() {
-    return this.getStringAttribute('renamed_from');
-  }
-  public set renamedFrom(value: string) {
-    this._renamedFrom = value;
-  }
-  public resetRenamedFrom() {
-    this._renamedFrom = undefined;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get renamedFromInput() {
-    return this._renamedFrom;
-  }
-
   // type - computed: true, optional: false, required: true
   private _type?: string; 
   public get type() {
@@ -622,22 +562,6 @@ export class TableColumnsOutputReference extends cdktn.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get uniqueInput() {
     return this._unique;
-  }
-
-  // using - computed: true, optional: true, required: false
-  private _using?: string; 
-  public get using() {
-    return this.getStringAttribute('using');
-  }
-  public set using(value: string) {
-    this._using = value;
-  }
-  public resetUsing() {
-    this._using = undefined;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get usingInput() {
-    return this._using;
   }
 }
 
@@ -1126,7 +1050,6 @@ export class Table extends cdktn.TerraformResource {
     this._indexes.internalValue = config.indexes;
     this._name = config.name;
     this._realtime.internalValue = config.realtime;
-    this._renamedFrom = config.renamedFrom;
     this._rls.internalValue = config.rls;
     this._schema = config.schema;
     this._tenant = config.tenant;
@@ -1234,22 +1157,6 @@ export class Table extends cdktn.TerraformResource {
     return this._realtime.internalValue;
   }
 
-  // renamed_from - computed: true, optional: true, required: false
-  private _renamedFrom?: string; 
-  public get renamedFrom() {
-    return this.getStringAttribute('renamed_from');
-  }
-  public set renamedFrom(value: string) {
-    this._renamedFrom = value;
-  }
-  public resetRenamedFrom() {
-    this._renamedFrom = undefined;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get renamedFromInput() {
-    return this._renamedFrom;
-  }
-
   // rls - computed: true, optional: true, required: false
   private _rls = new TableRlsOutputReference(this, "rls");
   public get rls() {
@@ -1304,7 +1211,6 @@ export class Table extends cdktn.TerraformResource {
       indexes: cdktn.hashMapper(tableIndexesToTerraform)(this._indexes.internalValue),
       name: cdktn.stringToTerraform(this._name),
       realtime: tableRealtimeToTerraform(this._realtime.internalValue),
-      renamed_from: cdktn.stringToTerraform(this._renamedFrom),
       rls: tableRlsToTerraform(this._rls.internalValue),
       schema: cdktn.stringToTerraform(this._schema),
       tenant: cdktn.stringToTerraform(this._tenant),
@@ -1348,12 +1254,6 @@ export class Table extends cdktn.TerraformResource {
         isBlock: true,
         type: "struct",
         storageClassType: "TableRealtime",
-      },
-      renamed_from: {
-        value: cdktn.stringToHclTerraform(this._renamedFrom),
-        isBlock: false,
-        type: "simple",
-        storageClassType: "string",
       },
       rls: {
         value: tableRlsToHclTerraform(this._rls.internalValue),
