@@ -11,7 +11,7 @@ import { renderPlan, styler } from '../engine/render.js';
 import { planConfig } from '../engine/session.js';
 import { loadWithPlaceholders } from './common.js';
 import { FluxbaseClient } from '../client/http.js';
-import { hasChanges } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges } from '../model/plan.js';
 import { MemoryStateBackend } from '../state/local.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { hasErrors } from '../diag/index.js';
@@ -74,7 +74,7 @@ export async function demoCommand(io: CommandIO, options: { config?: string }): 
       tenants: first.live.tenants,
       state: first.state,
       persist: (s) => backend.write(s),
-      allowHazards: new Set(['DELETES_DATA', 'AUTHZ_CHANGE', 'ROTATES_CREDENTIAL', 'BREAKS_SIGN_IN', 'STOPS_DELIVERIES']),
+      allowHazards: new Set(HAZARD_TYPES),
       onEvent: (e) => {
         const line = e.type === 'start' ? undefined : applyEventLine(e, c);
         if (line) io.out(line);

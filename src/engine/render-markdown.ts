@@ -5,7 +5,7 @@
  * The output is split into parts under a size limit (GitHub's comment limit is 65,536 characters).
  */
 import type { Plan, ResourceChange } from '../model/plan.js';
-import { attributeLines, hazardCounts } from './render.js';
+import { attributeLines, hazardCounts, migrationGroups } from './render.js';
 import { deltaLines, markdownText } from '../access/render.js';
 
 /** Default size limit of one part, in characters. */
@@ -57,7 +57,10 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
     const body: string[] = [];
     const lines = attributeLines(c);
     if (lines.length > 0) body.push('```diff', ...lines, '```');
-    if (!plan.refreshOnly && c.sql && c.sql.length > 0) body.push('', 'SQL (migration):', '```sql', ...c.sql.map((x) => `${x};`), '```');
+    if (!plan.refreshOnly) {
+      const groups = migrationGroups(c);
+      groups.forEach((sql, i) => body.push('', groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}):` : 'SQL (migration):', '```sql', ...sql.map((x) => `${x};`), '```'));
+    }
     const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${c.action}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
     blocks.push(['<details>', `<summary>${title}</summary>`, '', ...body, '', '</details>'].join('\n'));
   }

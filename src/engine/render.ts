@@ -78,9 +78,12 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing ? c.dim(` (${change.reason})`) : ''}`);
     lines.push(`  ${paint((change.importing && change.action === 'no-op' ? '<=' : SYMBOL[change.action]).padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
-    if (!drift && change.sql && change.sql.length > 0) {
-      lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
-      for (const stmt of change.sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+    if (!drift) {
+      const groups = migrationGroups(change);
+      groups.forEach((sql, i) => {
+        lines.push(`      ${c.cyan(groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}, each in its own transaction):` : 'SQL (applied as a migration):')}`);
+        for (const stmt of sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+      });
     }
     if (!drift) for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
     lines.push('');
@@ -118,6 +121,13 @@ function accessLines(plan: Plan, c: ReturnType<typeof styler>): string[] {
   out.push(...tables.map(line));
   if (reach.length > 0) out.push('  Who reaches the roles:', ...reach.map(line));
   return out;
+}
+
+/** The SQL of each migration a change runs, in order (the steps' migrations, else its `sql`). */
+export function migrationGroups(change: ResourceChange): string[][] {
+  const steps = (change.steps ?? []).filter((s) => s.op === 'migration').map((s) => s.sql as string[]);
+  if (steps.length > 0) return steps;
+  return change.sql && change.sql.length > 0 ? [change.sql] : [];
 }
 
 /** Hazard type → number of changes carrying it, in canonical order. */

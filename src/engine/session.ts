@@ -49,6 +49,7 @@ export async function planConfig(req: {
     imports: req.imports,
     refreshOnly: req.refreshOnly,
     preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+    lockTimeout: req.valid.config.migrations?.lock_timeout,
   });
 }
 
@@ -63,6 +64,8 @@ export async function planDesired(req: {
   imports?: ReadonlySet<string>;
   refreshOnly?: boolean;
   preventDestroyDefault?: boolean;
+  /** `migrations.lock_timeout` of the configuration (a PostgreSQL interval such as `3s`). */
+  lockTimeout?: string;
 }): Promise<PlanResult> {
   const { desired } = req;
   const state = req.state ?? emptyState();
@@ -83,6 +86,7 @@ export async function planDesired(req: {
       identities: req.client.identities(),
       capabilities,
       preventDestroyDefault: req.preventDestroyDefault ?? false,
+      lockTimeout: req.lockTimeout,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
@@ -97,7 +101,7 @@ export async function planDesired(req: {
   // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
   if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
-    const checks = [...(await preflight(req.client, plan, desired)), ...(await verifyIdentities(req.client, plan))];
+    const checks = [...(await preflight(req.client, plan, desired, live)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
   }
   return { plan, desired, live, state };
@@ -127,14 +131,14 @@ async function verifyIdentities(client: FluxbaseClient, plan: Plan): Promise<Dia
  * the plan runs SQL. A failing check is reported on the changes it blocks; a check the server
  * cannot answer is left to apply.
  */
-async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState): Promise<Diagnostic[]> {
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const active = plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
   for (const kind of [...new Set(active.map((c) => c.kind))]) {
     const check = handlerFor(kind).preflight;
     if (!check) continue;
     try {
-      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired })));
+      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired, tenants: live.tenants })));
     } catch (e) {
       if (!(e instanceof ApiError || e instanceof NetworkError)) throw e;
     }

@@ -73,6 +73,7 @@ export interface FluxbaseConfig {
   version: 1;
   state?: StateSettings;
   lifecycle?: Lifecycle;
+  migrations?: MigrationSettings;
   /**
    * Addresses of live resources this configuration adopts although they were created elsewhere (e.g. webhook.acme.legacy-hook). Each must also be declared. After the next apply they are managed like any other resource; the entries can then be removed.
    */
@@ -124,6 +125,15 @@ export interface Lifecycle {
    * When true, a planned delete or replace of this resource is an error (plan.prevent-destroy). Default: the config-level `lifecycle.prevent_destroy`, else false.
    */
   prevent_destroy?: boolean;
+}
+/**
+ * How the SQL the tool runs through the migrations API behaves (docs/hazards.md "Locks").
+ */
+export interface MigrationSettings {
+  /**
+   * Every migration starts with SET LOCAL lock_timeout = '<value>': a statement that waits longer than this for a table lock fails (and the migration rolls back) instead of queueing behind a long transaction and blocking the application's queries behind it. Default 3s, as in pg-schema-diff; 0 waits forever.
+   */
+  lock_timeout?: string;
 }
 /**
  * Instance-wide settings. Only declared keys are managed: an undeclared key is never reset.
@@ -514,6 +524,10 @@ export interface Schema {
  */
 export interface Table {
   /**
+   * The table's previous name in the same schema. When a table of that name exists and none of this name does, the plan renames it (PATCH /api/v1/admin/tables/{schema}/{table}) and keeps its rows, columns, policies and state; once applied, the directive does nothing and can be removed. A name that exists in neither form is an error (plan.reference). Unlike `moved:`, which changes only an address in the state, this renames the live table.
+   */
+  renamed_from?: string;
+  /**
    * Columns keyed by name, in creation order. Columns that exist live but are not declared here are dropped (DELETES_DATA).
    */
   columns?: {
@@ -554,9 +568,17 @@ export interface Table {
  */
 export interface Column {
   /**
+   * The column's previous name. When the live table has a column of that name and none of this name, the plan renames it (ALTER TABLE … RENAME COLUMN, through the migrations API) and keeps its values; once applied, the directive does nothing and can be removed. A name the live table has in neither form is an error (plan.reference).
+   */
+  renamed_from?: string;
+  /**
    * PostgreSQL type, e.g. uuid, text, timestamptz, integer, jsonb, varchar(255), numeric(10,2), text[], citext. The DDL endpoint's allow-list (text varchar char integer bigint smallint numeric decimal real "double precision" boolean bool date timestamp timestamptz time timetz uuid json jsonb bytea inet cidr macaddr) goes through POST /api/v1/admin/ddl/tables; any other type through the migrations API.
    */
   type: string;
+  /**
+   * A SQL expression converting the old value when `type` changes (ALTER COLUMN … TYPE … USING <expression>; refer to the column by name). Required when PostgreSQL has no assignment cast between the types (text → integer), and the way to convert on purpose when the change would lose data (numeric(10,2) → integer: `round(price * 100)`). Used only while the live type differs; remove it once applied.
+   */
+  using?: string;
   /**
    * SQL's convention: a column is nullable unless `nullable: false` or `primary_key: true`. (The real API's own default is NOT NULL, so the tool always sends the flag explicitly.)
    */
@@ -566,7 +588,7 @@ export interface Column {
    */
   primary_key?: boolean;
   /**
-   * Column default with the meaning the server's DDL endpoint gives it: the whitelisted functions (gen_random_uuid(), now(), …), the keywords current_timestamp/current_date/…, true/false/null, numbers, and `X::type` casts of those or of a 'quoted' literal pass through as SQL; anything else becomes a quoted string literal (`default: draft` is 'draft').
+   * Column default as a SQL expression, applied exactly as written (docs/hazards.md "Defaults are SQL"): now(), gen_random_uuid(), timezone('utc', now()), now() + interval '1 day', 0, true, '{}'::text[]. A string value is a string literal only when it is quoted the SQL way: `default: "'draft'"` (YAML removes its own quotes, so `default: 'draft'` is the bare word draft). A bare word, an empty string or text that does not parse as one expression is refused at validation. Function names are case-insensitive, as in PostgreSQL. Defaults the server's DDL endpoint keeps exactly go through it; any other default through the migrations API. null: no default.
    */
   default?: string | number | boolean | null;
   /**

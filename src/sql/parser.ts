@@ -18,6 +18,22 @@ export function parseSql(sql: string): { stmts: { stmt: Record<string, unknown> 
   return parseSync(sql) as { stmts: { stmt: Record<string, unknown> }[] };
 }
 
+/** One lexical token of SQL text (libpg-query's scanner: PostgreSQL's own lexer). */
+export interface SqlToken {
+  start: number;
+  end: number;
+  text: string;
+  /** `IDENT`, `SCONST`, `TYPECAST`, … (`UNKNOWN` for keywords and single characters). */
+  tokenName: string;
+  /** 0 for non-keywords, 1 unreserved, 2 column name, 3 type/function name, 4 reserved. */
+  keywordKind: number;
+}
+
+/** The tokens of `sql` as PostgreSQL's lexer reads them. Throws on text it cannot scan. */
+export function scanSql(sql: string): SqlToken[] {
+  return scanSync(sql).tokens;
+}
+
 /**
  * Returns PostgreSQL's syntax error message for `sql`, or undefined when it parses.
  * Requires {@link loadSqlParser} to have resolved.
@@ -29,16 +45,4 @@ export function syntaxError(sql: string): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-/** One token of PostgreSQL's scanner: its text and its [start, end) offsets in the input. */
-export interface SqlToken {
-  text: string;
-  start: number;
-  end: number;
-}
-
-/** The tokens of `sql` as PostgreSQL's own scanner reads them. Requires {@link loadSqlParser}. */
-export function scanSql(sql: string): SqlToken[] {
-  return (scanSync(sql) as { tokens: SqlToken[] }).tokens;
 }

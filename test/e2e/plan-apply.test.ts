@@ -62,7 +62,7 @@ describe('plan and apply against the emulator', () => {
   it('plans exactly three updates for one column default, one policy expression and the tenant metadata', async () => {
     await ws.edit((t) =>
       t
-        .replace('status:      { type: text, nullable: false, default: open }', 'status:      { type: text, nullable: false, default: new }')
+        .replace(`status:      { type: text, nullable: false, default: "'open'" }`, `status:      { type: text, nullable: false, default: "'new'" }`)
         .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() OR closed_at IS NULL\n                tickets_agents_all')
         .replace('support_region: us-east', 'support_region: us-west'),
     );

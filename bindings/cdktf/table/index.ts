@@ -270,7 +270,7 @@ export class TableColumnsReferencesOutputReference extends cdktf.ComplexObject {
 }
 export interface TableColumns {
   /**
-  * Column default with the meaning the server's DDL endpoint gives it: the whitelisted functions (gen_random_uuid(), now(), …), the keywords current_timestamp/current_date/…, true/false/null, numbers, and `X::type` casts of those or of a 'quoted' literal pass through as SQL; anything else becomes a quoted string literal (`default: draft` is 'draft').
+  * Column default as a SQL expression, applied exactly as written (docs/hazards.md "Defaults are SQL"): now(), gen_random_uuid(), timezone('utc', now()), now() + interval '1 day', 0, true, '{}'::text[]. A string value is a string literal only when it is quoted the SQL way: `default: "'draft'"` (YAML removes its own quotes, so `default: 'draft'` is the bare word draft). A bare word, an empty string or text that does not parse as one expression is refused at validation. Function names are case-insensitive, as in PostgreSQL. Defaults the server's DDL endpoint keeps exactly go through it; any other default through the migrations API. null: no default.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#default Table#default}
   */
