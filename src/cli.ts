@@ -4,6 +4,7 @@
  * standard streams; commands write through CommandIO and return exit codes.
  */
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './commands/io.js';
@@ -19,12 +20,14 @@ setFlagsFromString('--liftoff-only');
 // load only commander, and each command loads only what it needs (no emulator for `plan`, no
 // HTTP client for `validate`).
 const commands = {
+  access: () => import('./commands/access.js'),
   apply: () => import('./commands/apply.js'),
   demo: () => import('./commands/demo.js'),
   export: () => import('./commands/export.js'),
   local: () => import('./commands/local.js'),
   plan: () => import('./commands/plan.js'),
   state: () => import('./commands/state.js'),
+  test: () => import('./commands/test.js'),
   validate: () => import('./commands/validate.js'),
 };
 
@@ -54,25 +57,68 @@ function io(): CommandIO {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('It must be a positive integer.');
   return n;
 }
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('It must be a port number (0-65535).');
   return n;
 }
 
+/**
+ * Anything a command did not turn into a diagnostic is a bug: it is reported as one diagnostic
+ * naming the command and version to report (and where it happened), never as a stack trace
+ * (FLUXBASE_IAC_DEBUG=1 prints the trace too). Exit 1.
+ */
+function reportUnexpected(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // the command path (`fluxbase local start`), without arguments that could hold anything private
+  const words = ['fluxbase'];
+  let cmd: Command | undefined = program;
+  for (const arg of process.argv.slice(2)) {
+    cmd = cmd?.commands.find((c) => c.name() === arg);
+    if (!cmd) break;
+    words.push(arg);
+  }
+  const command = words.join(' ');
+  // where it happened in this package (not in a dependency), relative to the package
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const frame = (err.stack ?? '')
+    .split('\n')
+    .map((l) => /\(?(?:file:\/\/)?(\/[^()\s]*:\d+:\d+)\)?\s*$/.exec(l)?.[1])
+    .find((f) => f?.startsWith(root) && !f.slice(root.length).includes('node_modules'))
+    ?.slice(root.length);
+  process.stderr.write(
+    `error[internal.unexpected]: ${command} failed unexpectedly: ${err.message.split('\n')[0]}\n` +
+      `  This is a bug in fluxbase-iac ${VERSION} (Node.js ${process.version}, ${process.platform})${frame ? ` at ${frame}` : ''}. ` +
+      `Please report it with this message and the command you ran.\n`,
+  );
+  if (process.env.FLUXBASE_IAC_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  process.exitCode = 1;
+}
+process.on('uncaughtException', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+
 const run = (fn: () => Promise<number>) => async () => {
-  process.exitCode = await fn();
+  try {
+    process.exitCode = await fn();
+  } catch (e) {
+    reportUnexpected(e);
+  }
 };
 
 const program = new Command()
   .name('fluxbase')
   .description('Infrastructure as code for Fluxbase: declare the desired state, plan, apply.')
   .version(VERSION)
-  .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
 const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML or JSON, e.g. cdk.out/fluxbase.json)').default('fluxbase.config.yaml');
@@ -102,6 +148,9 @@ const planOptions = (cmd: Command) =>
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'));
 
 planOptions(program.command('plan').description('show what apply would change'))
+  .option('--test', "run the configuration's tests on a local emulator first; no plan when they fail")
+  .option('--prove', 'copy the live schema (no rows) into a local emulator, apply the plan there, plan again and run the tests: does it converge?')
+  .option('--database-url <url>', 'PostgreSQL server (superuser URL) for the local emulator of --test and --prove (default: embedded)')
   .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .action(function (this: Command) {
     return run(async () => (await commands.plan()).planCommand(io(), this.opts()))();
@@ -132,6 +181,33 @@ connection(program.command('import').description('adopt live resources the confi
   .action(function (this: Command, addresses: string[]) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(async () => (await commands.state()).importCommand(io(), { ...o, addresses, lockTimeoutMs: o.lockTimeout ? o.lockTimeout * 1000 : 0 }))();
+  });
+
+program
+  .command('test')
+  .description("run the configuration's tests: (RLS cases) on a fresh local emulator, never on a real instance")
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--database-url <url>', 'run the emulator on this PostgreSQL server (a superuser URL) instead of embedded PostgreSQL')
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .action(function (this: Command) {
+    return run(async () => (await commands.test()).testCommand(io(), this.opts()))();
+  });
+
+program
+  .command('access')
+  .description('show who can reach which rows: tables × roles × commands, and who reaches each role (the configuration, or --live)')
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--live', 'read the live instance (--url / FLUXBASE_URL) instead of the configuration')
+  .option('--url <url>', 'Fluxbase URL for --live (default: $FLUXBASE_URL)')
+  .option('--role <role>', 'only this role, e.g. anon: what can an anonymous caller reach?')
+  .option('--tenant <slug...>', 'only these tenants')
+  .option('--json', 'print one JSON document (format fluxbase-iac-access)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+  .option('--parallelism <n>', 'concurrent API calls (--live)', positiveInt, 4)
+  .action(function (this: Command) {
+    return run(async () => (await commands.access()).accessCommand(io(), this.opts()))();
   });
 
 program
@@ -172,19 +248,38 @@ local
   .option('--database-url <url>', 'use this PostgreSQL server instead of the embedded one (one database per tenant)')
   .option('--debug', 'behave like a server with FLUXBASE_DEBUG=true: accept private, loopback and unresolvable webhook URLs (default: refused, as on a production server)')
   .option('--migrations-allowed-ip-ranges <cidrs>', "the migrations API's IP allowlist, comma-separated (default: the server's 172.16.0.0/12,10.0.0.0/8,192.168.0.0/16,127.0.0.0/8)")
-  .action(function (this: Command) {
+  .action(async function (this: Command) {
+    // The first SIGINT/SIGTERM stops the server (at once during start-up); a second one, or a
+    // stop that takes over 10 s, exits without waiting.
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.once('SIGTERM', () => controller.abort());
-    return run(async () => (await commands.local()).localStartCommand(io(), this.opts(), controller.signal))();
+    const stop = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      controller.abort();
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    await run(async () => (await commands.local()).localStartCommand(io(), this.opts(), controller.signal))();
+    process.exit(process.exitCode ?? 0);
   });
 
 program
   .command('demo')
   .description('start an in-memory emulator, apply the configuration, show a clean second plan, stop')
-  .addOption(configOption())
+  .option('-c, --config <file>', 'configuration to demo (default: the example fluxbase.config.yaml shipped with fluxbase-iac)')
   .action(function (this: Command) {
     return run(async () => (await commands.demo()).demoCommand(io(), this.opts()))();
   });
+
+/**
+ * A usage error prints its one line and the command's usage line, not the whole help: e.g.
+ * `error: unknown option '--bogus'` then `Usage: fluxbase plan [options]` and where to find more.
+ */
+const usageAfterErrors = (cmd: Command, prefix: string): void => {
+  const name = `${prefix}${cmd.name()}`;
+  cmd.showHelpAfterError(`Usage: ${name} ${cmd.usage()}\nRun '${name} --help' for the options.`);
+  for (const sub of cmd.commands) usageAfterErrors(sub, `${name} `);
+};
+usageAfterErrors(program, '');
 
 await program.parseAsync(process.argv);

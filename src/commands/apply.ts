@@ -6,20 +6,20 @@
  * written to --secrets-out (mode 0600); without either, apply refuses before any change.
  */
 import { readFile } from 'node:fs/promises';
-import { applyPlan, type ApplyEvent, type ApplyReport } from '../engine/apply.js';
+import { applyPlan, gateHazards, type ApplyEvent, type ApplyReport } from '../engine/apply.js';
 import { renderPlan, styler } from '../engine/render.js';
 import { checkSavedPlan } from '../engine/saved-plan.js';
 import { parsePlanDocument, planDocument, type PlanDocument } from '../engine/plan-document.js';
 import { buildDesired } from '../engine/graph.js';
-import { refresh } from '../engine/refresh.js';
+import { refresh, relevantKinds } from '../engine/refresh.js';
 import { canonicalJson } from '../model/canonical.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
-import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
 import { emptyState } from '../state/document.js';
 import { StateLockedError } from '../state/backend.js';
 import { makePlan, prepare, reportErrors, type ConfigOptions, type Prepared } from './common.js';
 import { printDiagnostics, type CommandIO } from './io.js';
-import { apiCalls, revealsSecrets, writeSecretsFile } from './output.js';
+import { apiCalls, applyCompleteLine, applyEventLine, revealsSecrets, writeSecretsFile } from './output.js';
 import { VERSION } from '../version.js';
 import type { PlanResult } from '../engine/session.js';
 
@@ -35,14 +35,6 @@ export interface ApplyOptions extends ConfigOptions {
   secretsOut?: string;
   detailedExitcode?: boolean;
 }
-
-const VERBS: Record<ResourceChange['action'], [string, string]> = {
-  'no-op': ['Importing...', 'Import complete'],
-  create: ['Creating...', 'Creation complete'],
-  update: ['Modifying...', 'Modifications complete'],
-  delete: ['Destroying...', 'Destruction complete'],
-  replace: ['Replacing...', 'Replacement complete'],
-};
 
 /** Parses --allow-hazards=A,B; unknown names are an error. */
 export function parseHazards(value: string | undefined): { allowed: Set<HazardType>; unknown: string[] } {
@@ -129,6 +121,12 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       printDiagnostics(io, d);
       return finish('refused', undefined, d, 1);
     }
+    // Hazards not allowed are refused before asking for "yes": the answer could not change that.
+    const notAllowed = gateHazards(plan, hazards.allowed);
+    if (notAllowed.length > 0) {
+      printDiagnostics(io, notAllowed);
+      return finish('refused', undefined, notAllowed, 1);
+    }
     if (!saved && !options.autoApprove) {
       if (!io.prompt || options.json) {
         const d = [
@@ -157,9 +155,8 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       allowHazards: hazards.allowed,
       parallelism: options.parallelism,
       onEvent: (e: ApplyEvent) => {
-        if (e.type === 'start') text(`${e.change.address}: ${VERBS[e.change.action][0]}`);
-        else if (e.type === 'done') text(`${e.change.address}: ${VERBS[e.change.action][1]} after ${(e.ms / 1000).toFixed(1)}s`);
-        else if (e.type === 'fail') text(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));
+        const line = applyEventLine(e, c);
+        if (line) text(line);
       },
     });
     await reveal(io, options, report);
@@ -172,8 +169,7 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       for (const n of report.notAttempted) text(`  not attempted: ${n}`);
       return finish('failed', report, report.diagnostics, 1);
     }
-    const s = plan.summary;
-    text(c.bold(c.green(`\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`)));
+    text(c.bold(c.green(`\n${applyCompleteLine(plan)}`)));
     return finish('applied', report, report.diagnostics, options.detailedExitcode ? 2 : 0);
   } finally {
     await release?.();
@@ -185,7 +181,8 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
 async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, file: string): Promise<PlanResult | undefined> {
   const state = await prepared.backend.read();
   const desired = buildDesired(prepared.valid);
-  const live = await refresh({ client: prepared.client, desired, state: state ?? emptyState() });
+  // only what the configuration declares or manages: a saved plan is checked, not reported anew
+  const live = await refresh({ client: prepared.client, desired, state: state ?? emptyState(), kinds: relevantKinds(desired, state ?? emptyState()) });
   const problems = [...live.diagnostics, ...checkSavedPlan({ doc, file, desired, state, live, endpoint: prepared.client.url })];
   if (hasErrors(problems)) {
     printDiagnostics(io, [...problems, error('apply.refused', `${file} is not applied: nothing was changed`)]);
@@ -201,6 +198,7 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
     unmanaged: doc.unmanaged,
     diagnostics: doc.diagnostics,
     summary: doc.summary,
+    ...(doc.access ? { access: doc.access } : {}),
   };
   return { plan, desired, live, state: state ?? emptyState() };
 }

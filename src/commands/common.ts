@@ -2,6 +2,7 @@
  * What plan and apply share: load and validate the config, connect, open the state backend,
  * refresh and plan.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FluxbaseClient } from '../client/http.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
@@ -27,10 +28,12 @@ export interface ConfigOptions extends ConnectOptions {
 /**
  * The state backend: `--state FILE` (a local file), else the config's `state:` block (`local`
  * with an optional path relative to the config, or `instance` — a custom setting in the
- * instance, which needs a client), else fluxbase.state.json beside the config.
+ * instance, which needs a client), else fluxbase.state.json beside the config. For a construct
+ * app's document, "beside the config" is the app's working directory (`projectDir`), so `--app`
+ * and `-c cdk.out/fluxbase.json` share one state.
  */
-export function stateBackendFor(options: ConfigOptions, config?: FluxbaseConfig, client?: FluxbaseClient): StateBackend {
-  const dir = path.dirname(path.resolve(options.config));
+export function stateBackendFor(options: ConfigOptions, config?: FluxbaseConfig, client?: FluxbaseClient, projectDir?: string): StateBackend {
+  const dir = projectDir ?? path.dirname(path.resolve(options.config));
   if (options.state) return new LocalStateBackend(options.state);
   if (config?.state?.backend === 'instance' && client) return new InstanceStateBackend(client, config.state.key);
   return new LocalStateBackend(path.resolve(dir, config?.state?.path ?? 'fluxbase.state.json'));
@@ -60,7 +63,7 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
   const { client, diagnostics: connectDiagnostics } = connect(options, io.env);
   printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
   if (!client) return undefined;
-  return { valid, client, backend: stateBackendFor(options, valid.config, client) };
+  return { valid, client, backend: stateBackendFor(options, valid.config, client, valid.projectDir) };
 }
 
 /**
@@ -88,6 +91,32 @@ export async function loadEither(io: CommandIO, options: ConfigOptions): Promise
 /** `app: <string>` and no `version` (env substitution keeps strings strings, so this is what {@link appPointer} checks). */
 function mayBeAppPointer(data: unknown): boolean {
   return !!data && typeof data === 'object' && !Array.isArray(data) && typeof (data as { app?: unknown }).app === 'string' && !('version' in data);
+}
+
+/**
+ * Loads the config for commands whose write-only values never leave this machine (`demo`,
+ * `access`, `test`: a throwaway emulator at most): every `${env:NAME}` that is unset without a
+ * default gets a random placeholder, so secrets need not be present. `filled` names them.
+ */
+export async function loadWithPlaceholders(
+  io: CommandIO,
+  options: ConfigOptions,
+): Promise<{ loaded: Awaited<ReturnType<typeof loadConfig>>; env: Record<string, string | undefined>; filled: string[] } | undefined> {
+  const env = { ...io.env };
+  const filled: string[] = [];
+  let loaded = await loadEither({ ...io, env }, options);
+  if (!loaded) return undefined;
+  const unset = loaded.diagnostics.filter((d) => d.code === 'config.env-unset');
+  if (unset.length === 0) return { loaded, env, filled };
+  for (const d of unset) {
+    const name = /environment variable (\S+)/.exec(d.summary)?.[1];
+    if (name && !(name in env)) {
+      env[name] = `placeholder-${randomBytes(12).toString('hex')}`;
+      filled.push(name);
+    }
+  }
+  loaded = await loadEither({ ...io, env }, options);
+  return loaded ? { loaded, env, filled } : undefined;
 }
 
 /** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */

@@ -64,7 +64,7 @@ export async function forceUnlockCommand(io: CommandIO, options: ConfigOptions &
       if (!connected.client) return 1;
       client = connected.client;
     }
-    backend = stateBackendFor(options, valid.config, client);
+    backend = stateBackendFor(options, valid.config, client, valid.projectDir);
   }
   try {
     await backend.forceUnlock(options.id);

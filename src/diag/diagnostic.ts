@@ -34,7 +34,8 @@ export interface Diagnostic {
  * The closed set of diagnostic codes (docs/diagnostics.md explains each). `config.*` come from
  * loading and validating the desired state, `api.*` from the Fluxbase API, `plan.*` from planning
  * and gating, `apply.*` from applying, `state.*` from the state backend, `export.*` from
- * `fluxbase export`.
+ * `fluxbase export`, `security.*` are the lints of src/access/lints.ts, `test.*` come from
+ * `fluxbase test` and `plan --prove`.
  */
 export type DiagnosticCode =
   | 'config.read'
@@ -49,6 +50,7 @@ export type DiagnosticCode =
   | 'config.unsupported'
   | 'config.internal-schema'
   | 'config.webhook-undeliverable'
+  | 'config.ineffective-setting'
   | 'api.auth'
   | 'api.http'
   | 'api.network'
@@ -64,6 +66,9 @@ export type DiagnosticCode =
   | 'plan.server-limit'
   | 'plan.hazard-not-allowed'
   | 'plan.stale'
+  | 'plan.reference'
+  | 'plan.type-change'
+  | 'plan.data'
   | 'plan.config-changed'
   | 'plan.format'
   | 'plan.replace'
@@ -79,7 +84,18 @@ export type DiagnosticCode =
   | 'export.mismatch'
   | 'export.output'
   | 'cli.usage'
-  | 'cli.interactive';
+  | 'cli.interactive'
+  | 'security.rls-disabled'
+  | 'security.rls-no-policy'
+  | 'security.policy-always-true'
+  | 'security.anon-write'
+  | 'security.missing-with-check'
+  | 'security.sensitive-column'
+  | 'security.public-role'
+  | 'security.policy-without-grant'
+  | 'security.unreachable-role'
+  | 'test.error'
+  | 'local.start';
 
 /** Builds an error diagnostic. */
 export function error(code: DiagnosticCode, summary: string, extra: Partial<Diagnostic> = {}): Diagnostic {

@@ -71,6 +71,9 @@ export class EmulatorApp {
     return this.cluster.open(this.cluster.physicalName(dbName));
   }
 
+  /** `METHOD path` of every request answered, in arrival order (RunningEmulator.requests()). */
+  readonly requestLog: string[] = [];
+
   countRequest(): void {
     this.served++;
   }

@@ -2,6 +2,7 @@
  * Options of the local Fluxbase emulator and their defaults. See docs/emulator.md.
  */
 import { randomBytes } from 'node:crypto';
+import type { Sql } from './db/types.js';
 
 export type StorageOptions = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; databaseUrl: string };
 
@@ -21,6 +22,12 @@ export interface FaultOptions {
    * `error`, unlisted, its slug taken, and the create answers `500 "Failed to create tenant"`.
    */
   tenantCreationFailures?: string[];
+  /**
+   * Responses lost after the server acted: the next `times` requests with this method and path are
+   * processed normally, then the connection is reset without an answer (a transport failure whose
+   * outcome the client cannot know).
+   */
+  dropResponses?: { method: string; path: string; times: number }[];
 }
 
 /**
@@ -184,6 +191,7 @@ export interface FaultState {
   rate503: number;
   retryAfterSeconds: number;
   tenantCreationFailures: string[];
+  dropResponses: { method: string; path: string; times: number }[];
 }
 
 export interface RunningEmulator {
@@ -196,6 +204,17 @@ export interface RunningEmulator {
   faults: FaultState;
   /** Number of requests answered (any path, injected faults included). */
   requestCount(): number;
+  /**
+   * Runs `fn` in one transaction on a tenant's database (by tenant UUID; the main database for
+   * the default tenant or when `tenantId` is undefined) over the emulator's administrative
+   * connection — a superuser that may `SET LOCAL ROLE` to the RLS roles as the real server's
+   * runtime user does (internal/middleware/rls.go SetRLSContext). Commits when `fn` resolves,
+   * rolls back when it throws (the error is rethrown). Throws when the tenant does not exist.
+   * For tools that run SQL the way the server's REST handlers do (`fluxbase test`).
+   */
+  transaction<T>(tenantId: string | undefined, fn: (sql: Sql) => Promise<T>): Promise<T>;
+  /** `METHOD path` of every request received, in order (e.g. to count writes in tests). */
+  requests(): readonly string[];
   /** Stops the server and closes (postgres backend: drops) its databases. */
   close(): Promise<void>;
 }
@@ -238,6 +257,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       rate503: o.faults?.rate503 ?? 0,
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
       tenantCreationFailures: [...(o.faults?.tenantCreationFailures ?? [])],
+      dropResponses: (o.faults?.dropResponses ?? []).map((d) => ({ ...d })),
     },
     quirks: {
       tenantMigrationRole: o.quirks?.tenantMigrationRole ?? true,

@@ -19,6 +19,7 @@ import { secretFingerprint, type StateDocument } from '../state/document.js';
 import { observedRenderings } from './diff.js';
 import type { DesiredState } from './graph.js';
 import { refresh } from './refresh.js';
+import { applyRenameToState } from './rename.js';
 
 /** Progress events for the CLI's step-by-step output. */
 export type ApplyEvent =
@@ -207,6 +208,7 @@ async function execute(change: ResourceChange, req: ApplyPlanRequest, now: () =>
     const s = desired.path[1]!;
     req.tenants.set(s, { slug: s, id, isDefault: desired.builtin ?? false });
   }
+  if (change.renamedFrom) applyRenameToState(req.state, change.renamedFrom, change.address, change.renamedChildren ?? []);
   const previous = req.state.resources[change.address];
   const writeOnly: Record<string, string | null> = {};
   for (const [attr, value] of Object.entries(desired?.writeOnly ?? {})) {

@@ -47,6 +47,7 @@ export function planDocument(plan: Plan, state: StateDocument | undefined, apiCa
     changes: plan.changes,
     unmanaged: plan.unmanaged,
     diagnostics: plan.diagnostics,
+    ...(plan.access ? { access: plan.access } : {}),
     ...(apiCalls ? { apiCalls } : {}),
   };
 }

@@ -9,7 +9,7 @@
  * config plans its deletion; a live resource nobody manages is listed as "not managed" and never
  * changed; declaring a name that exists live but is not managed is an error that suggests import.
  */
-import { error, warning, type Diagnostic } from '../diag/index.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diag/index.js';
 import { fingerprint } from '../model/canonical.js';
 import { PLAN_FORMAT_VERSION, summarize, type AttributeChange, type Plan, type ResourceChange, type UnmanagedResource } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
@@ -18,6 +18,8 @@ import { desiredFingerprint, secretFingerprint, UNKNOWN_WRITE_ONLY, type StateDo
 import { createChange, deleteChange, finishChange, updateChange } from './change.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
+import { planRenames } from './rename.js';
+import { referenceDiagnostics } from './plan-checks.js';
 
 /** Input of {@link buildPlan}. */
 export interface BuildPlanRequest {
@@ -42,6 +44,8 @@ export interface BuildPlanRequest {
    * removed from the configuration (so production can forbid every destroy from its environment).
    */
   preventDestroyDefault?: boolean;
+  /** `migrations.lock_timeout` of the configuration (default 3s). */
+  lockTimeout?: string;
 }
 
 /** Kinds whose deletion takes these child kinds with it (no API call of their own). */
@@ -52,8 +56,25 @@ const CASCADES: Partial<Record<ResourceKind, ReadonlySet<ResourceKind> | 'all'>>
 
 /** Builds the plan from refreshed live state. Pure: makes no API call. */
 export function buildPlan(req: BuildPlanRequest): Plan {
-  const { desired, live, state } = req;
-  const diagnostics: Diagnostic[] = [...live.diagnostics];
+  const { desired } = req;
+  // A refresh that failed leaves the live state incomplete: any change or problem derived from it
+  // would be wrong ("built-in tenant does not exist" after a 401). Report the failure alone.
+  if (hasErrors(req.live.diagnostics)) {
+    return {
+      formatVersion: PLAN_FORMAT_VERSION,
+      endpoint: req.endpoint,
+      desiredFingerprint: fingerprintDesired(desired),
+      liveFingerprint: fingerprint([]),
+      ...(req.refreshOnly ? { refreshOnly: true } : {}),
+      changes: [],
+      unmanaged: [],
+      diagnostics: [...req.live.diagnostics],
+      summary: summarize([]),
+    };
+  }
+  const renames = planRenames({ desired, live: req.live, state: req.state });
+  const { live, state } = renames;
+  const diagnostics: Diagnostic[] = [...live.diagnostics, ...renames.diagnostics];
   const changes: ResourceChange[] = [];
   const unmanaged: UnmanagedResource[] = [];
   const addresses = new Set<string>([...desired.keys(), ...live.resources.keys(), ...Object.keys(state.resources)]);
@@ -85,7 +106,15 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         );
         continue;
       }
-      const change = changeFor(d, l, state, req.refreshOnly ?? false);
+      const change = changeFor(d, l, state, req.refreshOnly ?? false, renames.attributes.get(address));
+      const rename = renames.renamed.get(address);
+      if (rename) {
+        change.renamedFrom = rename.from;
+        if (rename.children.length > 0) change.renamedChildren = rename.children;
+        // Renamed on the server by an interrupted apply: only the state has to catch up.
+        if (change.action === 'no-op') change.importing = true;
+        change.reason = `renamed from ${rename.from}`;
+      }
       if (!s && !d.builtin && !l.builtin && !d.external) {
         change.importing = true;
         change.reason = 'imported';
@@ -120,6 +149,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     creating,
     identities: req.identities ?? { user: true, serviceRole: true },
     capabilities: req.capabilities ?? {},
+    lockTimeout: req.lockTimeout,
   };
   const handlerDiagnostics: Diagnostic[] = [];
   for (const change of changes) {
@@ -127,6 +157,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     finishChange(change, desired.get(change.address), live.resources.get(change.address), context, handlerDiagnostics);
   }
   diagnostics.push(...(req.refreshOnly ? handlerDiagnostics.filter((d) => d.severity !== 'error') : handlerDiagnostics));
+  if (!req.refreshOnly) diagnostics.push(...referenceDiagnostics({ desired, live, changes }));
   for (const change of changes) {
     if (req.refreshOnly) break;
     if (change.action !== 'delete' && change.action !== 'replace') continue;
@@ -144,6 +175,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     }
   }
   orderDependencies(changes, byAddress, desired, live);
+  if (!req.refreshOnly) diagnostics.push(...referencedDrops(changes, byAddress, desired, live));
   const ordered = orderChanges(changes);
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -191,8 +223,12 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
  * whole object, and apply then records its fingerprint), shown as a sensitive change; never in a
  * refresh-only plan, which sends nothing.
  */
-function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, refreshOnly: boolean): ResourceChange {
+function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, refreshOnly: boolean, renames: readonly AttributeChange[] = []): ResourceChange {
   const change = updateChange(d, l, writeOnlyChanges(d, state, false, l.writeOnlyPresent), state.resources[d.address]?.observed);
+  if (renames.length > 0) {
+    change.attributes = [...renames, ...change.attributes];
+    if (change.action === 'no-op') change.action = 'update';
+  }
   if (change.action === 'no-op' || refreshOnly) return change;
   const recorded = state.resources[d.address]?.writeOnly ?? {};
   for (const [attr, value] of Object.entries(d.writeOnly)) {
@@ -244,6 +280,38 @@ function orderDependencies(changes: ResourceChange[], byAddress: Map<string, Res
     }
     change.dependsOn = waits.sort();
   }
+}
+
+/**
+ * F11: the server drops tables without CASCADE (internal/api/ddl_handler.go:262), so a table that
+ * another table's foreign key still references after this plan cannot be dropped: refused here,
+ * before any call, rather than failing half-way. A referencing table that this plan drops too, or
+ * whose foreign key this plan removes (updates run before deletes), is fine.
+ */
+function referencedDrops(changes: ResourceChange[], byAddress: Map<string, ResourceChange>, desired: DesiredState, live: LiveState): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const change of changes) {
+    if (change.kind !== 'table' || change.action !== 'delete' || change.deletedWith) continue;
+    const target = change.address.split('.').slice(2).join('.');
+    const tenant = change.address.split('.')[1];
+    const holders: string[] = [];
+    for (const l of live.resources.values()) {
+      if (l.kind !== 'table' || l.address === change.address || l.tenant !== tenant || !references(l, change.address)) continue;
+      const other = byAddress.get(l.address);
+      if (other?.action === 'delete' || other?.action === 'replace') continue;
+      const d = desired.get(l.address);
+      const stillReferences = d ? references({ ...l, attrs: d.attrs }, change.address) : true;
+      if (stillReferences) holders.push(`${l.address}${d ? '' : ' (not managed by this configuration)'}`);
+    }
+    if (holders.length === 0) continue;
+    out.push(
+      error('plan.server-limit', `table ${target} cannot be dropped while other tables reference it`, {
+        address: change.address,
+        detail: `The server drops tables without CASCADE, so the drop would fail on the foreign key of ${holders.join(', ')}. Remove those \`references\` (or those tables) in the same plan, or keep ${target}.`,
+      }),
+    );
+  }
+  return out;
 }
 
 function references(l: LiveResource | undefined, tableAddress: string): boolean {

@@ -5,6 +5,7 @@
  * decisions: everything shown comes from the plan object.
  */
 import type { AttributeChange, HazardType, Plan, ResourceChange } from '../model/plan.js';
+import { deltaLines } from '../access/render.js';
 
 /** Output options. */
 export interface RenderOptions {
@@ -77,13 +78,17 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing ? c.dim(` (${change.reason})`) : ''}`);
     lines.push(`  ${paint((change.importing && change.action === 'no-op' ? '<=' : SYMBOL[change.action]).padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
-    if (!drift && change.sql && change.sql.length > 0) {
-      lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
-      for (const stmt of change.sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+    if (!drift) {
+      const groups = migrationGroups(change);
+      groups.forEach((sql, i) => {
+        lines.push(`      ${c.cyan(groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}, each in its own transaction):` : 'SQL (applied as a migration):')}`);
+        for (const stmt of sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+      });
     }
     if (!drift) for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
     lines.push('');
   }
+  if (plan.access && !drift) lines.push(...accessLines(plan, c), '');
   const hazards = hazardCounts(plan);
   if (hazards.size > 0 && !drift) {
     lines.push(
@@ -107,6 +112,24 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   return lines.join('\n');
 }
 
+/** The plan's access delta: who gains or loses which rows (`!` marks what AUTHZ_CHANGE gates). */
+function accessLines(plan: Plan, c: ReturnType<typeof styler>): string[] {
+  const { tables, reach } = deltaLines(plan.access!);
+  const paint = (symbol: string) => (symbol === '+' ? c.green : symbol === '-' ? c.red : c.yellow)(symbol);
+  const line = (l: { symbol: string; text: string; hazard: boolean }) => `  ${paint(l.symbol)} ${l.text}${l.hazard ? c.red(' !') : ''}`;
+  const out = [c.bold('Access changes (who can reach which rows after this apply):')];
+  out.push(...tables.map(line));
+  if (reach.length > 0) out.push('  Who reaches the roles:', ...reach.map(line));
+  return out;
+}
+
+/** The SQL of each migration a change runs, in order (the steps' migrations, else its `sql`). */
+export function migrationGroups(change: ResourceChange): string[][] {
+  const steps = (change.steps ?? []).filter((s) => s.op === 'migration').map((s) => s.sql as string[]);
+  if (steps.length > 0) return steps;
+  return change.sql && change.sql.length > 0 ? [change.sql] : [];
+}
+
 /** Hazard type → number of changes carrying it, in canonical order. */
 export function hazardCounts(plan: Pick<Plan, 'changes'>): Map<HazardType, number> {
   const counts = new Map<HazardType, number>();
@@ -121,16 +144,24 @@ function paintLine(line: string, c: ReturnType<typeof styler>): string {
   return line;
 }
 
-/** One line per changed attribute (creates: every declared attribute; deletes: none). */
+/**
+ * Entries by key, as Terraform orders attributes: a live plan (keys in declaration order) and the
+ * same plan read back from a saved file (keys sorted) render identically.
+ */
+function sortedEntries<T>(o: Record<string, T>): [string, T][] {
+  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** One line per changed attribute, by path (creates: every declared attribute; deletes: none). */
 export function attributeLines(change: ResourceChange): string[] {
   if (change.action === 'delete') return [];
   if (change.action === 'create') {
     const sensitive = new Set(change.attributes.filter((a) => a.sensitive).map((a) => a.path.join('.')));
     const lines: string[] = [];
-    for (const [k, v] of Object.entries(change.after ?? {})) {
+    for (const [k, v] of sortedEntries(change.after ?? {})) {
       if (v === null) continue;
       if (sensitive.has(k)) lines.push(`+ ${k} = (sensitive value)`);
-      else if (isMapOfObjects(v)) for (const [key, entry] of Object.entries(v)) lines.push(`+ ${formatPath([k, key])} = ${formatValue(dropNulls(entry))}`);
+      else if (isMapOfObjects(v)) for (const [key, entry] of sortedEntries(v)) lines.push(`+ ${formatPath([k, key])} = ${formatValue(dropNulls(entry))}`);
       else lines.push(`+ ${k} = ${formatValue(v)}`);
     }
     return lines;
@@ -171,7 +202,7 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if (o.sensitive === true && Object.keys(o).length === 1) return '(sensitive value)';
-    const entries = Object.entries(o).filter(([, x]) => x !== undefined);
+    const entries = sortedEntries(o).filter(([, x]) => x !== undefined);
     return entries.length === 0 ? '{}' : `{ ${entries.map(([k, x]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${formatValue(x)}`).join(', ')} }`;
   }
   return String(v);

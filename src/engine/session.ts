@@ -3,7 +3,7 @@
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
 import type { FluxbaseClient } from '../client/http.js';
-import { ApiError, IdentityError, NetworkError } from '../client/errors.js';
+import { ApiError, apiDiagnostic, IdentityError, NetworkError } from '../client/errors.js';
 import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
 import type { Plan } from '../model/plan.js';
@@ -17,6 +17,7 @@ import { currentProfile } from '../server/profile.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import { annotatePlan, planAccessDelta } from '../access/delta.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
@@ -45,7 +46,32 @@ export async function planConfig(req: {
   imports?: ReadonlySet<string>;
   refreshOnly?: boolean;
 }): Promise<PlanResult> {
-  const desired = buildDesired(req.valid);
+  return planDesired({
+    client: req.client,
+    desired: buildDesired(req.valid),
+    state: req.state,
+    imports: req.imports,
+    refreshOnly: req.refreshOnly,
+    preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+    lockTimeout: req.valid.config.migrations?.lock_timeout,
+  });
+}
+
+/**
+ * {@link planConfig} for a desired state that is already built (e.g. only some kinds of a
+ * configuration, for the local emulator of `fluxbase test` and `plan --prove`).
+ */
+export async function planDesired(req: {
+  client: FluxbaseClient;
+  desired: DesiredState;
+  state: StateDocument | undefined;
+  imports?: ReadonlySet<string>;
+  refreshOnly?: boolean;
+  preventDestroyDefault?: boolean;
+  /** `migrations.lock_timeout` of the configuration (a PostgreSQL interval such as `3s`). */
+  lockTimeout?: string;
+}): Promise<PlanResult> {
+  const { desired } = req;
   const state = req.state ?? emptyState();
   const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
   if (hasErrors(before)) {
@@ -63,7 +89,8 @@ export async function planConfig(req: {
       refreshOnly: req.refreshOnly,
       identities: req.client.identities(),
       capabilities,
-      preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+      preventDestroyDefault: req.preventDestroyDefault ?? false,
+      lockTimeout: req.lockTimeout,
     });
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
@@ -75,11 +102,30 @@ export async function planConfig(req: {
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
+  if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
-    const checks = await preflight(req.client, plan, desired);
+    const checks = [...(await preflight(req.client, plan, desired, live)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
   }
   return { plan, desired, live, state };
+}
+
+/**
+ * Logs in now when apply will need a login (handlers' `writesAs`), so a refused password fails
+ * the plan instead of an apply half-way. One diagnostic, on the first change that needs it.
+ */
+async function verifyIdentities(client: FluxbaseClient, plan: Plan): Promise<Diagnostic[]> {
+  const needing = plan.changes.find((c) => c.action !== 'no-op' && c.action !== 'delete' && handlerFor(c.kind).writesAs === 'user');
+  if (!needing) return [];
+  try {
+    await client.verifyIdentity('user');
+    return [];
+  } catch (e) {
+    if (e instanceof IdentityError) return []; // already reported by the handler's plan()
+    const d = apiDiagnostic(e, { address: needing.address });
+    return [{ ...d, summary: `the dashboard login that apply needs failed: ${d.summary}`, detail: 'Check FLUXBASE_ADMIN_EMAIL and FLUXBASE_ADMIN_PASSWORD (custom-setting writes need a dashboard admin login).' }];
+  }
 }
 
 /**
@@ -89,14 +135,14 @@ export async function planConfig(req: {
  * the plan runs SQL. A failing check is reported on the changes it blocks; a check the server
  * cannot answer is left to apply.
  */
-async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState): Promise<Diagnostic[]> {
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const active = plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
   for (const kind of [...new Set(active.map((c) => c.kind))]) {
     const check = handlerFor(kind).preflight;
     if (!check) continue;
     try {
-      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired })));
+      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired, tenants: live.tenants })));
     } catch (e) {
       if (!(e instanceof ApiError || e instanceof NetworkError)) throw e;
     }

@@ -4,19 +4,22 @@
  * syntax of expressions and types, references between declared objects). Makes no API call.
  */
 import type { ErrorObject } from 'ajv';
-import { error, type Diagnostic } from '../diag/index.js';
+import { closest, error, type Diagnostic } from '../diag/index.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
 import { configValidator } from './schema.js';
 import { fromPointer, type SourceIndex } from './source-index.js';
 import type { LoadedDocument } from './load.js';
 import { semanticDiagnostics } from './validate-semantics.js';
 import { loadSqlParser } from '../sql/parser.js';
+import { testSuite } from '../access/test-spec.js';
 
 /** A config that passed validation, with the positions of its values. */
 export interface ValidConfig {
   file: string;
   config: FluxbaseConfig;
   sources: SourceIndex;
+  /** See LoadedDocument.projectDir (absent: the config file's directory). */
+  projectDir?: string;
 }
 
 /**
@@ -52,8 +55,9 @@ export async function validateDocument(
   diagnostics.push(...schemaDiagnostics(errors, doc.sources));
   if (errors.length > 0) return { diagnostics };
   await loadSqlParser();
-  const config = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources };
+  const config: ValidConfig = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources, ...(doc.projectDir ? { projectDir: doc.projectDir } : {}) };
   diagnostics.push(...semanticDiagnostics(config));
+  diagnostics.push(...testSuite(config).diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { config, diagnostics };
 }
@@ -122,9 +126,12 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], sources: Sourc
         summary = `missing required key '${name}'`;
         break;
       }
-      case 'type':
-        summary = `must be ${humanType((e.params as { type: string | string[] }).type)}, got ${describe(e.data)}`;
+      case 'type': {
+        const wanted = ([] as string[]).concat((e.params as { type: string | string[] }).type);
+        summary = `must be ${humanType(wanted)}, got ${describe(e.data)}`;
+        detail = quotingHint(wanted, e.data);
         break;
+      }
       case 'enum':
         summary = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? [])
           .map((v) => JSON.stringify(v))
@@ -162,8 +169,19 @@ function escapePointer(s: string): string {
 }
 
 function humanType(t: string | string[]): string {
-  const list = ([] as string[]).concat(t).map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`));
+  const list = ([] as string[]).concat(t).map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`));
   return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0]!;
+}
+
+/**
+ * When a string was expected and YAML read an unquoted word as a boolean, number or null
+ * (`using: true`, `value: 1.10`, `default: null`): how to keep it as text.
+ */
+function quotingHint(wanted: readonly string[], v: unknown): string | undefined {
+  if (!wanted.includes('string') || !(v === null || typeof v === 'boolean' || typeof v === 'number')) return undefined;
+  const text = String(v);
+  const what = v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : 'a number';
+  return `YAML reads an unquoted ${text} as ${what}. Quote it to mean the text: "${text}".`;
 }
 
 function describe(v: unknown): string {
@@ -174,30 +192,5 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** The candidate within edit distance 2 of `name`, if any (for "did you mean"). */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
+/** Re-exported: "did you mean" suggestions (diag/suggest.ts). */
+export { closest };

@@ -75,6 +75,7 @@ export interface ServerProfile {
    * (internal/api/dashboard_auth_handler.go:752-757).
    */
   authSettingsIgnoredByRuntime: boolean;
+  /** F8, per key: see {@link AUTH_SETTINGS_AT_RUNTIME}. */
   /**
    * F9. Webhook URLs must be public and resolvable unless the server runs with
    * FLUXBASE_DEBUG=true (`AllowPrivateIPs = cfg.Debug`, internal/api/server_init.go:282;
@@ -100,6 +101,32 @@ export interface ServerProfile {
    */
   stuckTenantsKeepSlug: boolean;
 }
+
+/**
+ * F8: what the runtime makes of each key of PUT /api/v1/admin/auth/settings, which stores them
+ * unprefixed. `effective` keys are read as written; `use` names where to declare the control so
+ * the runtime reads it; `why` says what happens otherwise. Sources: internal/auth/service.go:257,
+ * 643 (sign-up), internal/api/auth_handler.go:1520-1534, 1597 (GET /api/v1/auth/config reads
+ * app.auth.*), internal/api/server_init.go:128 (passwords are checked against the server
+ * configuration's auth.password_min_length only), internal/api/dashboard_auth_handler.go:752-757.
+ */
+export const AUTH_SETTINGS_AT_RUNTIME: Readonly<Record<string, { effective?: true; use?: string; why: string }>> = {
+  enable_signup: { use: 'settings.app.authentication.enable_signup', why: 'the runtime reads app.auth.signup_enabled' },
+  enable_magic_link: { use: 'settings.app.authentication.enable_magic_link', why: 'the runtime reads app.auth.magic_link_enabled' },
+  require_email_verification: { use: 'settings.app.authentication.require_email_verification', why: 'the runtime reads app.auth.require_email_verification' },
+  password_min_length: {
+    use: 'settings.app.authentication.password_min_length',
+    why: "clients are told app.auth.password_min_length (GET /api/v1/auth/config), and passwords are checked against the server configuration's auth.password_min_length (FLUXBASE_AUTH_PASSWORD_MIN_LENGTH)",
+  },
+  password_require_uppercase: { why: 'no password check reads it (the hasher is built with a minimum length only)' },
+  password_require_lowercase: { why: 'no password check reads it (the hasher is built with a minimum length only)' },
+  password_require_number: { why: 'no password check reads it (the hasher is built with a minimum length only)' },
+  password_require_special: { why: 'no password check reads it (the hasher is built with a minimum length only)' },
+  session_timeout_minutes: { why: 'nothing on the server reads it' },
+  max_sessions_per_user: { why: 'nothing on the server reads it' },
+  disable_app_password_login: { why: 'the runtime reads app.auth.disable_app_password_login, which no API route writes, so app password login stays enabled' },
+  disable_dashboard_password_login: { effective: true, why: 'read as written' },
+};
 
 /** Fluxbase 2026.3.7 (v2026.3.7-rc.13, 9776aa70; main at 4b44e727 is identical for these routes). */
 export const FLUXBASE_2026_3: ServerProfile = Object.freeze({

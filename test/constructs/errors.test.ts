@@ -93,8 +93,8 @@ describe('construct errors', () => {
 
   it('reports a second AuthSettings as a duplicate of the singleton', async () => {
     const app = new FluxbaseApp({ outdir });
-    new AuthSettings(app, { password_min_length: 12 });
-    new AuthSettings(app, { password_min_length: 8 });
+    new AuthSettings(app, { disable_dashboard_password_login: false });
+    new AuthSettings(app, { disable_dashboard_password_login: true });
     const error = await synthErrors(app);
     expect(error.diagnostics.map(brief)).toEqual([['error', 'config.duplicate-key', 'settings/auth', '']]);
   });
