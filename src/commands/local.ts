@@ -15,6 +15,8 @@ export interface LocalStartOptions {
   host?: string;
   dataDir?: string;
   databaseUrl?: string;
+  /** With --database-url: keep the databases under this name prefix across restarts. */
+  databasePrefix?: string;
   webhookUrlGuard?: boolean;
 }
 
@@ -43,7 +45,9 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     port: options.port ?? 8080,
     ...(jwtSecret ? { jwtSecret } : {}),
     ...(setupToken ? { setupToken } : {}),
-    storage: options.databaseUrl ? { kind: 'postgres', databaseUrl: options.databaseUrl } : { kind: 'pglite', ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
+    storage: options.databaseUrl
+      ? { kind: 'postgres', databaseUrl: options.databaseUrl, ...(options.databasePrefix ? { prefix: options.databasePrefix, keep: true } : {}) }
+      : { kind: 'pglite', ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
     webhookUrlGuard: options.webhookUrlGuard ?? false,
     envOverrides: settingOverrides(io.env),
   });
@@ -61,7 +65,9 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
   }
   io.out(`Fluxbase emulator listening on ${emulator.url}`);
   if (adminEmail && adminPassword) io.out(`  dashboard admin: ${adminEmail} (FLUXBASE_ADMIN_EMAIL / FLUXBASE_ADMIN_PASSWORD)`);
-  io.out(`  storage: ${options.databaseUrl ? 'PostgreSQL server' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory'}`);
+  io.out(
+    `  storage: ${options.databaseUrl ? `PostgreSQL server${options.databasePrefix ? ` (databases ${options.databasePrefix}*, kept across restarts)` : ''}` : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory'}`,
+  );
   io.out(`  webhook URL guard: ${options.webhookUrlGuard ? 'on (private and unresolvable hosts are refused)' : 'off (as with FLUXBASE_DEBUG=true)'}`);
   if (!jwtSecret) io.out('  FLUXBASE_AUTH_JWT_SECRET is not set: a random secret was generated for this run.');
   io.out(`  export FLUXBASE_URL=${emulator.url}`);

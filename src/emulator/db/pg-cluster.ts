@@ -5,8 +5,10 @@
  * emulators can share one server in parallel tests. Databases are cloned with
  * `CREATE DATABASE … TEMPLATE fbemu_tpl_<bootstrap version>`; the template is built once per
  * server (guarded by an advisory lock) and reused afterwards. `close()` drops the instance's
- * databases. The URL's user must be a superuser (or own CREATEDB + CREATEROLE and be a member of
- * the RLS roles).
+ * databases — unless the instance was started with a fixed `prefix` and `keep`, which makes it
+ * persistent: a later start with the same prefix finds its databases and carries on where the
+ * previous process stopped (or was killed). The URL's user must be a superuser (or own CREATEDB +
+ * CREATEROLE and be a member of the RLS roles).
  */
 import { randomBytes, createHash } from 'node:crypto';
 import pg from 'pg';
@@ -102,6 +104,10 @@ function randomPrefix(): string {
 
 export interface PgClusterOptions {
   databaseUrl: string;
+  /** Database-name prefix (default: `fbemu_<random>_`). */
+  prefix?: string;
+  /** Keep the databases when closed, so a start with the same prefix resumes them (default false). */
+  keep?: boolean;
   log?: (line: string) => void;
 }
 
@@ -112,19 +118,26 @@ export class PgCluster implements Cluster {
   private mainDb!: PgDatabase;
   private readonly admin: pg.Pool;
 
-  private constructor(private readonly url: string, readonly prefix: string, private readonly log: (l: string) => void) {
+  private constructor(
+    private readonly url: string,
+    readonly prefix: string,
+    private readonly log: (l: string) => void,
+    private readonly keep: boolean,
+  ) {
     this.admin = new pg.Pool({ connectionString: url, max: 2 });
     this.admin.on('error', () => {});
   }
 
   /** Connects, ensures roles and the template, and creates this instance's main database. */
   static async start(opts: PgClusterOptions): Promise<PgCluster> {
-    const cluster = new PgCluster(opts.databaseUrl, randomPrefix(), opts.log ?? (() => {}));
+    const cluster = new PgCluster(opts.databaseUrl, opts.prefix ?? randomPrefix(), opts.log ?? (() => {}), opts.keep ?? false);
     try {
       await cluster.ensureRoles();
       const template = await cluster.ensureTemplate();
       const mainName = `${cluster.prefix}main`;
-      await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
+      if (!(opts.prefix && (await cluster.exists(mainName)))) {
+        await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
+      }
       cluster.mainDb = cluster.connect(mainName);
       await cluster.mainDb.exec(CONTROL_PLANE_SQL);
       cluster.templateName = template;
@@ -240,6 +253,10 @@ export class PgCluster implements Cluster {
     const all = [...this.dbs.values()];
     this.dbs.clear();
     await Promise.all(all.map((d) => d.close().catch(() => {})));
+    if (this.keep) {
+      await this.admin.end().catch(() => {});
+      return;
+    }
     try {
       const r = await this.admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [this.prefix]);
       for (const row of r.rows) {
