@@ -15,7 +15,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import { deleteConfirmed, revealName } from './keys.js';
+import { deleteConfirmed, revealKey } from './keys.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
@@ -175,7 +175,8 @@ export const serviceKeyHandler: ResourceHandler = {
   },
 
   /** POST /api/v1/admin/service-keys → 201 with the key plus `key` (shown once); then disable if declared disabled. */
-  async create({ client, change, desired, tenant }: ApplyRequest): Promise<ApplyResult> {
+  async create(request: ApplyRequest): Promise<ApplyResult> {
+    const { client, desired, tenant } = request;
     const a = desired!.attrs as Record<string, unknown>;
     const res = await client.request<ServiceKeyJson>({
       method: 'POST',
@@ -193,8 +194,9 @@ export const serviceKeyHandler: ResourceHandler = {
       }),
       expect: [201],
     });
+    const revealed = await revealKey(request, res.body.key);
     if (a.enabled === false) await setEnabled(req(client, tenant!.id), res.body.id, false);
-    return { id: res.body.id, revealed: res.body.key ? [{ name: revealName(change.address), value: res.body.key }] : [] };
+    return { id: res.body.id, revealed };
   },
 
   /** PUT /{id} for the fields that changed (when any but `enabled`), then enable/disable. */
