@@ -23,6 +23,7 @@ import {
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
 import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import { DEFAULT_TENANT_SLUG } from './tenant.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
@@ -31,12 +32,12 @@ const PRIMARY_KEY_SUFFIX = 'pkey';
 export function planTableSteps({ change, desired, live }: PlanRequest): PlannedStep[] {
   if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
   const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
-  const [schema, table] = [change.address.split('.')[2]!, change.address.split('.')[3]!];
+  const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
   if (change.action === 'delete') return [{ op: 'ddl_drop_table' }];
   const attrs = desired!.attrs as TableAttrs;
   const inputs = (meta.defaultInputs ?? {}) as Record<string, string | number | boolean | null>;
   if (change.action === 'create' || change.action === 'replace') {
-    const steps = createSteps(schema, table, attrs, inputs);
+    const steps = createSteps(schema, table, attrs, inputs, rlsInOneStep(tenant, schema, attrs));
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
     return steps;
   }
@@ -79,11 +80,29 @@ function columnConstraints(table: string, name: string, c: ColumnAttrs): string[
   return out;
 }
 
-function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: Record<string, string | number | boolean | null>): PlannedStep[] {
+/**
+ * A new table must never be reachable without the RLS its configuration declares. The DDL
+ * endpoint cannot create a table with RLS on (enabling it is a second call, and a run stopped in
+ * between would leave the table open), but a migration can do both in one transaction. Where
+ * migrations can create the table — the default tenant, whose migrations run as the admin user
+ * (internal/migrations/executor.go:68-79), and a tenant's `public`, the one schema
+ * `tenant_migration_role` may create in (F2) — a table that declares RLS is created by one
+ * migration. Elsewhere the create is two steps, recorded as it goes, and a table left without
+ * its RLS is the first thing the next apply fixes (engine/plan.ts, `runsFirst`).
+ */
+function rlsInOneStep(tenant: string, schema: string, attrs: TableAttrs): boolean {
+  return attrs.rls_enabled === true && (tenant === DEFAULT_TENANT_SLUG || schema === 'public');
+}
+
+/**
+ * Steps that create a table. With `viaMigration` the whole table — keys, constraints, indexes,
+ * grants and RLS — is one migration, so RLS is on from the first moment.
+ */
+function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: Record<string, string | number | boolean | null>, viaMigration: boolean): PlannedStep[] {
   const columns = Object.entries(attrs.columns ?? {});
   const steps: PlannedStep[] = [];
   const extra: string[] = [];
-  if (columns.every(([, c]) => ddlColumn(c))) {
+  if (!viaMigration && columns.every(([, c]) => ddlColumn(c))) {
     steps.push({
       op: 'ddl_create_table',
       body: {
@@ -112,8 +131,9 @@ function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: R
   }
   for (const [name, expr] of Object.entries(attrs.checks ?? {})) extra.push(alterTable(schema, table, `ADD ${checkClause(name, expr)}`));
   for (const [name, ix] of Object.entries(attrs.indexes ?? {})) extra.push(createIndex(schema, table, name, ix.columns, ix.unique));
+  if (viaMigration && attrs.rls_enabled === true) extra.push(alterTable(schema, table, 'ENABLE ROW LEVEL SECURITY'));
   if (extra.length > 0) steps.push({ op: 'migration', sql: extra });
-  if (attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
+  if (!viaMigration && attrs.rls_enabled === true) steps.push({ op: 'rls_toggle', enabled: true });
   if (attrs.realtime?.enabled) steps.push({ op: 'realtime_enable', events: attrs.realtime.events, exclude: attrs.realtime.exclude });
   return steps;
 }
