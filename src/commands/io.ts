@@ -16,6 +16,25 @@ export interface CommandIO {
   /** Asks a question on the terminal; undefined when not interactive. */
   prompt?: (question: string) => Promise<string>;
   env: Record<string, string | undefined>;
+  /**
+   * Aborted on the first SIGINT/SIGTERM. A command that changes things (apply, destroy) stops
+   * starting changes, finishes those in flight, saves the state and releases the lock; the CLI
+   * stops at once on a second signal. Commands that only read are stopped at once by the CLI.
+   */
+  interrupt?: AbortSignal;
+}
+
+/**
+ * Whether output may be coloured: never with `--no-color`; with `FORCE_COLOR` set (to anything but
+ * `0` or `false`) always, even without a terminal (CI logs); never with a non-empty `NO_COLOR`
+ * (no-color.org: an empty value does not count); otherwise on a terminal whose TERM is not `dumb`.
+ */
+export function colorEnabled(req: { isTTY: boolean; env: Record<string, string | undefined>; noColorFlag: boolean }): boolean {
+  if (req.noColorFlag) return false;
+  const force = req.env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !['0', 'false'].includes(force.toLowerCase());
+  if (req.env.NO_COLOR !== undefined && req.env.NO_COLOR !== '') return false;
+  return req.isTTY && req.env.TERM !== 'dumb';
 }
 
 /** Writes diagnostics to stderr, sorted, coloured by severity. */

@@ -5,7 +5,10 @@
  * `--format markdown` prints a pull-request comment (parts separated by a split marker).
  * `--refresh-only` (and `fluxbase drift`) reports every difference between the live instance and
  * the configuration as drift, with the same exit codes, making only reading calls; apply refuses
- * a saved refresh-only document.
+ * a saved refresh-only document. `--destroy` plans the deletion of everything the state manages;
+ * `--target` and `--replace` narrow and force changes as on apply. The plan reads the state under
+ * its lock (waiting up to --lock-timeout) so it never sees an apply's half-written work; `--no-lock`
+ * reads without it, and says so.
  */
 import { writeFile } from 'node:fs/promises';
 import { hasChanges } from '../model/plan.js';
@@ -13,8 +16,9 @@ import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
 import { hasErrors } from '../diag/index.js';
-import { makePlan, prepare, reportErrors, type ConfigOptions } from './common.js';
-import type { CommandIO } from './io.js';
+import { warning } from '../diag/index.js';
+import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions } from './common.js';
+import { printDiagnostics, type CommandIO } from './io.js';
 import { apiCalls } from './output.js';
 
 /** Options of `fluxbase plan`. */
@@ -24,6 +28,13 @@ export interface PlanOptions extends ConfigOptions {
   json?: boolean;
   format?: 'text' | 'markdown' | 'json';
   refreshOnly?: boolean;
+  destroy?: boolean;
+  target?: string[];
+  replace?: string[];
+  /** false (`--no-lock`): read the state without taking its lock. */
+  lock?: boolean;
+  /** How long to wait for the state lock, in ms (default 0: fail at once). */
+  lockTimeoutMs?: number;
 }
 
 /** Marker between Markdown parts (each fits one pull-request comment). */
@@ -34,17 +45,26 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
   const format = options.json ? 'json' : (options.format ?? 'text');
   const prepared = await prepare(io, options);
   if (!prepared) return 1;
+  let release: (() => Promise<void>) | undefined;
   try {
-    const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly });
+    if (options.lock === false) {
+      printDiagnostics(io, [warning('state.locked', 'reading the state without its lock (--no-lock): an apply running now may change it while this plan is made')]);
+    } else {
+      release = await lockState(io, prepared.backend, { operation: options.refreshOnly ? 'fluxbase drift' : 'fluxbase plan', waitMs: options.lockTimeoutMs, ttlMs: 10 * 60_000 });
+      if (!release) return 1;
+    }
+    const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly, destroy: options.destroy, targets: options.target, replace: options.replace });
+    await release?.();
+    release = undefined;
     if (!result) return 1;
-    const { plan, state } = result;
+    const { plan, state, reconciled } = result;
     const failed = reportErrors(io, plan.diagnostics);
-    if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client))).trimEnd());
+    if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client), reconciled)).trimEnd());
     if (failed) return 1;
     if (format === 'markdown') io.out(renderMarkdown(plan).join(`\n\n${MARKDOWN_SPLIT}\n\n`));
-    else if (format === 'text') io.out(renderPlan(plan, { color: io.color }));
+    else if (format === 'text') io.out([...reconciledLines(reconciled), renderPlan(plan, { color: io.color })].join('\n'));
     if (options.out) {
-      await writeFile(options.out, serialisePlan(planDocument(plan, state)), { mode: 0o600 });
+      await writeFile(options.out, serialisePlan(planDocument(plan, state, undefined, reconciled)), { mode: 0o600 });
       if (format === 'text') {
         io.out(
           options.refreshOnly
@@ -55,6 +75,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     }
     return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {
+    await release?.();
     await prepared.client.close();
   }
 }
