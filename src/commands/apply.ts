@@ -48,14 +48,19 @@ export interface ApplyOptions extends ConfigOptions {
 }
 
 const VERBS: Record<ResourceChange['action'], [string, string]> = {
-  'no-op': ['Recording...', 'Recorded in the state'],
+  'no-op': ['Importing...', 'Import complete'],
   create: ['Creating...', 'Creation complete'],
   update: ['Modifying...', 'Modifications complete'],
   delete: ['Destroying...', 'Destruction complete'],
   replace: ['Replacing...', 'Replacement complete'],
 };
 
-const FORGET_VERBS: [string, string] = ['Removing from the state...', 'Removed from the state (left in place)'];
+/** Progress words of one change (state-only changes: imports, `removed:`, `moved:`). */
+function verbsOf(change: ResourceChange): [string, string] {
+  if (change.forget) return ['Removing from the state...', 'Removed from the state (left in place)'];
+  if (change.movedFrom && change.action === 'no-op') return ['Moving...', `Moved from ${change.movedFrom}`];
+  return VERBS[change.action];
+}
 
 /** Parses --allow-hazards=A,B; unknown names are an error. */
 export function parseHazards(value: string | undefined): { allowed: Set<HazardType>; unknown: string[] } {
@@ -183,7 +188,7 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       signal: io.interrupt,
       onReveal: revealer(io, options),
       onEvent: (e: ApplyEvent) => {
-        const verbs = e.change.forget ? FORGET_VERBS : VERBS[e.change.action];
+        const verbs = verbsOf(e.change);
         if (e.type === 'start') text(`${e.change.address}: ${verbs[0]}`);
         else if (e.type === 'done') text(`${e.change.address}: ${verbs[1]} after ${(e.ms / 1000).toFixed(1)}s`);
         else if (e.type === 'fail') text(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));

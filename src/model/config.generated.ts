@@ -109,7 +109,13 @@ export interface Lifecycle {
   prevent_destroy?: boolean;
 }
 export interface Move {
+  /**
+   * The address the state records the resource under now.
+   */
   from: string;
+  /**
+   * The address the configuration declares it under.
+   */
   to: string;
 }
 /**
