@@ -80,6 +80,10 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
     printDiagnostics(io, [error('cli.usage', `unknown hazard type(s): ${hazards.unknown.join(', ')}`, { detail: `Known hazards: ${HAZARD_TYPES.join(', ')}.` })]);
     return 1;
   }
+  if (options.planFile && ((options.target?.length ?? 0) > 0 || (options.replace?.length ?? 0) > 0)) {
+    printDiagnostics(io, [error('cli.usage', '--target and --replace cannot be used with a saved plan', { detail: 'Pass them to `fluxbase plan --out` instead: the saved plan already holds exactly the changes to apply.' })]);
+    return 1;
+  }
   let saved: PlanDocument | undefined;
   if (options.planFile) {
     const text = await readFile(options.planFile, 'utf8').catch((e: Error) => e);
@@ -128,7 +132,7 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
   };
   try {
     release = await lockState(io, prepared.backend, { operation: options.destroy ? 'fluxbase destroy' : 'fluxbase apply', waitMs: options.lockTimeoutMs, ttlMs: 30 * 60_000 });
-    if (!release) return finish('locked', undefined, [], 1);
+    if (!release) return interrupted() ? stopped() : finish('locked', undefined, [], 1);
     planned = saved
       ? await loadSaved(io, prepared, saved, options.planFile!)
       : await makePlan(io, prepared, { destroy: options.destroy, targets: options.target, replace: options.replace });

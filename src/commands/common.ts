@@ -122,6 +122,7 @@ export async function lockState(
       waitMs: req.waitMs ?? 0,
       ttlMs: req.ttlMs,
       notice: (message) => printDiagnostics(io, [warning('state.locked', message)]),
+      signal: io.interrupt,
     });
   } catch (e) {
     if (!(e instanceof StateLockedError)) throw e;

@@ -16,7 +16,7 @@ import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
 import { hasErrors } from '../diag/index.js';
-import { warning } from '../diag/index.js';
+import { error, warning } from '../diag/index.js';
 import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions } from './common.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { apiCalls } from './output.js';
@@ -43,6 +43,10 @@ export const MARKDOWN_SPLIT = '<!-- fluxbase-iac: split -->';
 /** Runs `fluxbase plan`; returns the exit code. */
 export async function planCommand(io: CommandIO, options: PlanOptions): Promise<number> {
   const format = options.json ? 'json' : (options.format ?? 'text');
+  if (options.destroy && options.refreshOnly) {
+    printDiagnostics(io, [error('cli.usage', '--destroy and --refresh-only cannot be combined', { detail: 'A drift report compares the live instance with the configuration; a destroy plan ignores the configuration.' })]);
+    return 1;
+  }
   const prepared = await prepare(io, options);
   if (!prepared) return 1;
   let release: (() => Promise<void>) | undefined;

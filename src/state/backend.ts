@@ -29,6 +29,8 @@ export interface LockRequest {
   ttlMs: number;
   /** Told when the lock of a run that is gone was taken over (one sentence). */
   notice?: (message: string) => void;
+  /** Stops waiting (the lock is then reported as held) when aborted, e.g. by Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /** A state backend. */

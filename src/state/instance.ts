@@ -98,7 +98,7 @@ export class InstanceStateBackend implements StateBackend {
         req.notice?.(`Took over the state lock of ${holder.owner} (\`${holder.operation}\` since ${holder.created}): ${gone}.`);
         continue;
       }
-      if (Date.now() >= deadline) throw new StateLockedError(holder, this.describe());
+      if (Date.now() >= deadline || req.signal?.aborted) throw new StateLockedError(holder, this.describe());
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
     }
   }

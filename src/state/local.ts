@@ -132,7 +132,7 @@ export class LocalStateBackend implements StateBackend {
         if (moved) req.notice?.(`Took over the state lock of ${holder.owner} (\`${holder.operation}\` since ${holder.created}): ${gone}.`);
         continue;
       }
-      if (Date.now() >= deadline) {
+      if (Date.now() >= deadline || req.signal?.aborted) {
         throw new StateLockedError(holder ?? { ...newLockInfo('unknown', 0), owner: 'unknown' }, this.path);
       }
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));

@@ -193,6 +193,7 @@ async function runLane(lane: number, trials: number[], databaseUrl: string, log:
       proxy.onRequest = undefined;
       if (result.struckAt === undefined && (fault === 'emulator-kill' || fault === 'connection-reset')) strike();
       await restarted;
+      await observer.check(); // what the interruption left, before anything repairs it
       if ((fault === 'sigint' || fault === 'sigterm') && result.struckAt !== undefined && result.firstExit !== 0) {
         if (result.firstExit !== 1) result.problems.push(`graceful interrupt exited ${result.firstExit}`);
         if (!/Apply interrupted|Interrupted: nothing was applied|Apply failed/.test(out)) result.problems.push('graceful interrupt printed no report');

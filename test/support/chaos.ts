@@ -96,7 +96,7 @@ export class RlsObserver {
   constructor(
     private readonly databaseUrl: string,
     private readonly databases: string[],
-    private readonly intervalMs = 25,
+    private readonly intervalMs = 100,
   ) {}
 
   start(): void {
