@@ -23,7 +23,7 @@ const arg = (name: string, fallback: number) => {
 const TENANTS = arg('tenants', 40);
 const TABLES = arg('tables', 25);
 const RUNS = arg('runs', 5);
-const SECRETS = ['SIGNUP_WEBHOOK_SECRET', 'POSTS_WEBHOOK_SECRET', 'ACME_TASKS_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'CORP_SSO_CLIENT_SECRET', 'NEWSLETTER_SMTP_PASSWORD'];
+const SECRETS = ['SIGNUP_WEBHOOK_SECRET', 'POSTS_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'CORP_SSO_CLIENT_SECRET', 'NEWSLETTER_SMTP_PASSWORD'];
 
 const TIME = existsSync('/usr/bin/time');
 
@@ -72,7 +72,7 @@ function generated(tenants: number, tables: number): string {
 
 /** Runs `fluxbase local start` as its own process (like a real server), on the given PostgreSQL. */
 async function localStart(databaseUrl: string): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl], {
+  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl, '--debug'], {
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -55,7 +55,7 @@ async function must(label, p) {
 
 /** `fluxbase local start` as its own process. */
 async function localStart(databaseUrl) {
-  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl, '--debug'], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d.toString()));
   while (!/FLUXBASE_TOKEN=\S+/.test(out)) {

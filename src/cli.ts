@@ -282,7 +282,8 @@ local
   .option('--data-dir <dir>', 'persist the embedded PostgreSQL data here (default: in memory)')
   .option('--database-url <url>', 'use this PostgreSQL server instead of the embedded one (one database per tenant)')
   .option('--database-prefix <prefix>', 'with --database-url: name the databases <prefix>main, <prefix>tenant_<slug> and keep them when stopped, so a restart carries on with the same data', databasePrefix)
-  .option('--webhook-url-guard', "refuse private, loopback and unresolvable webhook URLs like a non-debug server (default: off, as FLUXBASE_DEBUG=true)")
+  .option('--debug', 'behave like a server with FLUXBASE_DEBUG=true: accept private, loopback and unresolvable webhook URLs (default: refused, as on a production server)')
+  .option('--migrations-allowed-ip-ranges <cidrs>', "the migrations API's IP allowlist, comma-separated (default: the server's 172.16.0.0/12,10.0.0.0/8,192.168.0.0/16,127.0.0.0/8)")
   .action(function (this: Command) {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

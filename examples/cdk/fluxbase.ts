@@ -44,18 +44,13 @@ const app = new FluxbaseApp({
 
 // ---- instance settings -------------------------------------------------------------------------
 new AppSettings(app, {
+  // The app.auth.* keys the server's runtime reads (password_min_length is what clients are told).
+  authentication: { enable_signup: true, enable_magic_link: true, require_email_verification: true, password_min_length: 12 },
   features: { enable_realtime: true, enable_storage: true, enable_functions: false },
   security: { enable_global_rate_limit: false },
 });
-new AuthSettings(app, {
-  password_min_length: 12,
-  password_require_uppercase: true,
-  password_require_number: true,
-  session_timeout_minutes: 720,
-  max_sessions_per_user: 10,
-  require_email_verification: true,
-});
-new SystemSetting(app, 'app.auth.magic_link_enabled', { value: true, description: "Passwordless sign-in for the blog's readers" });
+// Most keys of /admin/auth/settings are never read by the server (docs/tenants.md).
+new AuthSettings(app, { disable_dashboard_password_login: false });
 new SystemSetting(app, 'app.email.from_name', { value: 'Fluxbase Blog' });
 new SystemSetting(app, 'app.email.from_address', { value: 'no-reply@blog.example.com' });
 
@@ -90,7 +85,7 @@ new ClientKey(app, 'mobile-app', {
 
 // ---- the default tenant: the blog --------------------------------------------------------------
 const blog = new Tenant(app, 'default'); // the instance's built-in default tenant: never created or deleted
-const blogSchema = new Schema(blog, 'app');
+const blogSchema = new Schema(blog, 'public'); // user tables: public or a schema of your own, never Fluxbase's internal ones
 
 new Table(blogSchema, 'profiles', {
   columns: {
@@ -151,13 +146,13 @@ new Table(blogSchema, 'comments', {
 new Webhook(blog, 'profile-signups', {
   url: 'https://hooks.example.com/fluxbase/signups',
   description: 'Tell the CRM about new profiles',
-  events: [{ table: 'app.profiles', operations: ['INSERT'] }],
+  events: [{ table: 'public.profiles', operations: ['INSERT'] }],
   secret: Secret.fromEnv('SIGNUP_WEBHOOK_SECRET'),
   enabled: true,
 });
 new Webhook(blog, 'post-published', {
   url: 'https://hooks.example.com/fluxbase/posts',
-  events: [{ table: 'app.posts', operations: ['INSERT', 'UPDATE'] }],
+  events: [{ table: 'public.posts', operations: ['INSERT', 'UPDATE'] }],
   headers: { 'X-Source': 'fluxbase' },
   secret: Secret.fromEnv('POSTS_WEBHOOK_SECRET'),
   max_retries: 5,
@@ -186,7 +181,7 @@ new CustomSetting(blog, 'newsletter.smtp_password', {
 
 // ---- a customer tenant: Acme's project management ----------------------------------------------
 const acme = new Tenant(app, 'acme', { name: 'Acme Corp', metadata: { plan: 'enterprise', region: 'eu-west-1' } });
-const acmeSchema = new Schema(acme, 'app');
+const acmeSchema = new Schema(acme, 'public'); // a tenant with its own database: public is where every change works
 const ownerOnly = 'owner_id = auth.uid()';
 
 new Table(acmeSchema, 'projects', {
@@ -221,11 +216,8 @@ new Table(acmeSchema, 'tasks', {
 
 new ServiceKey(acme, 'acme-etl', { description: "Nightly ETL into Acme's warehouse", scopes: ['tables:read'], rate_limit_per_hour: 5000 });
 new CustomSetting(acme, 'acme.features.flags', { value: { 'gantt-view': { enabled: true, rollout: 50 } } });
-new Webhook(acme, 'task-events', {
-  url: 'https://automation.acme.example/fluxbase/tasks',
-  events: [{ table: 'app.tasks', operations: ['INSERT', 'UPDATE', 'DELETE'] }],
-  secret: Secret.fromEnv('ACME_TASKS_WEBHOOK_SECRET'),
-});
+// No webhooks on Acme's tables: the server installs webhook triggers only in the main database
+// (docs/tenants.md).
 
 const { file } = await app.synth();
 console.log(`wrote ${file}`);

@@ -27,9 +27,11 @@ export class FluxbaseStack extends TerraformStack {
     const endpoint = new DataResource(this, 'endpoint', { input: { url: 'https://hooks.example.com/fluxbase/orders' } });
 
     const shop = new tenant.Tenant(this, 'shop', { slug: 'shop', name: 'Shop' });
-    const sales = new schema.Schema(this, 'sales', { tenant: shop.slug, name: 'sales' });
+    // The orders live in the default tenant (the main database), where indexes and webhooks
+    // work; a tenant with its own database allows less (docs/tenants.md).
+    const sales = new schema.Schema(this, 'sales', { tenant: 'default', name: 'sales' });
     const orders = new table.Table(this, 'orders', {
-      tenant: shop.slug,
+      tenant: 'default',
       schema: sales.name,
       name: 'orders',
       columns: [
@@ -42,7 +44,7 @@ export class FluxbaseStack extends TerraformStack {
       rls: { enabled: true },
     });
     new rlsPolicy.RlsPolicy(this, 'customer_read', {
-      tenant: shop.slug,
+      tenant: 'default',
       schema: sales.name,
       table: orders.name,
       name: 'orders_customer_read',
@@ -51,7 +53,7 @@ export class FluxbaseStack extends TerraformStack {
       using: 'customer = auth.uid()',
     });
     new webhook.Webhook(this, 'orders_hook', {
-      tenant: shop.slug,
+      tenant: 'default',
       name: 'orders',
       url: Token.asString(endpoint.output.lookup('url')),
       events: [{ table: 'sales.orders', operations: ['INSERT', 'UPDATE'] }],

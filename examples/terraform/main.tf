@@ -40,13 +40,16 @@ resource "fluxbase_tenant" "acme" {
   metadata = jsonencode({ plan = "business" })
 }
 
+# The CRM lives in the default tenant (the main database), where every change works: a schema
+# of its own, constraints, indexes, realtime, and webhooks that deliver. A tenant with its own
+# database allows less: docs/tenants.md.
 resource "fluxbase_schema" "crm" {
-  tenant = fluxbase_tenant.acme.slug
+  tenant = "default"
   name   = "crm"
 }
 
 resource "fluxbase_table" "contacts" {
-  tenant = fluxbase_tenant.acme.slug
+  tenant = "default"
   schema = fluxbase_schema.crm.name
   name   = "contacts"
   columns = [
@@ -63,7 +66,7 @@ resource "fluxbase_table" "contacts" {
 }
 
 resource "fluxbase_rls_policy" "owner_all" {
-  tenant     = fluxbase_tenant.acme.slug
+  tenant     = "default"
   schema     = fluxbase_schema.crm.name
   table      = fluxbase_table.contacts.name
   name       = "contacts_owner_all"
@@ -74,7 +77,7 @@ resource "fluxbase_rls_policy" "owner_all" {
 }
 
 resource "fluxbase_webhook" "contacts" {
-  tenant            = fluxbase_tenant.acme.slug
+  tenant            = "default"
   name              = "contacts-to-gateway"
   url               = terraform_data.gateway.output.url
   events            = [{ table = "crm.contacts", operations = ["INSERT", "UPDATE"] }]

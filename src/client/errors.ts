@@ -46,8 +46,35 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * Answers of the real server whose cause its body does not say (src/server/profile.ts): matched
+ * by route and text, each with its own code and the fix.
+ */
+const KNOWN_ANSWERS: { code: Diagnostic['code']; match: (e: ApiError) => boolean; detail: string }[] = [
+  {
+    // F6: migrations_security.go:112-125 (checked before authentication).
+    code: 'api.migrations-allowlist',
+    match: (e) => e.status === 403 && /IP not allowlisted for migrations/i.test(e.serverMessage),
+    detail:
+      'The server admits migration calls only from the networks in migrations.allowed_ip_ranges (default 172.16.0.0/12, 10.0.0.0/8, 192.168.0.0/16, 127.0.0.0/8; IPv4 only). ' +
+      "Run the tool from inside one of them, or add this machine's address to FLUXBASE_MIGRATIONS_ALLOWED_IP_RANGES on the server. This is not a credentials problem.",
+  },
+  {
+    // F9: internal/webhook/webhook.go:172-227, 302-309; only logged by the server.
+    code: 'api.url-guard',
+    match: (e) => e.status === 500 && /\/api\/v1\/webhooks/.test(e.path) && /Failed to (create|update) webhook/.test(e.serverMessage),
+    detail:
+      "The server refuses webhook URLs whose host is localhost, an internal name, unresolvable from the server, or resolves to a loopback, private or link-local address, unless it runs with FLUXBASE_DEBUG=true (it answers only this 500 and logs the reason). " +
+      'Use a public host the server can resolve, or run the server in debug mode for local development (`fluxbase local start --debug`).',
+  },
+];
+
 /** Turns an error from the client into a diagnostic (unknown errors are re-thrown: they are bugs). */
 export function apiDiagnostic(e: unknown, extra: Partial<Diagnostic> = {}): Diagnostic {
+  const known = e instanceof ApiError ? KNOWN_ANSWERS.find((k) => k.match(e)) : undefined;
+  if (e instanceof ApiError && known) {
+    return error(known.code, `${e.method} ${e.path} answered ${e.status}: ${e.serverMessage}`, { detail: known.detail, ...extra });
+  }
   if (e instanceof ApiError) {
     const auth = e.status === 401 || e.status === 403;
     return error(auth ? 'api.auth' : 'api.http', `${e.method} ${e.path} answered ${e.status}: ${e.serverMessage}`, {

@@ -4,8 +4,11 @@
  * - bounds concurrent calls (`parallelism`, default 4: the real server's optional global limiter
  *   allows 100 requests per minute per IP),
  * - retries with undici's RetryAgent: any request on 429 (honouring Retry-After), idempotent
- *   requests (GET/PUT/DELETE, and POST/PATCH carrying an Idempotency-Key, which every mutating
- *   request here does) on connection errors and 502/503/504, with jittered exponential backoff,
+ *   requests (GET/PUT/DELETE, POST/PATCH carrying an Idempotency-Key, and POSTs that only read)
+ *   on connection errors and 502/503/504, with jittered exponential backoff. Requests whose
+ *   response carries a secret (a new key's value) are sent without an Idempotency-Key, because
+ *   the server stores the whole response for 24 h (F10), and are never retried after the server
+ *   may have acted: their handlers reconcile with a list call instead (resources/keys.ts),
  * - sends requests marked `once` at most once where the server may have acted (see
  *   {@link ApiRequest.once}),
  * - counts calls by route for `--json` output and benchmarks,
@@ -89,6 +92,18 @@ export interface ApiRequest {
   /** Identity the request needs (default: the login if any, else the token). */
   identity?: Identity;
   /**
+   * How a POST/PATCH may be retried (GET/PUT/DELETE are always idempotent):
+   * - `key` (default): sent with a fresh `Idempotency-Key`, so the server answers a retry from its
+   *   record instead of acting twice;
+   * - `read`: the request only reads (e.g. /sql/execute of a catalog query): retried freely,
+   *   without a key, so the server keeps no copy of a possibly large response;
+   * - `none`: the response carries a secret (a new key's value), which the server would keep in
+   *   `platform.idempotency_keys` for 24 h next to the key (F10): no key, and no retry once the
+   *   request may have reached the server (429 answers are still retried: the limiter answers
+   *   them before the handler runs).
+   */
+  idempotency?: 'key' | 'read' | 'none';
+  /**
    * The path to send, for routes whose last segment is a wildcard the server does not URL-decode
    * (setting keys with dots): sent verbatim; `route` is still what is counted.
    */
@@ -158,7 +173,7 @@ export class FluxbaseClient {
         const e = err as Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[]> };
         const method = String(opts.method).toUpperCase();
         const headers = (opts.headers ?? {}) as Record<string, string>;
-        const safe = IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined;
+        const safe = IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || (opts as { idempotent?: boolean }).idempotent === true;
         const status = e.statusCode;
         const once = this.onceKeys.has(headers['idempotency-key'] ?? '');
         const notActed = status === 429 || status === 503 || (status === undefined && NOT_SENT_CODES.has(e.code ?? ''));
@@ -208,6 +223,16 @@ export class FluxbaseClient {
       user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
       serviceRole: claims?.role === 'service_role',
     };
+  }
+
+  /**
+   * The claims of the JWT that requests needing no particular identity are sent with, when it is
+   * the configured token (undefined when they use the login, whose tokens the server mints, or
+   * when the token is not a JWT). Used to recognise tokens the server mishandles (F5).
+   */
+  defaultTokenClaims(): Record<string, unknown> | undefined {
+    if (this.hasLogin() && this.options.preferToken !== true) return undefined;
+    return decodeClaims(this.staticToken);
   }
 
   private hasLogin(): boolean {
@@ -263,8 +288,9 @@ export class FluxbaseClient {
     if (!req.anonymous && bearer) headers.authorization = `Bearer ${bearer}`;
     if (req.tenantId) headers['x-fb-tenant'] = req.tenantId;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    // Never on login/refresh: the server would keep the token-bearing response for 24 h.
-    if ((req.method === 'POST' || req.method === 'PATCH') && !req.anonymous) headers['idempotency-key'] = randomUUID();
+    // Never on login/refresh or secret-bearing creates: the server would keep the response for 24 h.
+    const mutating = req.method === 'POST' || req.method === 'PATCH';
+    if (mutating && !req.anonymous && (req.idempotency ?? 'key') === 'key') headers['idempotency-key'] = randomUUID();
     if (req.once && headers['idempotency-key']) this.onceKeys.add(headers['idempotency-key']);
     const key = `${req.method} ${req.route}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
@@ -277,6 +303,8 @@ export class FluxbaseClient {
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         dispatcher: this.dispatcher,
+        // Read-only POSTs may be retried although they carry no Idempotency-Key.
+        idempotent: !mutating || req.idempotency === 'read',
       });
     } catch (e) {
       this.options.onAttempt?.({ method: req.method, route: req.route, status: undefined, retry: false });

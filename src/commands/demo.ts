@@ -51,9 +51,11 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
   printDiagnostics(io, loaded.diagnostics);
   const { startEmulator } = await import('../emulator/index.js');
   io.out(c.bold('Starting the local Fluxbase emulator (embedded PostgreSQL, in memory)...'));
+  io.out(c.dim('It behaves like Fluxbase 2026.3.7 run with FLUXBASE_DEBUG=true, so the example webhook hosts need no DNS (this machine may be offline).'));
   const started = Date.now();
   const setupToken = randomBytes(16).toString('hex');
-  const emulator = await startEmulator({ storage: { kind: 'pglite' }, setupToken });
+  // FLUXBASE_DEBUG=true on the real server turns the webhook URL guard off (F9); everything else is the real behaviour.
+  const emulator = await startEmulator({ storage: { kind: 'pglite' }, setupToken, webhookUrlGuard: false });
   io.out(`Emulator listening on ${emulator.url} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
   // A dashboard admin (custom settings need a user) plus the service-role JWT (tenant migrations).
   const admin = await createAdmin(emulator.url, setupToken);

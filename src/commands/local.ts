@@ -17,7 +17,10 @@ export interface LocalStartOptions {
   databaseUrl?: string;
   /** With --database-url: keep the databases under this name prefix across restarts. */
   databasePrefix?: string;
-  webhookUrlGuard?: boolean;
+  /** FLUXBASE_DEBUG=true: the webhook URL guard is off (F9). */
+  debug?: boolean;
+  /** `migrations.allowed_ip_ranges`, comma-separated (F6). */
+  migrationsAllowedIpRanges?: string;
 }
 
 /** Variables of this tool and of the emulator itself, which are not server setting overrides. */
@@ -48,7 +51,8 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     storage: options.databaseUrl
       ? { kind: 'postgres', databaseUrl: options.databaseUrl, ...(options.databasePrefix ? { prefix: options.databasePrefix, keep: true } : {}) }
       : { kind: 'pglite', ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
-    webhookUrlGuard: options.webhookUrlGuard ?? false,
+    webhookUrlGuard: !(options.debug ?? false),
+    ...(options.migrationsAllowedIpRanges ? { migrationsAllowedIpRanges: options.migrationsAllowedIpRanges.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
     envOverrides: settingOverrides(io.env),
   });
   if (adminEmail && adminPassword) {
@@ -68,7 +72,7 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
   io.out(
     `  storage: ${options.databaseUrl ? `PostgreSQL server${options.databasePrefix ? ` (databases ${options.databasePrefix}*, kept across restarts)` : ''}` : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory'}`,
   );
-  io.out(`  webhook URL guard: ${options.webhookUrlGuard ? 'on (private and unresolvable hosts are refused)' : 'off (as with FLUXBASE_DEBUG=true)'}`);
+  io.out(`  webhook URL guard: ${options.debug ? 'off (--debug, as FLUXBASE_DEBUG=true)' : 'on, as on a production server (private and unresolvable hosts are refused; --debug turns it off)'}`);
   if (!jwtSecret) io.out('  FLUXBASE_AUTH_JWT_SECRET is not set: a random secret was generated for this run.');
   io.out(`  export FLUXBASE_URL=${emulator.url}`);
   io.out(`  export FLUXBASE_TOKEN=${emulator.serviceRoleToken}    # a service-role JWT`);

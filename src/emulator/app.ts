@@ -22,7 +22,7 @@ export type KeyVerifier = (key: string, ctx: Ctx, use?: 'family-b' | 'migrations
 
 export class EmulatorApp {
   readonly jwt: JwtService;
-  readonly idempotency = new IdempotencyStore();
+  readonly idempotency = new IdempotencyStore(() => this.main);
   readonly faults: FaultInjector;
   /** `jti`s blacklisted by POST /logout (checked for every role but instance_admin). */
   readonly revokedJtis = new Set<string>();
@@ -70,6 +70,9 @@ export class EmulatorApp {
   tenantDatabase(dbName: string): Promise<Database> {
     return this.cluster.open(this.cluster.physicalName(dbName));
   }
+
+  /** `METHOD path` of every request answered, in arrival order (RunningEmulator.requests()). */
+  readonly requestLog: string[] = [];
 
   countRequest(): void {
     this.served++;

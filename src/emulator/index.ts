@@ -21,6 +21,7 @@ import { resolveOptions } from './options.js';
 import type { EmulatorOptions, RunningEmulator } from './options.js';
 import { buildRouter } from './routes/index.js';
 import { seedDefaultTenant } from './tenancy/tenants.js';
+import { rebuildInternalSchemas } from './db/restart.js';
 
 export type { ConfigOAuthProvider, EmailConfig, EmulatorOptions, FaultOptions, FaultState, QuirkOptions, RunningEmulator, StorageOptions } from './options.js';
 export { STOCK_EMAIL_CONFIG } from './options.js';
@@ -42,6 +43,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let server: ReturnType<typeof createServer> | undefined;
   try {
     app.defaultTenantId = await seedDefaultTenant(cluster.main);
+    if (cluster.restarted && opts.quirks.rebuildInternalSchemasAtStart) await rebuildAtStart(cluster, opts.log);
     server = createServer(app, buildRouter(app));
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -67,6 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serviceRoleToken,
     faults: opts.faults,
     requestCount: () => app.requestCount,
+    requests: () => app.requestLog,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -78,4 +81,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
+}
+
+/**
+ * F1 at a restart: rebuild the internal schemas of the main database now, and of each tenant
+ * database when it is first opened (they start lazily; the server does it to all at start, which
+ * no request can tell apart). See db/restart.ts.
+ */
+async function rebuildAtStart(cluster: Cluster, log: (line: string) => void): Promise<void> {
+  const report = (where: string, dropped: string[]) => {
+    if (dropped.length > 0) log(`start-up rebuilt the internal schemas of ${where} as the server does, dropping: ${dropped.join(', ')}`);
+  };
+  report('the main database', await rebuildInternalSchemas(cluster.main));
+  cluster.onReopen = async (name, db) => report(`database ${name}`, await rebuildInternalSchemas(db));
 }

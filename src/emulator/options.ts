@@ -20,6 +20,18 @@ export interface FaultOptions {
   retryAfterSeconds?: number;
   /** Seed of the deterministic fault sequence (default 1). */
   seed?: number;
+  /**
+   * Tenant slugs whose creation fails after the tenant database was created (like a failed
+   * bootstrap on the server, internal/tenantdb/manager.go:155-165): the tenant stays in status
+   * `error`, unlisted, its slug taken, and the create answers `500 "Failed to create tenant"`.
+   */
+  tenantCreationFailures?: string[];
+  /**
+   * Responses lost after the server acted: the next `times` requests with this method and path are
+   * processed normally, then the connection is reset without an answer (a transport failure whose
+   * outcome the client cannot know).
+   */
+  dropResponses?: { method: string; path: string; times: number }[];
 }
 
 /**
@@ -43,6 +55,28 @@ export interface QuirkOptions {
    * `false`: the intended partial update (404 for an unknown id).
    */
   serviceKeyPutBroken?: boolean;
+  /**
+   * F5. A valid JWT without `iat` (other than an instance_admin's) crashes the webhook and
+   * client-key routes (`RequireAuthOrServiceKey` dereferences `claims.IssuedAt`,
+   * internal/middleware/clientkey_auth.go:429): `500 {"error":"Internal Server Error"}`.
+   * `false`: such tokens are accepted.
+   */
+  iatRequired?: boolean;
+  /**
+   * F3. In a tenant database `realtime.schema_registry` is a foreign table (FDW import of the main
+   * database's), so it has no unique constraint and the enable handler's `INSERT … ON CONFLICT`
+   * fails: `500 "Failed to enable realtime"`. The emulator gives tenant databases a registry
+   * without constraints to the same effect. `false`: a local registry that works.
+   */
+  tenantRealtimeRegistryForeign?: boolean;
+  /**
+   * F1. At start, the server rebuilds its internal schemas: in tenant databases every local
+   * table there is dropped (`DROP TABLE … CASCADE`) and re-imported as a foreign table; in the
+   * main database every table that is not one of Fluxbase's own is dropped, and the policies of
+   * its own tables are re-created. An emulator restarted on a persisted `dataDir` does the same.
+   * `false`: user tables in internal schemas survive a restart.
+   */
+  rebuildInternalSchemasAtStart?: boolean;
 }
 
 /**
@@ -84,6 +118,9 @@ export interface EmailConfig {
   mailgun_domain?: string;
   ses_region?: string;
 }
+
+/** `migrations.allowed_ip_ranges` of the real server (internal/config/config_defaults.go:233-239). */
+export const SERVER_MIGRATIONS_ALLOWLIST: readonly string[] = ['172.16.0.0/12', '10.0.0.0/8', '192.168.0.0/16', '127.0.0.0/8'];
 
 /** The real server's built-in email config defaults (`internal/config/config_defaults.go`). */
 export const STOCK_EMAIL_CONFIG: Readonly<EmailConfig> = Object.freeze({
@@ -127,6 +164,13 @@ export interface EmulatorOptions {
    * and POST /setup, default 5 per 15 min) and `login` (default 10 per minute).
    */
   rateLimits?: { login?: number; setup?: number };
+  /**
+   * F6. `migrations.allowed_ip_ranges`: the migrations API answers
+   * `403 {"error":"Access denied - IP not allowlisted for migrations"}` to callers outside these
+   * IPv4 networks, before authentication. Default the server's
+   * `['172.16.0.0/12', '10.0.0.0/8', '192.168.0.0/16', '127.0.0.0/8']`; `[]` admits everyone.
+   */
+  migrationsAllowedIpRanges?: string[];
   /** `tenants.max_tenants`: POST /tenants answers 409 when reached (default 100). */
   maxTenants?: number;
   /**
@@ -150,6 +194,8 @@ export interface FaultState {
   rate429: number;
   rate503: number;
   retryAfterSeconds: number;
+  tenantCreationFailures: string[];
+  dropResponses: { method: string; path: string; times: number }[];
 }
 
 export interface RunningEmulator {
@@ -162,6 +208,8 @@ export interface RunningEmulator {
   faults: FaultState;
   /** Number of requests answered (any path, injected faults included). */
   requestCount(): number;
+  /** `METHOD path` of every request received, in order (e.g. to count writes in tests). */
+  requests(): readonly string[];
   /** Stops the server and closes (postgres backend: drops) its databases. */
   close(): Promise<void>;
 }
@@ -180,6 +228,7 @@ export interface ResolvedOptions {
   quirks: Required<QuirkOptions>;
   rateLimits: { login: number; setup: number };
   maxTenants: number;
+  migrationsAllowedIpRanges: string[];
   envOverrides: Record<string, string>;
   configOAuthProviders: ConfigOAuthProvider[];
   emailConfig: EmailConfig;
@@ -202,13 +251,19 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       rate429: o.faults?.rate429 ?? 0,
       rate503: o.faults?.rate503 ?? 0,
       retryAfterSeconds: o.faults?.retryAfterSeconds ?? 1,
+      tenantCreationFailures: [...(o.faults?.tenantCreationFailures ?? [])],
+      dropResponses: (o.faults?.dropResponses ?? []).map((d) => ({ ...d })),
     },
     quirks: {
       tenantMigrationRole: o.quirks?.tenantMigrationRole ?? true,
       serviceKeyPutBroken: o.quirks?.serviceKeyPutBroken ?? true,
+      iatRequired: o.quirks?.iatRequired ?? true,
+      tenantRealtimeRegistryForeign: o.quirks?.tenantRealtimeRegistryForeign ?? true,
+      rebuildInternalSchemasAtStart: o.quirks?.rebuildInternalSchemasAtStart ?? true,
     },
     rateLimits: { login: o.rateLimits?.login ?? 10, setup: o.rateLimits?.setup ?? 5 },
     maxTenants: o.maxTenants ?? 100,
+    migrationsAllowedIpRanges: [...(o.migrationsAllowedIpRanges ?? SERVER_MIGRATIONS_ALLOWLIST)],
     envOverrides: { ...(o.envOverrides ?? {}) },
     configOAuthProviders: [...(o.configOAuthProviders ?? [])],
     emailConfig: { ...(o.emailConfig ?? {}) },

@@ -185,6 +185,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     }
   }
   orderDependencies(changes, byAddress, desired, live);
+  if (!req.refreshOnly) diagnostics.push(...referencedDrops(changes, byAddress, desired, live));
   let ordered = orderChanges(changes);
   if (req.targets && req.targets.length > 0) {
     const targeted = targetChanges({ changes: ordered, targets: req.targets, desired, live, state });
@@ -305,6 +306,38 @@ function orderDependencies(changes: ResourceChange[], byAddress: Map<string, Res
     }
     change.dependsOn = waits.sort();
   }
+}
+
+/**
+ * F11: the server drops tables without CASCADE (internal/api/ddl_handler.go:262), so a table that
+ * another table's foreign key still references after this plan cannot be dropped: refused here,
+ * before any call, rather than failing half-way. A referencing table that this plan drops too, or
+ * whose foreign key this plan removes (updates run before deletes), is fine.
+ */
+function referencedDrops(changes: ResourceChange[], byAddress: Map<string, ResourceChange>, desired: DesiredState, live: LiveState): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const change of changes) {
+    if (change.kind !== 'table' || change.action !== 'delete' || change.deletedWith) continue;
+    const target = change.address.split('.').slice(2).join('.');
+    const tenant = change.address.split('.')[1];
+    const holders: string[] = [];
+    for (const l of live.resources.values()) {
+      if (l.kind !== 'table' || l.address === change.address || l.tenant !== tenant || !references(l, change.address)) continue;
+      const other = byAddress.get(l.address);
+      if (other?.action === 'delete' || other?.action === 'replace') continue;
+      const d = desired.get(l.address);
+      const stillReferences = d ? references({ ...l, attrs: d.attrs }, change.address) : true;
+      if (stillReferences) holders.push(`${l.address}${d ? '' : ' (not managed by this configuration)'}`);
+    }
+    if (holders.length === 0) continue;
+    out.push(
+      error('plan.server-limit', `table ${target} cannot be dropped while other tables reference it`, {
+        address: change.address,
+        detail: `The server drops tables without CASCADE, so the drop would fail on the foreign key of ${holders.join(', ')}. Remove those \`references\` (or those tables) in the same plan, or keep ${target}.`,
+      }),
+    );
+  }
+  return out;
 }
 
 function references(l: LiveResource | undefined, tableAddress: string): boolean {

@@ -2,7 +2,9 @@
  * The stages wired together for the CLI and the library API: load + validate a config, refresh
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
-import type { FluxbaseClient } from '../client/http.js';
+import { IdentityError, type FluxbaseClient } from '../client/http.js';
+import { ApiError, NetworkError } from '../client/errors.js';
+import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
 import { applyMoves } from './lifecycle.js';
 import { pruneGone, resolvePending, type Resolution } from './pending.js';
@@ -11,7 +13,9 @@ import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
 import { loadConfigFile, type LoadOptions } from './load.js';
 import { buildPlan } from './plan.js';
-import { refresh, type LiveState } from './refresh.js';
+import { refresh, relevantKinds, type LiveState } from './refresh.js';
+import { error } from '../diag/index.js';
+import { currentProfile } from '../server/profile.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
@@ -74,6 +78,12 @@ export function reconcileState(req: { state: StateDocument; live: LiveState; des
 export async function planConfig(req: { client: FluxbaseClient; valid: ValidConfig; state: StateDocument | undefined } & PlanOptions): Promise<PlanResult> {
   const desired = buildDesired(req.valid);
   const state = req.state ?? emptyState();
+  const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
+  if (hasErrors(before)) {
+    const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: before };
+    const reconciled: Reconciled = { resolution: { notes: [], resumed: new Map(), unrevealed: new Set(), changed: false }, moved: new Map(), diagnostics: [], changed: false };
+    return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state, reconciled };
+  }
   const live = await refresh({ client: req.client, desired, state });
   const reconciled = reconcileState({ state, live, desired, valid: req.valid });
   const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) => {
@@ -107,5 +117,75 @@ export async function planConfig(req: { client: FluxbaseClient; valid: ValidConf
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
+    const checks = await preflight(req.client, plan, desired);
+    if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
+  }
   return { plan, desired, live, state, reconciled };
+}
+
+/**
+ * Read-only checks before an apply may start (never changes anything): each kind's
+ * `preflight` (handlers), and whether this caller may use the migrations API at all (F6: the
+ * server admits migration calls only from its allowlisted networks, before authentication), when
+ * the plan runs SQL. A failing check is reported on the changes it blocks; a check the server
+ * cannot answer is left to apply.
+ */
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  const active = plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
+  for (const kind of [...new Set(active.map((c) => c.kind))]) {
+    const check = handlerFor(kind).preflight;
+    if (!check) continue;
+    try {
+      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired })));
+    } catch (e) {
+      if (!(e instanceof ApiError || e instanceof NetworkError)) throw e;
+    }
+  }
+  const migrating = active.filter((c) => (c.steps ?? []).some((s) => s.op === 'migration') || (c.sql?.length ?? 0) > 0);
+  if (migrating.length > 0) {
+    try {
+      await client.request({ method: 'GET', route: '/api/v1/admin/migrations', query: { namespace: MIGRATION_NAMESPACE }, identity: client.identities().serviceRole ? 'service_role' : undefined });
+    } catch (e) {
+      if (e instanceof ApiError && isAllowlistRefusal(e)) {
+        out.push(
+          error('api.migrations-allowlist', `the server's migrations API does not admit calls from this machine, and ${migrating.length} change(s) need it`, {
+            detail:
+              `${migrating.map((c) => c.address).join(', ')} run SQL through /api/v1/admin/migrations, which answered 403 "${e.serverMessage}". ` +
+              `Fluxbase admits migration calls only from the networks in migrations.allowed_ip_ranges (default ${currentProfile().migrationsAllowlist.join(', ')}, IPv4 only; internal/middleware/migrations_security.go:112-125). ` +
+              'Run the tool from inside one of them (e.g. a CI runner in the same network), or add this machine\'s address to FLUXBASE_MIGRATIONS_ALLOWED_IP_RANGES on the server. Nothing was changed.',
+          }),
+        );
+      } else if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof IdentityError)) throw e;
+    }
+  }
+  return out;
+}
+
+/** The migrations API's IP allowlist refusal (F6). */
+export function isAllowlistRefusal(e: ApiError): boolean {
+  return e.status === 403 && /IP not allowlisted for migrations/i.test(e.serverMessage);
+}
+
+/**
+ * F5: the server's webhook and client-key routes dereference the token's `iat` for every JWT but
+ * an instance_admin's (internal/middleware/clientkey_auth.go:429) and answer 500 when it is
+ * missing; tokens minted by `deploy/generate-keys.sh` have none. Reported before any call when
+ * the plan will read or write those kinds with such a token.
+ */
+export function tokenDiagnostics(client: FluxbaseClient, kinds: ReadonlySet<ResourceKind>): Diagnostic[] {
+  const claims = client.defaultTokenClaims();
+  if (!claims || !currentProfile().iatRequiredOnKeyRoutes || claims.iat !== undefined || claims.role === 'instance_admin') return [];
+  const affected = (['webhook', 'client_key'] as const).filter((k) => kinds.has(k));
+  if (affected.length === 0) return [];
+  return [
+    error('api.token-without-iat', `FLUXBASE_TOKEN has no \`iat\` claim, and the server's ${affected.map((k) => (k === 'webhook' ? 'webhook' : 'client-key')).join(' and ')} routes fail on such tokens`, {
+      detail:
+        'Fluxbase answers 500 on /api/v1/webhooks and /api/v1/client-keys for a JWT without `iat` (internal/middleware/clientkey_auth.go:429); ' +
+        'keys minted by deploy/generate-keys.sh have none. Use a token that has one: the service-role key the server prints at its first start, ' +
+        'one you sign yourself with an `"iat": <unix seconds>` claim and FLUXBASE_AUTH_JWT_SECRET, the token `fluxbase local start` prints, ' +
+        'or a dashboard login (FLUXBASE_ADMIN_EMAIL/FLUXBASE_ADMIN_PASSWORD) for these routes. Nothing was sent.',
+    }),
+  ];
 }

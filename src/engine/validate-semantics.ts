@@ -5,13 +5,15 @@
  */
 import { error, warning, type Diagnostic } from '../diag/index.js';
 import type { Table } from '../model/config.generated.js';
-import { RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
+import { INTERNAL_SCHEMAS, RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
+import { AUTH_SETTINGS_AT_RUNTIME, currentProfile, FLUXBASE_INTERNAL_SCHEMAS } from '../server/profile.js';
 import { canonicalType } from '../sql/types.js';
 import { expressionKey } from '../sql/expression.js';
 import { toPointer } from './source-index.js';
 import { APP_SETTING_KEYS, SYSTEM_SETTING_KEYS } from '../resources/system-setting.js';
 import { closest } from './validate.js';
 import { allHandlers } from '../resources/index.js';
+import { undeliverableReason } from '../resources/webhook.js';
 import type { ValidConfig } from './validate.js';
 
 /** Every semantic diagnostic of a schema-valid config. Requires loadSqlParser(). */
@@ -47,6 +49,19 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   out.push(...lifecycleDiagnostics(valid, declared, at));
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
     if (!tenant) continue;
+    for (const [name, webhook] of Object.entries(tenant.webhooks ?? {})) {
+      (webhook?.events ?? []).forEach((event, i) => {
+        const reason = undeliverableReason(slug, event.table);
+        if (reason) {
+          out.push(
+            warning('config.webhook-undeliverable', `webhook ${name} will never deliver events of ${event.table}`, {
+              ...at(['tenants', slug, 'webhooks', name, 'events', i, 'table']),
+              detail: `On Fluxbase ${currentProfile().version}, ${reason}. The webhook is created, but no row change of this table reaches it. Watch a table of the default tenant instead (see docs/tenants.md).`,
+            }),
+          );
+        }
+      });
+    }
     for (const [schemaName, schema] of Object.entries(tenant.schemas ?? {})) {
       if (!schema) continue;
       const schemaPath = ['tenants', slug, 'schemas', schemaName];
@@ -57,6 +72,11 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
       for (const [tableName, table] of Object.entries(schema.tables ?? {})) {
         if (!table) continue;
         const tablePath = [...schemaPath, 'tables', tableName];
+        const internal = internalSchemaTable(schemaName, tableName, at(tablePath, true));
+        if (internal) {
+          out.push(internal);
+          continue;
+        }
         identifier('table', tableName, tablePath);
         if (/^pg./.test(tableName)) {
           out.push(
@@ -71,6 +91,23 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
     }
   }
   return out;
+}
+
+/**
+ * F1: a table declared in one of Fluxbase's own schemas. The real server drops user tables (with
+ * their columns, indexes and policies) in its internal schemas at its next start, and re-creates
+ * the policies of its own tables from its schema files; the other reserved schemas are hidden by
+ * its listings. Reading Fluxbase's own tables (`fluxbase export --include-internal`) stays possible.
+ */
+function internalSchemaTable(schema: string, table: string, where: ReturnType<At>): Diagnostic | undefined {
+  if (!INTERNAL_SCHEMAS.has(schema)) return undefined;
+  const rebuilt = FLUXBASE_INTERNAL_SCHEMAS.includes(schema) && currentProfile().internalSchemasRebuiltAtStart;
+  return error('config.internal-schema', `table ${schema}.${table} is in ${rebuilt ? "Fluxbase's internal schema" : 'the reserved schema'} '${schema}'`, {
+    ...where,
+    detail: rebuilt
+      ? `The server rebuilds its internal schemas (${FLUXBASE_INTERNAL_SCHEMAS.join(', ')}) at every start: user tables there — with their rows, indexes and policies — are dropped, and policies on Fluxbase's own tables are reset (internal/api/server_init.go:325-339, cmd/fluxbase/main.go:201-266). Declare the table in \`public\` or in a schema of your own (e.g. \`schemas: { blog: { tables: { ${table}: … } } }\`).`
+      : `The server hides '${schema}' from its listings and reserves it. Declare the table in \`public\` or in a schema of your own.`,
+  });
 }
 
 /** Addresses the config declares (to check `import:` entries). */
@@ -118,6 +155,20 @@ function buildDesiredAddresses(valid: ValidConfig): Set<string> {
 /** System-setting whitelist, double management of one server key, custom-setting keys. */
 function settingsDiagnostics(valid: ValidConfig, at: At): Diagnostic[] {
   const out: Diagnostic[] = [];
+  if (currentProfile().authSettingsIgnoredByRuntime) {
+    for (const key of Object.keys(valid.config.settings?.auth ?? {})) {
+      const runtime = AUTH_SETTINGS_AT_RUNTIME[key];
+      if (!runtime || runtime.effective) continue;
+      out.push(
+        warning('config.ineffective-setting', `settings.auth.${key} has no effect on Fluxbase ${currentProfile().version}: ${runtime.why}`, {
+          ...at(['settings', 'auth', key], true),
+          detail:
+            'PUT /api/v1/admin/auth/settings stores it (the dashboard shows it), but the server never reads that copy. ' +
+            (runtime.use ? `Declare ${runtime.use} instead, which writes the key the server reads.` : 'Remove it: no route sets a value the server reads.'),
+        }),
+      );
+    }
+  }
   const system = valid.config.settings?.system ?? {};
   for (const key of Object.keys(system)) {
     if (!SYSTEM_SETTING_KEYS.has(key)) {
@@ -133,14 +184,18 @@ function settingsDiagnostics(valid: ValidConfig, at: At): Diagnostic[] {
   const app = (valid.config.settings?.app ?? {}) as Record<string, Record<string, unknown> | undefined>;
   for (const [field, key] of Object.entries(APP_SETTING_KEYS)) {
     const [section, name] = field.split('.') as [string, string];
-    if (app[section]?.[name] !== undefined && key in system) {
-      out.push(
-        error('config.conflict', `settings.app.${field} and settings.system["${key}"] set the same server setting`, {
-          ...at(['settings', 'system', key], true),
-          detail: 'Declare it in one place only, or each apply would undo the other.',
-        }),
-      );
-    }
+    if (app[section] === undefined || !(key in system)) continue;
+    // PUT /admin/app/settings writes a present section whole (its undeclared fields with the live
+    // values the plan read), so a section and a system setting it contains cannot both be declared.
+    out.push(
+      error('config.conflict', `settings.app.${section} and settings.system["${key}"] both write ${key}`, {
+        ...at(['settings', 'system', key], true),
+        detail:
+          app[section]?.[name] !== undefined
+            ? 'Declare it in one place only, or each apply would undo the other.'
+            : `The server writes the whole ${section} section, ${key} included, whenever settings.app.${section} changes. Declare it as settings.app.${field} instead.`,
+      }),
+    );
   }
   const owners = new Map<string, string>();
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {

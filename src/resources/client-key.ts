@@ -10,7 +10,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, groupByName, hazard, preventDestroy, sourceOf } from './common.js';
-import { deleteConfirmed, revealKey } from './keys.js';
+import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 interface ClientKeyJson {
@@ -121,13 +121,21 @@ export const clientKeyHandler: ResourceHandler = {
   async create(request: ApplyRequest): Promise<ApplyResult> {
     const { client, desired } = request;
     const a = desired!.attrs as { description?: string; scopes: string[]; rate_limit_per_minute: number; expires_at?: string | null };
-    const res = await client.request<ClientKeyJson>({
-      method: 'POST',
-      route: '/api/v1/client-keys',
-      body: compact({ name: desired!.meta!.name, description: a.description, scopes: a.scopes, rate_limit_per_minute: a.rate_limit_per_minute, expires_at: a.expires_at ?? undefined }),
-      expect: [201],
-      // The server does not keep key names unique: a blind retry could create a second key.
-      once: true,
+    const name = desired!.meta!.name as string;
+    const res = await createKeyOnce({
+      create: () =>
+        client.request<ClientKeyJson>({
+          method: 'POST',
+          route: '/api/v1/client-keys',
+          idempotency: 'none',
+          body: compact({ name, description: a.description, scopes: a.scopes, rate_limit_per_minute: a.rate_limit_per_minute, expires_at: a.expires_at ?? undefined }),
+          expect: [201],
+        }),
+      findByName: async () => {
+        const live = await client.request<ClientKeyJson[] | null>({ method: 'GET', route: '/api/v1/client-keys' });
+        return (live.body ?? []).filter((k) => k.name === name).map((k) => k.id);
+      },
+      remove: (id) => deleteConfirmed({ client, route: '/api/v1/client-keys/:id', id }),
     });
     return { id: res.body.id, revealed: await revealKey(request, res.body.key) };
   },

@@ -6,7 +6,8 @@
  * like any other table and leaves these out.
  */
 
-const OWN: Record<string, readonly string[]> = {
+/** Fluxbase's own tables by internal schema. */
+export const FLUXBASE_OWN_TABLES: Readonly<Record<string, readonly string[]>> = {
   ai: [
     'chatbot_knowledge_bases', 'chatbots', 'chunks', 'conversations', 'document_entities', 'document_permissions', 'documents',
     'entities', 'entity_relationships', 'knowledge_base_permissions', 'knowledge_bases', 'messages', 'providers',
@@ -39,7 +40,7 @@ const OWN: Record<string, readonly string[]> = {
   storage: ['buckets', 'chunked_upload_sessions', 'object_permissions', 'objects'],
 };
 
-const OWN_TABLES: ReadonlySet<string> = new Set(Object.entries(OWN).flatMap(([schema, tables]) => tables.map((t) => `${schema}.${t}`)));
+const OWN_TABLES: ReadonlySet<string> = new Set(Object.entries(FLUXBASE_OWN_TABLES).flatMap(([schema, tables]) => tables.map((t) => `${schema}.${t}`)));
 
 /** True for a table Fluxbase itself creates and owns (`auth.users`, `app.settings`, …). */
 export function isFluxbaseTable(schema: string, table: string): boolean {

@@ -2,7 +2,7 @@
  * Helpers shared by the key kinds (client keys, service keys): a key's value exists only in the
  * create (and rotate) response, so creating or replacing one reveals it exactly once.
  */
-import { ApiError } from '../client/errors.js';
+import { ApiError, NetworkError } from '../client/errors.js';
 import type { FluxbaseClient } from '../client/http.js';
 import type { ApplyRequest, ApplyResult } from './types.js';
 
@@ -35,5 +35,36 @@ export async function deleteConfirmed(req: { client: FluxbaseClient; route: stri
     if (!(e instanceof ApiError) || e.status !== 500) throw e;
     const check = await req.client.request({ method: 'GET', route: req.route, params: { id: req.id }, tenantId: req.tenantId, expect: [200, 404] });
     if (check.status !== 404) throw e;
+  }
+}
+
+/** True when a create may or may not have been executed (the connection failed, or a gateway answered). */
+export function outcomeUnknown(e: unknown): boolean {
+  return e instanceof NetworkError || (e instanceof ApiError && (e.status === 502 || e.status === 503 || e.status === 504));
+}
+
+/**
+ * Creates a key exactly once although its request cannot be retried blindly (F10): the create is
+ * sent without an Idempotency-Key (the server would keep the new key's value for 24 h), so after
+ * an unknown outcome the live keys of that name are read first. Any found was made by the lost
+ * request — its value was never received, so nobody can use it — and is deleted before the
+ * create is sent again. At most `attempts` creates (default 3); the last error is thrown.
+ */
+export async function createKeyOnce<T>(req: {
+  create: () => Promise<T>;
+  /** Ids of the live keys with the new key's name (one list call). */
+  findByName: () => Promise<string[]>;
+  /** Deletes one of them (already gone counts as deleted). */
+  remove: (id: string) => Promise<void>;
+  attempts?: number;
+}): Promise<T> {
+  const attempts = req.attempts ?? 3;
+  for (let i = 1; ; i++) {
+    try {
+      return await req.create();
+    } catch (e) {
+      if (!outcomeUnknown(e) || i >= attempts) throw e;
+    }
+    for (const id of await req.findByName()) await req.remove(id);
   }
 }

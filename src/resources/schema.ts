@@ -13,6 +13,7 @@ import { hazard, preventDestroy, sourceOf } from './common.js';
 import { runMigration } from './migrations.js';
 import { tenantAddress } from './tenant.js';
 import { migrationIdentity } from './table.js';
+import { schemaDeleteDiagnostics } from './tenant-limits.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** `schema.<tenant>.<name>` */
@@ -79,14 +80,16 @@ export const schemaHandler: ResourceHandler = {
    */
   toSpec({ live, includeInternal }: ToSpecRequest): SpecFragment {
     const [tenant, name] = [live.tenant!, live.id!];
-    return { path: ['tenants', tenant, 'schemas', name], spec: live.builtin && !includeInternal ? undefined : {} };
+    // Internal schemas can hold no declaration (F1): never declared, even with includeInternal.
+    return { path: ['tenants', tenant, 'schemas', name], spec: (live.builtin && !includeInternal) || isInternalSchema(name) ? undefined : {} };
   },
 
   plan({ change, identities }: PlanRequest): PlanResult {
     if (change.action !== 'delete') return {};
     const name = change.address.split('.').pop()!;
+    const tenant = change.address.split('.')[1]!;
     return {
-      diagnostics: migrationIdentity(change.address.split('.')[1]!, identities, change.address),
+      diagnostics: [...schemaDeleteDiagnostics(change.address, tenant, name), ...migrationIdentity(tenant, identities, change.address)],
       sql: [`DROP SCHEMA ${quoteIdent(name)} RESTRICT`],
       hazards: [hazard('DELETES_DATA', `Drops schema ${name}; it fails if objects other than the planned deletions remain in it.`)],
     };

@@ -15,7 +15,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import { deleteConfirmed, revealKey } from './keys.js';
+import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
@@ -178,12 +178,14 @@ export const serviceKeyHandler: ResourceHandler = {
   async create(request: ApplyRequest): Promise<ApplyResult> {
     const { client, desired, tenant } = request;
     const a = desired!.attrs as Record<string, unknown>;
-    const res = await client.request<ServiceKeyJson>({
+    const name = desired!.meta!.name as string;
+    const send = () => client.request<ServiceKeyJson>({
       method: 'POST',
       route: '/api/v1/admin/service-keys',
       tenantId: tenant!.id,
+      idempotency: 'none',
       body: compact({
-        name: desired!.meta!.name,
+        name,
         description: a.description,
         key_type: a.key_type,
         scopes: a.scopes,
@@ -193,6 +195,14 @@ export const serviceKeyHandler: ResourceHandler = {
         expires_at: a.expires_at ?? undefined,
       }),
       expect: [201],
+    });
+    const res = await createKeyOnce({
+      create: send,
+      findByName: async () => {
+        const live = await client.request<ServiceKeyJson[] | null>({ method: 'GET', route: '/api/v1/admin/service-keys', tenantId: tenant!.id });
+        return (live.body ?? []).filter((k) => k.name === name).map((k) => k.id);
+      },
+      remove: (id) => deleteConfirmed({ client, route: ROUTE, id, tenantId: tenant!.id }),
     });
     const revealed = await revealKey(request, res.body.key);
     if (a.enabled === false) await setEnabled(req(client, tenant!.id), res.body.id, false);

@@ -52,6 +52,8 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
+  /** The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2). */
+  owner: string;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
@@ -69,6 +71,7 @@ export function catalogQuery(include: ReadonlySet<string>): string {
 
 const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+    pg_get_userbyid(c.relowner) AS owner,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -114,6 +117,8 @@ export async function readCatalog(client: FluxbaseClient, tenantId: string, incl
     tenantId,
     body: { query: catalogQuery(include) },
     expect: [200],
+    // A read: no Idempotency-Key, so the server stores no copy of the catalog (F10).
+    idempotency: 'read',
   });
   const result = res.body.results?.[0];
   if (!result || result.error) {

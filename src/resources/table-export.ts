@@ -2,14 +2,17 @@
  * A live table as configuration (tableHandler.toSpec, for `fluxbase export`): the inverse of
  * desiredTable() in table-spec.ts. Columns keep their table order; types, defaults and check
  * expressions are written as a person would (sql/readable.ts, each rewrite verified to mean the
- * same); defaults are omitted (nullable, NO ACTION, all realtime events). Fluxbase's own tables
- * are left out, or with `includeInternal` declared `external` (only RLS, policies and realtime)
- * and protected by `prevent_destroy`.
+ * same); defaults are omitted (nullable, NO ACTION, all realtime events). Tables in Fluxbase's
+ * internal schemas cannot be declared (the real server drops user tables there and resets its own
+ * tables' policies at every start, F1): a user table there is reported as not exported with the
+ * reason; Fluxbase's own tables are left out silently, or listed as not exported with
+ * `includeInternal` (they are read, not declared).
  */
 import { parseAddress } from '../model/address.js';
 import { readableDefault, readableExpression, readableType } from '../sql/readable.js';
 import { compact } from './common.js';
 import { isFluxbaseTable } from './internal-tables.js';
+import { INTERNAL_SCHEMAS } from '../sql/identifiers.js';
 import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
 import type { SpecFragment, ToSpecRequest } from './types.js';
 
@@ -47,26 +50,32 @@ export function tableToSpec({ live, children, includeInternal }: ToSpecRequest):
   const own = isFluxbaseTable(schema, name);
   if (own && !includeInternal) return undefined;
   const path = ['tenants', tenant, 'schemas', schema, 'tables', name];
+  if (INTERNAL_SCHEMAS.has(schema)) {
+    return {
+      path,
+      notes: [
+        own
+          ? `Fluxbase's own table: the server re-creates it and its policies from its schema files at every start`
+          : `in Fluxbase's internal schema ${schema}, where the server drops user tables at its next start (F1): move it to public or a schema of your own (e.g. ALTER TABLE ${schema}.${name} SET SCHEMA public), then export again`,
+      ],
+    };
+  }
   const attrs = live.attrs as TableAttrs;
   const meta = (live.meta ?? {}) as Partial<TableMeta>;
   const spec: Record<string, unknown> = {};
   const comments: { path: string[]; text: string }[] = [];
-  const notes = own ? [] : [...(meta.unsupported ?? [])];
-  if (own) {
-    spec.external = true;
-  } else {
-    spec.columns = Object.fromEntries(Object.entries(attrs.columns ?? {}).map(([n, c]) => [n, columnSpec(schema, n, c, notes)]));
-    const indexes = Object.entries(attrs.indexes ?? {});
-    if (indexes.some(([, ix]) => ix.columns.includes('(expression)')) || (meta.unsupported ?? []).some((u) => u.startsWith('index '))) {
-      if (indexes.length > 0) notes.push('indexes are not declared: the configuration cannot express a partial or expression index, and declaring the others would drop it');
-    } else if (indexes.length > 0) {
-      spec.indexes = Object.fromEntries(indexes.map(([n, ix]) => [n, compact({ columns: ix.columns, unique: ix.unique || undefined })]));
-    }
-    const checks = Object.entries(attrs.checks ?? {});
-    if (checks.length > 0) {
-      spec.checks = Object.fromEntries(checks.map(([n, e]) => [n, readableExpression(e)]));
-      for (const [n, e] of checks) comments.push(...renderedAs(['checks', n], readableExpression(e), e));
-    }
+  const notes = [...(meta.unsupported ?? [])];
+  spec.columns = Object.fromEntries(Object.entries(attrs.columns ?? {}).map(([n, c]) => [n, columnSpec(schema, n, c, notes)]));
+  const indexes = Object.entries(attrs.indexes ?? {});
+  if (indexes.some(([, ix]) => ix.columns.includes('(expression)')) || (meta.unsupported ?? []).some((u) => u.startsWith('index '))) {
+    if (indexes.length > 0) notes.push('indexes are not declared: the configuration cannot express a partial or expression index, and declaring the others would drop it');
+  } else if (indexes.length > 0) {
+    spec.indexes = Object.fromEntries(indexes.map(([n, ix]) => [n, compact({ columns: ix.columns, unique: ix.unique || undefined })]));
+  }
+  const checks = Object.entries(attrs.checks ?? {});
+  if (checks.length > 0) {
+    spec.checks = Object.fromEntries(checks.map(([n, e]) => [n, readableExpression(e)]));
+    for (const [n, e] of checks) comments.push(...renderedAs(['checks', n], readableExpression(e), e));
   }
   const hasPolicies = children.some((c) => c.kind === 'policy');
   if (attrs.rls_enabled || hasPolicies) spec.rls = { enabled: attrs.rls_enabled ?? false };
@@ -77,6 +86,5 @@ export function tableToSpec({ live, children, includeInternal }: ToSpecRequest):
     const exclude = rt.exclude ?? [];
     spec.realtime = all && exclude.length === 0 ? { enabled: true } : compact({ events: all ? undefined : events, exclude: exclude.length > 0 ? exclude : undefined });
   }
-  if (own) spec.lifecycle = { prevent_destroy: true };
   return { path, spec, comments, notes };
 }

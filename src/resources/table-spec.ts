@@ -53,6 +53,8 @@ export interface TableAttrs {
 
 /** Names of the live constraints behind column attributes (for DROP statements). */
 export interface TableMeta {
+  /** The role owning the live table (F2: only the owner may alter it). */
+  owner?: string;
   primaryKeyName?: string;
   uniqueNames: Record<string, string>;
   foreignKeyNames: Record<string, string>;
@@ -130,7 +132,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
+  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {

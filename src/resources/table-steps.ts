@@ -23,13 +23,16 @@ import {
 } from '../sql/ddl.js';
 import { quoteIdent } from '../sql/identifiers.js';
 import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
-import { DEFAULT_TENANT_SLUG } from './tenant.js';
+import { tablePlacement, type TablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
 
-/** Steps for a create, update or delete of one table. */
-export function planTableSteps({ change, desired, live }: PlanRequest): PlannedStep[] {
+/**
+ * Steps for a create, update or delete of one table. `reasons` (when given) receives, for
+ * messages, what makes a migration necessary ("index posts_author_idx", "type of column x").
+ */
+export function planTableSteps({ change, desired, live }: PlanRequest, reasons: string[] = []): PlannedStep[] {
   if (desired?.external || (change.action === 'delete' && !live)) return externalSteps(change.attributes, change.action, desired?.attrs as TableAttrs);
   const meta = (desired?.meta ?? {}) as { schema?: string; name?: string; defaultInputs?: Record<string, unknown> };
   const [tenant, schema, table] = [change.address.split('.')[1]!, change.address.split('.')[2]!, change.address.split('.')[3]!];
@@ -37,11 +40,12 @@ export function planTableSteps({ change, desired, live }: PlanRequest): PlannedS
   const attrs = desired!.attrs as TableAttrs;
   const inputs = (meta.defaultInputs ?? {}) as Record<string, string | number | boolean | null>;
   if (change.action === 'create' || change.action === 'replace') {
-    const steps = createSteps(schema, table, attrs, inputs, rlsInOneStep(tenant, schema, attrs));
+    const placement = tablePlacement(tenant, schema);
+    const steps = createSteps(schema, table, attrs, inputs, placement === 'tenant-public' || rlsInOneStep(placement, attrs), reasons);
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
     return steps;
   }
-  return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined);
+  return updateSteps(schema, table, attrs, (live?.meta ?? { uniqueNames: {}, foreignKeyNames: {} }) as unknown as TableMeta, change.attributes, inputs, live?.attrs as TableAttrs | undefined, reasons);
 }
 
 /** An external table: only RLS and realtime are managed. */
@@ -83,25 +87,41 @@ function columnConstraints(table: string, name: string, c: ColumnAttrs): string[
 /**
  * A new table must never be reachable without the RLS its configuration declares. The DDL
  * endpoint cannot create a table with RLS on (enabling it is a second call, and a run stopped in
- * between would leave the table open), but a migration can do both in one transaction. Where
- * migrations can create the table — the default tenant, whose migrations run as the admin user
- * (internal/migrations/executor.go:68-79), and a tenant's `public`, the one schema
- * `tenant_migration_role` may create in (F2) — a table that declares RLS is created by one
- * migration. Elsewhere the create is two steps, recorded as it goes, and a table left without
- * its RLS is the first thing the next apply fixes (engine/plan.ts, `runsFirst`).
+ * between would leave the table open), but a migration can do both in one transaction. A tenant's
+ * `public` is created by one migration anyway (F2); where migrations run as the admin user (the
+ * default tenant: internal/migrations/executor.go:68-79) a table that declares RLS is created by
+ * one migration too. Elsewhere the create is two steps, recorded as it goes, and a table left
+ * without its RLS is the first thing the next apply fixes (engine/plan.ts, `runsFirst`).
  */
-function rlsInOneStep(tenant: string, schema: string, attrs: TableAttrs): boolean {
-  return attrs.rls_enabled === true && (tenant === DEFAULT_TENANT_SLUG || schema === 'public');
+function rlsInOneStep(placement: TablePlacement, attrs: TableAttrs): boolean {
+  return attrs.rls_enabled === true && placement === 'main';
 }
 
 /**
- * Steps that create a table. With `viaMigration` the whole table — keys, constraints, indexes,
- * grants and RLS — is one migration, so RLS is on from the first moment.
+ * Steps that create a table. With `viaMigration` (a tenant's `public`, F2, or a table that
+ * declares RLS where migrations run as the admin user) the whole table — keys, constraints,
+ * indexes, grants and RLS — is one migration, so RLS is on from the first moment (and in a
+ * tenant's `public`, `tenant_migration_role` owns it and every later change can run as a
+ * migration too).
  */
-function createSteps(schema: string, table: string, attrs: TableAttrs, inputs: Record<string, string | number | boolean | null>, viaMigration: boolean): PlannedStep[] {
+function createSteps(
+  schema: string,
+  table: string,
+  attrs: TableAttrs,
+  inputs: Record<string, string | number | boolean | null>,
+  viaMigration: boolean,
+  reasons: string[],
+): PlannedStep[] {
   const columns = Object.entries(attrs.columns ?? {});
   const steps: PlannedStep[] = [];
   const extra: string[] = [];
+  for (const [name, c] of columns) {
+    if (!ddlAcceptsType(c.type)) reasons.push(`type ${c.type} of column ${name}`);
+    if (c.unique) reasons.push(`unique column ${name}`);
+    if (c.references) reasons.push(`foreign key ${name}`);
+  }
+  for (const name of Object.keys(attrs.checks ?? {})) reasons.push(`check ${name}`);
+  for (const name of Object.keys(attrs.indexes ?? {})) reasons.push(`index ${name}`);
   if (!viaMigration && columns.every(([, c]) => ddlColumn(c))) {
     steps.push({
       op: 'ddl_create_table',
@@ -146,6 +166,7 @@ function updateSteps(
   attributes: AttributeChange[],
   inputs: Record<string, string | number | boolean | null>,
   liveAttrs: TableAttrs | undefined,
+  reasons: string[],
 ): PlannedStep[] {
   const before: PlannedStep[] = [];
   const after: PlannedStep[] = [];
@@ -181,6 +202,7 @@ function updateSteps(
           body: { name, type: want.type.trim().toLowerCase(), nullable: want.nullable, defaultValue: defaultInput(inputs[name]) },
         });
       } else {
+        reasons.push(`column ${name}`);
         adds.push(alter(`ADD COLUMN ${columnDefinition(columnSql(name, want))}`));
         constraints.push(...columnConstraints(table, name, want).map((c) => alter(`ADD ${c}`)));
       }
@@ -192,6 +214,7 @@ function updateSteps(
     }
     if (!want || !had) continue;
     const col = quoteIdent(name);
+    for (const f of ['type', 'nullable', 'default', 'unique', 'references', 'primary_key']) if (fields.has(f)) reasons.push(`${f.replace('_', ' ')} of column ${name}`);
     if (fields.has('type')) {
       const type = canonicalType(want.type) ?? want.type;
       alters.push(alter(`ALTER COLUMN ${col} TYPE ${type} USING ${col}::${type}`));
@@ -212,6 +235,8 @@ function updateSteps(
     const pk = Object.entries(attrs.columns ?? {}).filter(([, c]) => c.primary_key).map(([n]) => n);
     if (pk.length > 0) constraints.push(alter(`ADD CONSTRAINT ${quoteIdent(constraintName(table, undefined, PRIMARY_KEY_SUFFIX))} PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`));
   }
+  for (const name of [...checksTouched].sort()) reasons.push(`check ${name}`);
+  for (const name of [...indexesTouched].sort()) reasons.push(`index ${name}`);
   for (const name of [...checksTouched].sort()) {
     if (liveAttrs?.checks?.[name] !== undefined) drops.push(alter(`DROP CONSTRAINT ${quoteIdent(name)}`));
     const expr = attrs.checks?.[name];

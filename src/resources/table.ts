@@ -14,7 +14,8 @@ import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
 import { tableToSpec } from './table-export.js';
-import { desiredTable, liveTable, type RealtimeRow, type TableAttrs } from './table-spec.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableMeta } from './table-spec.js';
+import { tableLimitDiagnostics } from './tenant-limits.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
 import { error, type Diagnostic } from '../diag/index.js';
@@ -121,10 +122,15 @@ export const tableHandler: ResourceHandler = {
         ],
       };
     }
-    const steps = planTableSteps(req);
+    const reasons: string[] = [];
+    const steps = planTableSteps(req, reasons);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
-    const tenant = change.address.split('.')[1]!;
-    const diagnostics = sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : [];
+    const [, tenant, schema] = change.address.split('.') as [string, string, string];
+    const owner = change.action === 'update' ? (req.live?.meta as TableMeta | undefined)?.owner : undefined;
+    const diagnostics = [
+      ...tableLimitDiagnostics({ address: change.address, tenant, schema, steps, owner, desired, migrationReasons: reasons }),
+      ...(sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : []),
+    ];
     return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps), diagnostics };
   },
 

@@ -8,6 +8,8 @@ import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
+import { error, type Diagnostic } from '../diag/index.js';
+import { currentProfile } from '../server/profile.js';
 
 /** The built-in default tenant's slug. */
 export const DEFAULT_TENANT_SLUG = 'default';
@@ -91,6 +93,48 @@ export const tenantHandler: ResourceHandler = {
   },
 
   /** POST /api/v1/admin/tenants → 201 {"tenant":{…}} (a wrapper, not a bare tenant). */
+  /**
+   * A new tenant's slug may be held by a tenant the list does not show (F11): a soft-deleted one
+   * (GET /api/v1/admin/tenants/deleted; creating the slug again answers 500), or one stuck in
+   * `creating`/`error` after a failed creation (internal/tenantdb/storage.go:159-165; creating
+   * answers 409). Stuck tenants are only visible in `platform.tenants`, which only the
+   * service_role database role may read: /sql/execute runs as that role for a dashboard login, so
+   * that check needs FLUXBASE_ADMIN_EMAIL/PASSWORD.
+   */
+  async preflight({ client, changes, desired }): Promise<Diagnostic[]> {
+    const creating = changes.filter((c) => c.action === 'create').map((c) => ({ change: c, slug: c.address.slice('tenant.'.length) }));
+    if (creating.length === 0) return [];
+    const out: Diagnostic[] = [];
+    const deleted = await client.request<TenantJson[] | null>({ method: 'GET', route: '/api/v1/admin/tenants/deleted', expect: [200, 403] });
+    const held = new Map<string, string>();
+    for (const t of deleted.status === 200 ? (deleted.body ?? []) : []) held.set(t.slug, `a soft-deleted tenant (id ${t.id}, deleted ${t.deleted_at ?? 'earlier'})`);
+    if (client.identities().user && currentProfile().stuckTenantsKeepSlug) {
+      const res = await client.request<{ results: { rows?: { slug: string; status: string; id: string }[]; error?: string }[] }>({
+        method: 'POST',
+        route: '/api/v1/admin/sql/execute',
+        identity: 'user',
+        idempotency: 'read',
+        body: { query: "SELECT id::text AS id, slug, status FROM platform.tenants WHERE deleted_at IS NULL AND status <> 'active'" },
+        expect: [200],
+      });
+      for (const r of res.body.results?.[0]?.rows ?? []) held.set(r.slug, `a tenant stuck in status '${r.status}' after a failed creation (id ${r.id})`);
+    }
+    for (const { change, slug } of creating) {
+      const why = held.get(slug);
+      if (!why) continue;
+      out.push(
+        error('plan.server-limit', `tenant slug ${slug} is taken by ${why}`, {
+          address: change.address,
+          location: desired.get(change.address)?.source,
+          detail: why.startsWith('a soft-deleted')
+            ? 'The server keeps the slug of a soft-deleted tenant, and creating it again fails. Recover it (POST /api/v1/admin/tenants/<id>/recover) and run `fluxbase import ' + change.address + '`, delete it for good (DELETE /api/v1/admin/tenants/<id>?hard=true), or choose another slug.'
+            : 'The server hides tenants that are not active from its lists but keeps their slug, so creating it answers 409. Repair it (POST /api/v1/admin/tenants/<id>/repair) and import it, delete it (DELETE /api/v1/admin/tenants/<id>?hard=true), or choose another slug.',
+        }),
+      );
+    }
+    return out;
+  },
+
   async create({ client, desired }: ApplyRequest): Promise<ApplyResult> {
     const slug = desired!.path[1]!;
     const attrs = desired!.attrs as { name?: string; metadata?: Record<string, unknown> };

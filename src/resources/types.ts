@@ -190,6 +190,13 @@ export interface ResourceHandler {
    * this kind is planned; the result reaches plan() as `capabilities`.
    */
   probe?(req: { client: FluxbaseClient }): Promise<Record<string, boolean>>;
+  /**
+   * Read-only checks of the server before an apply may start, for what the refresh cannot see
+   * (e.g. a tenant slug held by a soft-deleted tenant). Called once per plan with this kind's
+   * planned changes (never for a refresh-only plan); returns located diagnostics. Without it,
+   * nothing is checked.
+   */
+  preflight?(req: { client: FluxbaseClient; changes: readonly ResourceChange[]; desired: ReadonlyMap<string, DesiredResource> }): Promise<Diagnostic[]>;
   /** Creates the resource. If it throws, nothing was created (or the engine re-reads). */
   create(req: ApplyRequest): Promise<ApplyResult>;
   /** Updates in place. Without it every change is a replace. */

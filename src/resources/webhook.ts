@@ -12,7 +12,9 @@ import type { DesiredResource, LiveResource } from '../model/resource.js';
 import type { Webhook } from '../model/config.generated.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { tableAddress } from './table.js';
-import { tenantAddress } from './tenant.js';
+import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
+import { FLUXBASE_OWN_TABLES } from './internal-tables.js';
+import { currentProfile } from '../server/profile.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** Webhook JSON of GET /api/v1/webhooks (never includes the secret). */
@@ -35,19 +37,84 @@ export function webhookAddress(tenant: string, name: string): string {
   return formatAddress('webhook', [tenant, name]);
 }
 
-/** Events with sorted operations, ordered by table (the server keeps the order it was given). */
-export function canonicalEvents(events: readonly { table: string; operations: readonly string[] }[] | null | undefined) {
+type WebhookEvent = { table: string; operations: string[] };
+
+/** Events with sorted operations, ordered by table (compared as a set; see {@link sendOrder}). */
+export function canonicalEvents(events: readonly { table: string; operations: readonly string[] }[] | null | undefined): WebhookEvent[] {
   return [...(events ?? [])]
     .map((e) => ({ table: e.table, operations: [...new Set(e.operations)].sort() }))
     .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
 }
 
+/** Fluxbase's own tables in `auth` (a bare event name means one of these to the server). */
+const AUTH_TABLES = new Set(FLUXBASE_OWN_TABLES.auth ?? []);
+
+/**
+ * Why the server would never deliver an event on `table` (`schema.table`) of a webhook in
+ * `tenant`, or undefined when it can (F7).
+ */
+export function undeliverableReason(tenant: string, table: string): string | undefined {
+  const profile = currentProfile();
+  if (table === '*') return undefined;
+  if (tenant !== DEFAULT_TENANT_SLUG && profile.webhookTriggersMainDatabaseOnly) {
+    return `tenant ${tenant}'s tables live in its own database, where the server installs no webhook triggers (it installs them through the main database connection only, internal/webhook/webhook.go:284-290)`;
+  }
+  const [schema, name] = table.includes('.') ? (table.split('.', 2) as [string, string]) : ['auth', table];
+  if (profile.webhookEventsMatchBareName && schema !== 'auth' && AUTH_TABLES.has(name)) {
+    return `the server matches events by bare table name, so a webhook that could receive ${table} would also receive the rows of Fluxbase's own auth.${name}; the tool does not send the form that would enable that`;
+  }
+  return undefined;
+}
+
+/**
+ * The events as sent, in the form the server can match (F7). The server installs the trigger on
+ * `schema.table` (a bare name meaning `auth.<name>`), but its trigger function matches an event
+ * only by the bare table name (`event->>'table' = TG_TABLE_NAME`, auth.sql:2497). So in the
+ * default tenant a declared `public.orders` is sent as `public.orders` (installs the trigger) plus
+ * `orders` (matches), and `auth.users` as `users`. Where delivery cannot happen (another tenant's
+ * database, a name shared with an auth table) only the qualified name is sent, which matches
+ * nothing. `*` is kept.
+ */
+export function wireEvents(tenant: string, declared: readonly { table: string; operations: readonly string[] }[] | null | undefined): WebhookEvent[] {
+  const out: WebhookEvent[] = [];
+  for (const e of canonicalEvents(declared)) {
+    const [schema, name] = e.table.includes('.') ? (e.table.split('.', 2) as [string, string]) : ['auth', e.table];
+    if (e.table === '*' || !currentProfile().webhookEventsMatchBareName) out.push(e);
+    else if (schema === 'auth') out.push({ table: name, operations: e.operations });
+    else {
+      out.push(e);
+      if (undeliverableReason(tenant, e.table) === undefined) out.push({ table: name, operations: e.operations });
+    }
+  }
+  return canonicalEvents(out);
+}
+
+/** The inverse of {@link wireEvents}: the events as a configuration declares them. */
+export function declaredEvents(wire: readonly WebhookEvent[]): WebhookEvent[] {
+  if (!currentProfile().webhookEventsMatchBareName) return canonicalEvents(wire);
+  const qualified = new Map(wire.filter((e) => e.table.includes('.')).map((e) => [e.table.split('.', 2)[1]!, e]));
+  const out: WebhookEvent[] = [];
+  for (const e of wire) {
+    if (e.table.includes('.') || e.table === '*') out.push(e);
+    else {
+      const partner = qualified.get(e.table);
+      if (!partner || partner.operations.join() !== e.operations.join()) out.push({ table: `auth.${e.table}`, operations: e.operations });
+    }
+  }
+  return canonicalEvents(out);
+}
+
+/** Events in the order the server must receive them: qualified names first (see {@link wireEvents}). */
+function sendOrder(events: readonly WebhookEvent[]): WebhookEvent[] {
+  return [...events.filter((e) => e.table.includes('.')), ...events.filter((e) => !e.table.includes('.'))];
+}
+
 /** Canonical attributes of a declared webhook (defaults for the fields the tool always sends). */
-export function desiredWebhookAttrs(w: Webhook): Record<string, unknown> {
+export function desiredWebhookAttrs(w: Webhook, tenant: string = DEFAULT_TENANT_SLUG): Record<string, unknown> {
   return compact({
     url: w.url,
     description: w.description,
-    events: canonicalEvents(w.events),
+    events: wireEvents(tenant, w.events),
     enabled: w.enabled ?? true,
     headers: w.headers,
     max_retries: w.max_retries ?? 3,
@@ -95,7 +162,7 @@ export const webhookHandler: ResourceHandler = {
           address: webhookAddress(slug, name),
           kind: 'webhook',
           tenant: slug,
-          attrs: desiredWebhookAttrs(w!),
+          attrs: desiredWebhookAttrs(w!, slug),
           writeOnly: { secret: w!.secret ?? null },
           dependsOn: [tenantAddress(slug), ...new Set(watched)],
           preventDestroy: preventDestroy(w!.lifecycle, preventDestroyDefault),
@@ -134,7 +201,7 @@ export const webhookHandler: ResourceHandler = {
     const spec = compact({
       url: a.url,
       description: a.description ? a.description : undefined,
-      events: a.events.length > 0 ? a.events : undefined,
+      events: a.events.length > 0 ? declaredEvents(a.events) : undefined,
       headers: Object.keys(a.headers).length > 0 ? a.headers : undefined,
       enabled: a.enabled === true ? undefined : a.enabled,
       scope: a.scope === 'global' ? undefined : a.scope,
@@ -142,7 +209,14 @@ export const webhookHandler: ResourceHandler = {
       retry_backoff_seconds: a.retry_backoff_seconds === 5 ? undefined : a.retry_backoff_seconds,
       timeout_seconds: a.timeout_seconds === 30 ? undefined : a.timeout_seconds,
     });
-    return { path: ['tenants', live.tenant!, 'webhooks', parseAddress(live.address)!.segments[1]!], spec, writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
+    // F7: a webhook set up with only the qualified name (as the dashboard does) never delivers;
+    // the declaration means the form the server matches, which the first plan sends.
+    const declared = declaredEvents(a.events);
+    const sent = wireEvents(live.tenant!, declared);
+    const comments = JSON.stringify(sent) === JSON.stringify(canonicalEvents(a.events)) || a.events.length === 0
+      ? []
+      : [{ path: ['events'], text: 'the server holds these events in a form it never matches (bare table names only); the first plan sends the form that delivers' }];
+    return { path: ['tenants', live.tenant!, 'webhooks', parseAddress(live.address)!.segments[1]!], spec, comments, writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
   },
 
   plan({ change }: PlanRequest): PlanResult {
@@ -196,7 +270,7 @@ function body(desired: DesiredResource, live: Record<string, unknown>): Record<s
     description: merged.description ?? null,
     url: merged.url,
     enabled: merged.enabled,
-    events: merged.events,
+    events: sendOrder((merged.events ?? []) as WebhookEvent[]),
     headers: merged.headers ?? {},
     max_retries: merged.max_retries,
     retry_backoff_seconds: merged.retry_backoff_seconds,

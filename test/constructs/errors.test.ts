@@ -40,7 +40,7 @@ describe('construct errors', () => {
   it('reports a Table outside a Schema, duplicate ids, an invalid column type and a bad identifier together, with construct paths', async () => {
     const app = new FluxbaseApp({ outdir });
     const acme = new Tenant(app, 'acme');
-    const schema = new Schema(acme, 'app');
+    const schema = new Schema(acme, 'public');
     // @ts-expect-error a Table's scope is a Schema, so this is also a compile error
     new Table(acme, 'orphans', { columns: { id } });
     new Table(schema, 'tasks', { columns: { id } });
@@ -52,9 +52,9 @@ describe('construct errors', () => {
     const error = await synthErrors(app);
     expect(error.diagnostics.map(brief)).toEqual([
       ['error', 'config.duplicate-key', 'tenants/acme', ''],
-      ['error', 'config.duplicate-key', 'tenants/acme/schemas/app/tables/tasks', ''],
-      ['error', 'config.schema', 'tenants/acme/schemas/app/tables/notes', 'columns.body.type'],
-      ['error', 'config.schema', 'tenants/acme/schemas/app/tables/Projects', ''],
+      ['error', 'config.duplicate-key', 'tenants/acme/schemas/public/tables/tasks', ''],
+      ['error', 'config.schema', 'tenants/acme/schemas/public/tables/notes', 'columns.body.type'],
+      ['error', 'config.schema', 'tenants/acme/schemas/public/tables/Projects', ''],
       ['error', 'config.schema', 'tenants/acme/tables/orphans', ''],
     ]);
     const summaries = error.diagnostics.map((d) => d.summary);
@@ -67,7 +67,7 @@ describe('construct errors', () => {
 
   it('locates each error at the line of user code that created the construct, and lists them all in the message', async () => {
     const app = new FluxbaseApp({ outdir });
-    const schema = new Schema(new Tenant(app, 'acme'), 'app');
+    const schema = new Schema(new Tenant(app, 'acme'), 'public');
     const line = Number(new Error().stack!.split('\n')[1]!.match(/:(\d+):\d+\)?$/)![1]) + 1;
     new Table(schema, 'a', { columns: { id: { type: 'not a type' } } });
     new Table(schema, 'b', { columns: { id: { type: 'also not a type' } } });
@@ -78,8 +78,8 @@ describe('construct errors', () => {
       `errors.test.ts:${line + 1}`,
     ]);
     expect(error.message).toContain('synth found 2 errors; nothing was written');
-    expect(error.message).toContain(`errors.test.ts:${line}:5: error[config.schema]: tenants/acme/schemas/app/tables/a (columns.id.type): 'not a type' is not a valid PostgreSQL type`);
-    expect(error.message).toContain('tenants/acme/schemas/app/tables/b (columns.id.type)');
+    expect(error.message).toContain(`errors.test.ts:${line}:5: error[config.schema]: tenants/acme/schemas/public/tables/a (columns.id.type): 'not a type' is not a valid PostgreSQL type`);
+    expect(error.message).toContain('tenants/acme/schemas/public/tables/b (columns.id.type)');
   });
 
   it('leaves a previously synthesised file untouched when synth fails', async () => {
@@ -93,8 +93,8 @@ describe('construct errors', () => {
 
   it('reports a second AuthSettings as a duplicate of the singleton', async () => {
     const app = new FluxbaseApp({ outdir });
-    new AuthSettings(app, { password_min_length: 12 });
-    new AuthSettings(app, { password_min_length: 8 });
+    new AuthSettings(app, { disable_dashboard_password_login: false });
+    new AuthSettings(app, { disable_dashboard_password_login: true });
     const error = await synthErrors(app);
     expect(error.diagnostics.map(brief)).toEqual([['error', 'config.duplicate-key', 'settings/auth', '']]);
   });

@@ -15,7 +15,6 @@ import { ROOT, TSX, cleanEnv, ensureBuilt, run } from './helpers.js';
 const SECRETS = {
   SIGNUP_WEBHOOK_SECRET: 'canary-signup-5b1d0e',
   POSTS_WEBHOOK_SECRET: 'canary-posts-93c2aa',
-  ACME_TASKS_WEBHOOK_SECRET: 'canary-acme-tasks-4e7f10',
   GITHUB_CLIENT_SECRET: 'canary-github-c0ffee',
   CORP_SSO_CLIENT_SECRET: 'canary-sso-d15ea5e',
   NEWSLETTER_SMTP_PASSWORD: 'canary-smtp-ba5eba11',

@@ -32,7 +32,7 @@ afterEach(async () => {
 function smallApp(outdir: string) {
   const app = new FluxbaseApp({ outdir });
   const acme = new Tenant(app, 'acme', { name: 'Acme', metadata: { region: 'eu', plan: 'pro' } });
-  const schema = new Schema(acme, 'app');
+  const schema = new Schema(acme, 'public');
   const tasks = new Table(schema, 'tasks', {
     columns: { id: { type: 'uuid', primary_key: true }, title: { type: 'text', nullable: false }, done: { type: 'boolean' } },
     rls: { enabled: true, policies: { tasks_read: { command: 'SELECT', using: 'true' } } },
@@ -66,7 +66,7 @@ describe('synth', () => {
     expect(diagnostics).toEqual([]);
     const acme = config!.config.tenants?.acme;
     expect(acme?.webhooks?.['task-events']?.secret).toBe('canary-tasks');
-    expect(Object.keys(acme?.schemas?.app?.tables?.tasks?.rls?.policies ?? {})).toEqual(['tasks_delete', 'tasks_insert', 'tasks_read']);
+    expect(Object.keys(acme?.schemas?.public?.tables?.tasks?.rls?.policies ?? {})).toEqual(['tasks_delete', 'tasks_insert', 'tasks_read']);
     expect(config!.config.oauth_providers?.github?.client_secret).toBe('canary-gh');
   });
 
@@ -75,7 +75,7 @@ describe('synth', () => {
     const second = await smallApp(path.join(work, 'b')).app.synth({ env: ENV });
     expect(second.text).toBe(first.text);
     expect(Object.keys(first.document)).toEqual(['client_keys', 'oauth_providers', 'settings', 'tenants', 'version']);
-    const table = JSON.parse(first.text).tenants.acme.schemas.app.tables.tasks;
+    const table = JSON.parse(first.text).tenants.acme.schemas.public.tables.tasks;
     expect(Object.keys(table.columns)).toEqual(['id', 'title', 'done']);
     expect(Object.keys(table)).toEqual(['columns', 'rls']);
     expect(Object.keys(JSON.parse(first.text).tenants.acme.settings.custom['acme.flags'].value)).toEqual(['a', 'b']);
@@ -83,11 +83,11 @@ describe('synth', () => {
 
   it('gives construct paths that mirror the config document', () => {
     const { app, tasks } = smallApp(path.join(work, 'out'));
-    expect(tasks.node.path).toBe('tenants/acme/schemas/app/tables/tasks');
+    expect(tasks.node.path).toBe('tenants/acme/schemas/public/tables/tasks');
     expect(app.node.findAll().filter((c) => Policy.isPolicy(c)).map((c) => c.node.path)).toEqual([
-      'tenants/acme/schemas/app/tables/tasks/rls/policies/tasks_read',
-      'tenants/acme/schemas/app/tables/tasks/rls/policies/tasks_insert',
-      'tenants/acme/schemas/app/tables/tasks/rls/policies/tasks_delete',
+      'tenants/acme/schemas/public/tables/tasks/rls/policies/tasks_read',
+      'tenants/acme/schemas/public/tables/tasks/rls/policies/tasks_insert',
+      'tenants/acme/schemas/public/tables/tasks/rls/policies/tasks_delete',
     ]);
   });
 
@@ -123,11 +123,11 @@ describe('synth', () => {
 
   it('returns warnings with their construct paths without failing', async () => {
     const app = new FluxbaseApp({ outdir: path.join(work, 'out') });
-    const t = new Table(new Schema(new Tenant(app, 'acme'), 'app'), 'notes', { columns: { id: { type: 'uuid', primary_key: true } } });
+    const t = new Table(new Schema(new Tenant(app, 'acme'), 'public'), 'notes', { columns: { id: { type: 'uuid', primary_key: true } } });
     t.addPolicy('notes_read', { command: 'SELECT', using: 'true' });
     const { diagnostics } = await app.synth({ env: {} });
     expect(diagnostics.map((d) => [d.severity, d.constructPath, d.propPath.join('.'), d.summary])).toEqual([
-      ['warning', 'tenants/acme/schemas/app/tables/notes', 'rls', 'table app.notes declares policies but not rls.enabled'],
+      ['warning', 'tenants/acme/schemas/public/tables/notes', 'rls', 'table public.notes declares policies but not rls.enabled'],
     ]);
   });
 

@@ -130,7 +130,7 @@ async function serverProblems(emu: EmulatorProcess, databaseUrl: string, secrets
 /** Runs one lane's trials in order; returns what each saw. */
 async function runLane(lane: number, trials: number[], databaseUrl: string, log: string[]): Promise<TrialResult[]> {
   const laneStarted = Date.now();
-  const emu = await EmulatorProcess.start(databaseUrl, `fbchaos_${lane}_${randomBytes(3).toString('hex')}_`, ['--webhook-url-guard']);
+  const emu = await EmulatorProcess.start(databaseUrl, `fbchaos_${lane}_${randomBytes(3).toString('hex')}_`);
   const proxy = await ChaosProxy.start(emu.port);
   const dir = await mkdtemp(path.join(tmpdir(), `fluxbase-chaos-${lane}-`));
   const secretsFile = path.join(dir, 'keys.env');

@@ -16,7 +16,7 @@ describe('fluxbase demo', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Plan: \d+ to add, 2 to change, 0 to destroy\./);
+    expect(result.stdout).toMatch(/Plan: \d+ to add, 1 to change, 0 to destroy\./);
     expect(result.stdout).toMatch(/Apply complete: \d+ change\(s\)\./);
     expect(result.stdout.split('== fluxbase plan (again) ==')[1]).toContain('No changes. Your Fluxbase instance matches the configuration.');
   }, 180_000);

@@ -14,7 +14,6 @@ import { api, changesOf, setupAdmin, startTestEmulator, tenantId, Workspace } fr
 /** Secret values set through the API; none may appear in any output of the tool. */
 const SECRETS = {
   webhook: 'canary-hook-4f1c77',
-  acmeWebhook: 'canary-acme-hook-0b93e2',
   github: 'canary-github-8d2a51',
   stripe: 'canary-stripe-61e0aa',
   smtp: 'canary-smtp-c47b19',
@@ -47,7 +46,7 @@ async function migrate(emu: RunningEmulator, name: string, sql: string, tenant?:
 async function configureByHand(emu: RunningEmulator, adminToken: string): Promise<void> {
   const def = await tenantId(emu, 'default');
   const col = (name: string, type: string, extra: Record<string, unknown> = {}) => ({ name, type, nullable: true, ...extra });
-  // Default tenant: a schema of its own, tables (one in Fluxbase's `app` schema), constraints.
+  // Default tenant: a schema of its own, tables (one in `public`), constraints.
   await ok(emu, 'POST', '/api/v1/admin/ddl/schemas', { tenant: def, body: { name: 'blog' } });
   await ok(emu, 'POST', '/api/v1/admin/ddl/tables', {
     tenant: def,
@@ -80,7 +79,7 @@ async function configureByHand(emu: RunningEmulator, adminToken: string): Promis
   );
   await ok(emu, 'POST', '/api/v1/admin/ddl/tables', {
     tenant: def,
-    body: { schema: 'app', name: 'notes', columns: [col('id', 'bigint', { primaryKey: true, nullable: false }), col('body', 'text', { nullable: false }), col('meta', 'jsonb', { defaultValue: '{}' })] },
+    body: { schema: 'public', name: 'notes', columns: [col('id', 'bigint', { primaryKey: true, nullable: false }), col('body', 'text', { nullable: false }), col('meta', 'jsonb', { defaultValue: '{}' })] },
   });
   await ok(emu, 'POST', '/api/v1/admin/tables/blog/posts/rls/toggle', { tenant: def, body: { enabled: true } });
   await ok(emu, 'POST', '/api/v1/admin/policies', { tenant: def, body: { schema: 'blog', table: 'posts', name: 'posts_read_published', command: 'SELECT', permissive: true, roles: ['anon', 'authenticated'], using: "status = 'published'" } });
@@ -90,10 +89,12 @@ async function configureByHand(emu: RunningEmulator, adminToken: string): Promis
   });
   await ok(emu, 'POST', '/api/v1/admin/policies', { tenant: def, body: { schema: 'blog', table: 'posts', name: 'posts_hide_low_scores', command: 'SELECT', permissive: false, using: 'score BETWEEN 0 AND 10' } });
   await ok(emu, 'POST', '/api/v1/admin/realtime/tables', { tenant: def, body: { schema: 'blog', table: 'posts', events: ['INSERT', 'UPDATE'] } });
-  await ok(emu, 'POST', '/api/v1/admin/realtime/tables', { tenant: def, body: { schema: 'app', table: 'notes', exclude: ['meta'] } });
+  await ok(emu, 'POST', '/api/v1/admin/realtime/tables', { tenant: def, body: { schema: 'public', table: 'notes', exclude: ['meta'] } });
   await ok(emu, 'POST', '/api/v1/webhooks', {
     tenant: def,
-    body: { name: 'post-events', url: 'https://hooks.example.com/posts', events: [{ table: 'blog.posts', operations: ['UPDATE', 'INSERT'] }], secret: SECRETS.webhook, enabled: true, scope: 'global', headers: { 'X-Source': 'fluxbase' }, max_retries: 5 },
+    // Both forms, as a team that knows the server's matching rule (F7) sets it up: the qualified
+    // name installs the trigger, the bare name matches the events.
+    body: { name: 'post-events', url: 'https://hooks.example.com/posts', events: [{ table: 'blog.posts', operations: ['UPDATE', 'INSERT'] }, { table: 'posts', operations: ['INSERT', 'UPDATE'] }], secret: SECRETS.webhook, enabled: true, scope: 'global', headers: { 'X-Source': 'fluxbase' }, max_retries: 5 },
   });
   const backend = await ok<{ key: string }>(emu, 'POST', '/api/v1/admin/service-keys', { tenant: def, body: { name: 'blog-backend', description: 'SSR', key_type: 'service', scopes: ['*'], rate_limit_per_minute: 600 } });
   const reporting = await ok<{ id: string; key: string }>(emu, 'POST', '/api/v1/admin/service-keys', { tenant: def, body: { name: 'reporting', key_type: 'anon', scopes: ['tables:read'] } });
@@ -116,7 +117,7 @@ async function configureByHand(emu: RunningEmulator, adminToken: string): Promis
   await ok(emu, 'POST', '/api/v1/admin/settings/custom', { token: adminToken, body: { key: 'features.flags', value: { beta: { enabled: true, rollout: 10 } }, value_type: 'json', description: 'Flags' } });
   await ok(emu, 'POST', '/api/v1/admin/settings/custom', { token: adminToken, body: { key: 'site.title', value: { value: 'Read ${env:HOME} and $${x}, not ${blog}' } } });
   await ok(emu, 'POST', '/api/v1/admin/settings/custom/secret', { token: adminToken, body: { key: 'stripe.key', value: SECRETS.stripe, description: 'Stripe' } });
-  // A second tenant with a schema, a table, a PUBLIC policy, a webhook, a key and a setting.
+  // A second tenant with a schema, a table, a PUBLIC policy, a key and a setting.
   const acme = (await ok<{ tenant: { id: string } }>(emu, 'POST', '/api/v1/admin/tenants', { body: { slug: 'acme', name: 'Acme Corp', metadata: { plan: 'enterprise', region: 'eu' } } })).tenant.id;
   await ok(emu, 'POST', '/api/v1/admin/ddl/schemas', { tenant: acme, body: { name: 'crm' } });
   await ok(emu, 'POST', '/api/v1/admin/ddl/tables', {
@@ -125,7 +126,6 @@ async function configureByHand(emu: RunningEmulator, adminToken: string): Promis
   });
   await ok(emu, 'POST', '/api/v1/admin/tables/crm/contacts/rls/toggle', { tenant: acme, body: { enabled: true } });
   await ok(emu, 'POST', '/api/v1/admin/policies', { tenant: acme, body: { schema: 'crm', table: 'contacts', name: 'contacts_read', command: 'SELECT', permissive: true, using: 'vip OR email IS NOT NULL' } });
-  await ok(emu, 'POST', '/api/v1/webhooks', { tenant: acme, body: { name: 'contact-sync', url: 'https://crm.acme.example/hook', events: [{ table: 'crm.contacts', operations: ['INSERT'] }], secret: SECRETS.acmeWebhook, enabled: false, scope: 'global' } });
   const etl = await ok<{ key: string }>(emu, 'POST', '/api/v1/admin/service-keys', { tenant: acme, body: { name: 'etl', scopes: ['tables:read'], rate_limit_per_hour: 5000 } });
   keyValues.push(etl.key);
   await ok(emu, 'POST', '/api/v1/admin/settings/custom', { tenant: acme, token: adminToken, body: { key: 'acme.theme', value: { value: 'dark' }, value_type: 'string' } });
@@ -136,7 +136,6 @@ function secretsFor(yaml: string): Record<string, string> {
   const names = [...yaml.matchAll(/^#\s+([A-Z0-9_]+)\s+\S+ \S+$/gm)].map((m) => m[1]!);
   const byName: Record<string, string> = {
     WEBHOOK_DEFAULT_POST_EVENTS_SECRET: SECRETS.webhook,
-    WEBHOOK_ACME_CONTACT_SYNC_SECRET: SECRETS.acmeWebhook,
     OAUTH_GITHUB_CLIENT_SECRET: SECRETS.github,
     CUSTOM_SETTING_DEFAULT_STRIPE_KEY: SECRETS.stripe,
     SYSTEM_SETTING_APP_EMAIL_SMTP_PASSWORD: SECRETS.smtp,
@@ -201,7 +200,7 @@ describe('fluxbase export --adopt of an instance configured by hand', () => {
       expect(exported, fragment).toContain(fragment);
     }
     // Fluxbase's own tables, settings at their defaults and the default tenant's fields are left out.
-    for (const internal of ['users:', 'settings:\n            columns', 'schema_registry', 'public:', 'enable_signup', 'app.realtime.enabled', 'name: default']) {
+    for (const internal of ['users:', 'settings:\n            columns', 'schema_registry', '      app:', 'enable_signup', 'app.realtime.enabled', 'name: default']) {
       expect(exported).not.toContain(internal);
     }
     // Columns keep their table order; collections are sorted by name.

@@ -60,18 +60,21 @@ tenants:
 
 describe('fluxbase local start', () => {
   it.each([
-    ['without --webhook-url-guard accepts a loopback webhook URL (as FLUXBASE_DEBUG=true does)', [], 0],
-    ['with --webhook-url-guard refuses it, like a production server', ['--webhook-url-guard'], 1],
+    ['refuses a loopback webhook URL by default, like a production server, with the URL-guard explanation (F9)', [], 1],
+    ['with --debug accepts it, as FLUXBASE_DEBUG=true does', ['--debug'], 0],
   ] as const)('%s', async (_name, flags, expected) => {
     const server = await localStart([...flags], { FLUXBASE_ADMIN_EMAIL: 'dev@example.com', FLUXBASE_ADMIN_PASSWORD: 'a-long-dev-password' });
     const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-'));
     try {
-      expect(server.output()).toContain(`webhook URL guard: ${flags.length > 0 ? 'on' : 'off'}`);
+      expect(server.output()).toContain(`webhook URL guard: ${flags.length > 0 ? 'off' : 'on'}`);
       expect(server.output()).toContain('dashboard admin: dev@example.com');
       await writeFile(path.join(dir, 'fluxbase.config.yaml'), CONFIG);
       const apply = await cli(dir, ['apply', '--auto-approve'], { FLUXBASE_URL: server.url, FLUXBASE_TOKEN: server.token });
       expect(apply.code).toBe(expected);
-      if (expected === 1) expect(apply.stderr).toContain('POST /api/v1/webhooks answered 500: Failed to create webhook');
+      if (expected === 1) {
+        expect(apply.stderr).toContain('POST /api/v1/webhooks answered 500: Failed to create webhook');
+        expect(apply.stderr).toContain('unless it runs with FLUXBASE_DEBUG=true');
+      }
       const login = await cli(dir, ['plan', '--detailed-exitcode'], {
         FLUXBASE_URL: server.url,
         FLUXBASE_ADMIN_EMAIL: 'dev@example.com',

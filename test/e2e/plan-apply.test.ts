@@ -14,7 +14,7 @@ let ws: Workspace;
 beforeAll(async () => {
   emulator = await startTestEmulator();
   const config = await readFile(path.join(ROOT, 'examples/helpdesk/fluxbase.config.yaml'), 'utf8');
-  ws = await Workspace.create(emulator, config, { GLOBEX_CHAT_WEBHOOK_SECRET: 'e2e-secret-1' });
+  ws = await Workspace.create(emulator, config);
 });
 
 afterAll(async () => {
@@ -27,12 +27,12 @@ describe('plan and apply against the emulator', () => {
     const plan = await ws.cli(['plan', '--detailed-exitcode']);
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('Plan: 13 to add, 0 to change, 0 to destroy.');
+    expect(plan.stdout).toContain('Plan: 10 to add, 0 to change, 0 to destroy.');
     const apply = await ws.cli(['apply', '--auto-approve']);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('Apply complete! Resources: 13 added, 0 changed, 0 destroyed.');
-    expect(apply.stdout).toMatch(/table\.globex\.helpdesk\.tickets: Creation complete after/);
+    expect(apply.stdout).toContain('Apply complete! Resources: 10 added, 0 changed, 0 destroyed.');
+    expect(apply.stdout).toMatch(/table\.globex\.public\.tickets: Creation complete after/);
   });
 
   it('then plans no changes (PostgreSQL renderings compare equal to the declarations)', async () => {
@@ -41,38 +41,44 @@ describe('plan and apply against the emulator', () => {
     expect(plan.code).toBe(0);
   });
 
-  it('created real tables, policies and a webhook on the server', async () => {
+  it("created real tables and policies in the tenant's own database, the tables owned by tenant_migration_role (F2)", async () => {
     const id = await tenantId(emulator, 'globex');
     const policies = await api<{ policy_name: string; permissive: string; using: string }[]>(emulator, 'GET', '/api/v1/admin/policies', { tenant: id });
     const byName = new Map(policies.body.map((p) => [p.policy_name, p]));
     expect(byName.get('tickets_no_delete_open')?.permissive).toBe('RESTRICTIVE');
     expect(byName.get('tickets_requester_read')?.using).toBe('(requester = auth.uid())');
-    const hooks = await api<{ name: string; enabled: boolean; scope: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: id });
-    expect(hooks.body).toEqual([expect.objectContaining({ name: 'ticket-to-chat', enabled: true, scope: 'global' })]);
-    const rls = await api<{ rls_enabled: boolean }>(emulator, 'GET', '/api/v1/admin/tables/helpdesk/tickets/rls', { tenant: id });
+    const rls = await api<{ rls_enabled: boolean }>(emulator, 'GET', '/api/v1/admin/tables/public/tickets/rls', { tenant: id });
     expect(rls.body.rls_enabled).toBe(true);
+    const owners = await api<{ results: { rows: { relname: string; owner: string }[] }[] }>(emulator, 'POST', '/api/v1/admin/sql/execute', {
+      tenant: id,
+      body: { query: "SELECT relname, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1" },
+    });
+    expect(owners.body.results[0]!.rows).toEqual([
+      { relname: 'agents', owner: 'tenant_migration_role' },
+      { relname: 'tickets', owner: 'tenant_migration_role' },
+    ]);
   });
 
-  it('plans exactly three updates for one column default, one policy expression and one webhook URL', async () => {
+  it('plans exactly three updates for one column default, one policy expression and the tenant metadata', async () => {
     await ws.edit((t) =>
       t
         .replace('status:      { type: text, nullable: false, default: open }', 'status:      { type: text, nullable: false, default: new }')
         .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() AND closed_at IS NULL\n                tickets_agents_all')
-        .replace('https://chat.globex.example/hooks/fluxbase', 'https://chat.globex.example/hooks/v2/fluxbase'),
+        .replace('support_region: us-east', 'support_region: us-west'),
     );
     const plan = await ws.cli(['plan', '--json']);
     expect(plan.code).toBe(0);
     expect(changesOf(plan.stdout).sort()).toEqual([
-      ['policy.globex.helpdesk.tickets.tickets_requester_read', 'update'],
-      ['table.globex.helpdesk.tickets', 'update'],
-      ['webhook.globex.ticket-to-chat', 'update'],
+      ['policy.globex.public.tickets.tickets_requester_read', 'update'],
+      ['table.globex.public.tickets', 'update'],
+      ['tenant.globex', 'update'],
     ]);
     const doc = JSON.parse(plan.stdout) as { changes: { address: string; attributes: { path: string[] }[] }[] };
     const paths = doc.changes.filter((c) => c.attributes.length > 0).map((c) => [c.address, c.attributes.map((a) => a.path.join('.'))]);
     expect(paths.sort()).toEqual([
-      ['policy.globex.helpdesk.tickets.tickets_requester_read', ['using']],
-      ['table.globex.helpdesk.tickets', ['columns.status.default']],
-      ['webhook.globex.ticket-to-chat', ['url']],
+      ['policy.globex.public.tickets.tickets_requester_read', ['using']],
+      ['table.globex.public.tickets', ['columns.status.default']],
+      ['tenant.globex', ['metadata.support_region']],
     ]);
   });
 
@@ -87,27 +93,20 @@ describe('plan and apply against the emulator', () => {
     expect(plan.code).toBe(0);
   });
 
-  it('detects a policy dropped and a webhook URL changed outside the tool, and apply repairs both', async () => {
+  it('detects a policy dropped and tenant metadata changed outside the tool, and apply repairs both', async () => {
     const id = await tenantId(emulator, 'globex');
-    expect((await api(emulator, 'DELETE', '/api/v1/admin/policies/helpdesk/agents/agents_see_team', { tenant: id })).status).toBe(200);
-    const hooks = await api<{ id: string; name: string; url: string; events: unknown; enabled: boolean; headers: unknown; max_retries: number; retry_backoff_seconds: number; timeout_seconds: number; scope: string }[]>(
-      emulator,
-      'GET',
-      '/api/v1/webhooks',
-      { tenant: id },
-    );
-    const hook = hooks.body[0]!;
-    expect((await api(emulator, 'PATCH', `/api/v1/webhooks/${hook.id}`, { tenant: id, body: { ...hook, url: 'https://attacker.example/steal' } })).status).toBe(200);
+    expect((await api(emulator, 'DELETE', '/api/v1/admin/policies/public/agents/agents_see_team', { tenant: id })).status).toBe(200);
+    expect((await api(emulator, 'PATCH', `/api/v1/admin/tenants/${id}`, { body: { metadata: { tier: 'free' } } })).status).toBe(200);
 
     const plan = await ws.cli(['plan', '--json', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
     expect(changesOf(plan.stdout).sort()).toEqual([
-      ['policy.globex.helpdesk.agents.agents_see_team', 'create'],
-      ['webhook.globex.ticket-to-chat', 'update'],
+      ['policy.globex.public.agents.agents_see_team', 'create'],
+      ['tenant.globex', 'update'],
     ]);
     const text = await ws.cli(['plan']);
     expect(text.stdout).toContain('deleted outside fluxbase');
-    expect(text.stdout).toContain('~ url: "https://attacker.example/steal" -> "https://chat.globex.example/hooks/v2/fluxbase"');
+    expect(text.stdout).toContain('~ metadata.tier: "free" -> "business"');
 
     // Re-creating a permissive policy widens access compared with the live state: a hazard.
     expect(text.stdout).toContain('! AUTHZ_CHANGE');
@@ -115,8 +114,6 @@ describe('plan and apply against the emulator', () => {
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
     expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
-    const after = await api<{ url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: id });
-    expect(after.body[0]?.url).toBe('https://chat.globex.example/hooks/v2/fluxbase');
   });
 
   it('refuses to apply without confirmation when no terminal is attached', async () => {
@@ -135,7 +132,7 @@ describe('invalid configurations', () => {
 tenants:
   acme:
     schemas:
-      app:
+      public:
         tables:
           posts:
             columns:

@@ -54,7 +54,7 @@ describe('the root configuration, every kind', () => {
 
   it('ran the SQL the DDL endpoints cannot express as named migrations, kept in the server history', async () => {
     const list = await api<{ name: string; status: string; up_sql: string }[]>(emulator, 'GET', '/api/v1/admin/migrations?namespace=fluxbase-iac');
-    const posts = list.body.find((m) => m.name.includes('app.posts'));
+    const posts = list.body.find((m) => m.name.includes('public.posts'));
     expect(posts?.status).toBe('applied');
     expect(posts?.up_sql).toContain('CONSTRAINT "posts_slug_key" UNIQUE ("slug")');
     expect(posts?.up_sql).toContain('CREATE INDEX "posts_author_created_idx"');
@@ -66,7 +66,7 @@ describe('the root configuration, every kind', () => {
     await ws.edit((t) =>
       t
         .replace('enable_functions: false', 'enable_functions: true')
-        .replace('session_timeout_minutes: 720', 'session_timeout_minutes: 480')
+        .replace('password_min_length: 12 ', 'password_min_length: 14 ')
         .replace('value: Fluxbase Blog', 'value: The Fluxbase Blog')
         .replace('display_name: GitHub', 'display_name: GitHub.com')
         .replace('rate_limit_per_minute: 300', 'rate_limit_per_minute: 600')
@@ -74,7 +74,7 @@ describe('the root configuration, every kind', () => {
         .replace('views:        { type: integer, nullable: false, default: 0 }', 'views:        { type: bigint, nullable: false, default: 0 }')
         .replace('using: author_id = auth.uid()\n                posts_write_own', 'using: author_id = auth.uid() AND status <> \'published\'\n                posts_write_own')
         .replace('timeout_seconds: 10', 'timeout_seconds: 15')
-        .replace('description: Server-side rendering and the newsletter job', 'description: SSR and the newsletter job')
+        .replace('rate_limit_per_minute: 1200', 'rate_limit_per_minute: 1200\n        enabled: false')
         .replace('new-editor: { enabled: true, rollout: 100 }', 'new-editor: { enabled: true, rollout: 50 }')
         .replace('events: [INSERT, DELETE]', 'events: [INSERT, UPDATE, DELETE]')
         .replace('posts_author_created_idx: { columns: [author_id, created_at] }', 'posts_author_created_idx: { columns: [author_id, created_at] }\n              posts_status_idx: { columns: [status] }'),
@@ -85,35 +85,34 @@ describe('the root configuration, every kind', () => {
     const changed = doc.changes.filter((c) => c.action !== 'no-op').map((c) => [c.address, c.action, c.attributes.map((a) => a.path.join('.')).sort()]);
     expect(changed.sort()).toEqual(
       [
-        ['app_settings', 'update', ['features.enable_functions']],
-        ['auth_settings', 'update', ['session_timeout_minutes']],
+        ['app_settings', 'update', ['authentication.password_min_length', 'features.enable_functions']],
         ['client_key.mobile-app', 'update', ['rate_limit_per_minute']],
         ['custom_setting.default["features.flags"]', 'update', ['value.new-editor.rollout']],
         ['oauth_provider.github', 'update', ['display_name']],
-        ['policy.default.app.posts.posts_read_own_drafts', 'update', ['using']],
-        ['service_key.default.blog-backend', 'update', ['description']],
+        ['policy.default.public.posts.posts_read_own_drafts', 'update', ['using']],
+        ['service_key.default.blog-backend', 'update', ['enabled']],
         ['system_setting["app.email.from_name"]', 'update', ['value']],
-        ['table.default.app.comments', 'update', ['realtime.events']],
-        ['table.default.app.posts', 'update', ['columns.views.type', 'indexes.posts_status_idx']],
+        ['table.default.public.comments', 'update', ['realtime.events']],
+        ['table.default.public.posts', 'update', ['columns.views.type', 'indexes.posts_status_idx']],
         ['tenant.acme', 'update', ['name']],
         ['webhook.default.post-published', 'update', ['timeout_seconds']],
       ].sort(),
     );
-    const posts = doc.changes.find((c) => c.address === 'table.default.app.posts');
+    const posts = doc.changes.find((c) => c.address === 'table.default.public.posts');
     expect(posts?.sql).toEqual([
-      'ALTER TABLE "app"."posts" ALTER COLUMN "views" TYPE bigint USING "views"::bigint',
-      'CREATE INDEX "posts_status_idx" ON "app"."posts" ("status")',
+      'ALTER TABLE "public"."posts" ALTER COLUMN "views" TYPE bigint USING "views"::bigint',
+      'CREATE INDEX "posts_status_idx" ON "public"."posts" ("status")',
     ]);
     const text = await ws.cli(['plan']);
     expect(text.stdout).toContain('SQL (applied as a migration):');
-    expect(text.stdout).toContain('CREATE INDEX "posts_status_idx" ON "app"."posts" ("status");');
+    expect(text.stdout).toContain('CREATE INDEX "posts_status_idx" ON "public"."posts" ("status");');
   });
 
   it('applies them, and the next plan is clean', async () => {
     const apply = await ws.cli(['apply', '--auto-approve', ALL_HAZARDS]);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('0 added, 12 changed, 0 destroyed');
+    expect(apply.stdout).toContain('0 added, 11 changed, 0 destroyed');
     expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
     const list = await api<{ name: string; up_sql: string }[]>(emulator, 'GET', '/api/v1/admin/migrations?namespace=fluxbase-iac');
     expect(list.body.some((m) => m.up_sql.includes('CREATE INDEX "posts_status_idx"'))).toBe(true);
@@ -132,6 +131,7 @@ describe('the root configuration, every kind', () => {
     await drift('PUT', '/api/v1/admin/app/settings', { body: { features: { ...app.features, enable_realtime: false } } });
     const auth = (await api<Record<string, unknown>>(emulator, 'GET', '/api/v1/admin/auth/settings')).body;
     delete auth._overrides;
+    // Undeclared auth keys are not managed: changing one is no drift.
     await drift('PUT', '/api/v1/admin/auth/settings', { body: { ...auth, max_sessions_per_user: 99 } });
     await drift('PUT', '/api/v1/admin/system/settings/app.email.from_address', { body: { value: { value: 'spoofed@evil.example' }, description: '' } });
     const providers = (await api<{ id: string; provider_name: string }[]>(emulator, 'GET', '/api/v1/admin/oauth/providers')).body;
@@ -139,45 +139,45 @@ describe('the root configuration, every kind', () => {
     const clientKeys = (await api<{ id: string; name: string }[]>(emulator, 'GET', '/api/v1/client-keys')).body;
     await drift('PATCH', `/api/v1/client-keys/${clientKeys[0]!.id}`, { body: { description: 'edited in the dashboard' } });
     await drift('PATCH', `/api/v1/admin/tenants/${acme}`, { body: { metadata: { plan: 'free' } } });
-    await drift('POST', '/api/v1/admin/tables/app/profiles/columns', { tenant: def, body: { name: 'nickname', type: 'text', nullable: true } });
-    await drift('DELETE', '/api/v1/admin/policies/app/tasks/tasks_authenticated_all', { tenant: acme });
-    const hooks = (await api<Record<string, unknown>[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme })).body;
-    await drift('PATCH', `/api/v1/webhooks/${String(hooks[0]!.id)}`, { tenant: acme, body: { ...hooks[0], enabled: false } });
+    await drift('POST', '/api/v1/admin/tables/public/profiles/columns', { tenant: def, body: { name: 'nickname', type: 'text', nullable: true } });
+    await drift('DELETE', '/api/v1/admin/policies/public/tasks/tasks_authenticated_all', { tenant: acme });
+    const hooks = (await api<Record<string, unknown>[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: def })).body;
+    const hook = hooks.find((h) => h.name === 'post-published')!;
+    await drift('PATCH', `/api/v1/webhooks/${String(hook.id)}`, { tenant: def, body: { ...hook, enabled: false } });
     const keys = (await api<{ id: string; name: string }[]>(emulator, 'GET', '/api/v1/admin/service-keys', { tenant: acme })).body;
     await drift('POST', `/api/v1/admin/service-keys/${keys[0]!.id}/disable`, { tenant: acme });
     await drift('PUT', '/api/v1/admin/settings/custom/acme.features.flags', { tenant: acme, token, body: { value: { 'gantt-view': { enabled: false, rollout: 0 } } } });
-    await drift('DELETE', '/api/v1/admin/realtime/tables/app/comments', { tenant: def });
+    await drift('DELETE', '/api/v1/admin/realtime/tables/public/comments', { tenant: def });
 
     const plan = await ws.cli(['plan', '--json', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
     expect(changesOf(plan.stdout).sort()).toEqual(
       [
         ['app_settings', 'update'],
-        ['auth_settings', 'update'],
         ['client_key.mobile-app', 'update'],
         ['custom_setting.acme["acme.features.flags"]', 'update'],
         ['oauth_provider.corp_sso', 'update'],
-        ['policy.acme.app.tasks.tasks_authenticated_all', 'create'],
+        ['policy.acme.public.tasks.tasks_authenticated_all', 'create'],
         ['service_key.acme.acme-etl', 'update'],
         ['system_setting["app.email.from_address"]', 'update'],
-        ['table.default.app.comments', 'update'],
-        ['table.default.app.profiles', 'update'],
+        ['table.default.public.comments', 'update'],
+        ['table.default.public.profiles', 'update'],
         ['tenant.acme', 'update'],
-        ['webhook.acme.task-events', 'update'],
+        ['webhook.default.post-published', 'update'],
       ].sort(),
     );
     const apply = await ws.cli(['apply', '--auto-approve', ALL_HAZARDS]);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
     expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
-    const columns = await api<{ columns: { name: string }[] }>(emulator, 'GET', '/api/v1/admin/tables/app/profiles', { tenant: def });
+    const columns = await api<{ columns: { name: string }[] }>(emulator, 'GET', '/api/v1/admin/tables/public/profiles', { tenant: def });
     expect(columns.body.columns.map((c) => c.name)).not.toContain('nickname');
   });
 });
 
 describe('server behaviours the tool works around', () => {
   it('replaces a service key with a warning when the server PUT is broken, and reveals the new value once', async () => {
-    const broken = await startTestEmulator({ quirks: { serviceKeyPutBroken: true } });
+    const broken = await startTestEmulator(); // the real server: PUT /service-keys/{id} answers 500
     const config = `version: 1
 tenants:
   ops:
@@ -238,13 +238,13 @@ settings:
   it('refuses, at plan time, migrations for a tenant database when only a dashboard login is given', async () => {
     const local = await Workspace.create(
       emulator,
-      `version: 1\ntenants:\n  migr:\n    schemas:\n      crm:\n        tables:\n          leads:\n            columns:\n              id: { type: bigint, primary_key: true }\n              email: { type: text, unique: true }\n`,
+      `version: 1\ntenants:\n  migr:\n    schemas:\n      public:\n        tables:\n          leads:\n            columns:\n              id: { type: bigint, primary_key: true }\n              email: { type: text, unique: true }\n`,
       { FLUXBASE_TOKEN: '', FLUXBASE_ADMIN_EMAIL: ws.env.FLUXBASE_ADMIN_EMAIL!, FLUXBASE_ADMIN_PASSWORD: ws.env.FLUXBASE_ADMIN_PASSWORD! },
     );
     try {
       const plan = await local.cli(['plan']);
       expect(plan.code).toBe(1);
-      expect(plan.stderr).toContain('error[api.capability]: table.migr.crm.leads');
+      expect(plan.stderr).toContain('error[api.capability]: table.migr.public.leads');
       expect(plan.stderr).toContain('service-role JWT');
     } finally {
       await local.dispose();

@@ -15,7 +15,7 @@ const CONFIG = `version: 1
 tenants:
   default:
     schemas:
-      app:
+      public:
         tables:
           notes:
             columns:
@@ -32,7 +32,7 @@ tenants:
     webhooks:
       notes-hook:
         url: https://hooks.example.com/notes
-        events: [{ table: app.notes, operations: [INSERT] }]
+        events: [{ table: public.notes, operations: [INSERT] }]
         secret: \${env:NOTES_HOOK_SECRET}
 `;
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   const apply = await ws.cli(['apply', '--auto-approve']);
   expect(apply.stderr).toBe('');
   expect(apply.code).toBe(0);
-  await sql(emulator, admin.accessToken, "INSERT INTO app.audit_log (id, event) VALUES (1, 'created'), (2, 'updated')");
+  await sql(emulator, admin.accessToken, "INSERT INTO public.audit_log (id, event) VALUES (1, 'created'), (2, 'updated')");
 });
 
 afterAll(async () => {
@@ -62,24 +62,24 @@ describe('ownership and deletion', () => {
     await ws.write(withoutAudit(CONFIG));
     const plan = await ws.cli(['plan', '--json']);
     const doc = JSON.parse(plan.stdout) as { changes: { address: string; action: string; hazards: { type: string }[] }[] };
-    const del = doc.changes.find((c) => c.address === 'table.default.app.audit_log');
+    const del = doc.changes.find((c) => c.address === 'table.default.public.audit_log');
     expect(del?.action).toBe('delete');
     expect(del?.hazards.map((h) => h.type)).toEqual(['DELETES_DATA']);
 
     const refused = await ws.cli(['apply', '--auto-approve']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('error[plan.hazard-not-allowed]');
-    expect(refused.stderr).toContain('table.default.app.audit_log: DELETES_DATA');
+    expect(refused.stderr).toContain('table.default.public.audit_log: DELETES_DATA');
     expect(refused.stderr).toContain('--allow-hazards=DELETES_DATA');
     expect(refused.stderr).toContain('Nothing was applied');
-    expect(await sql(emulator, admin.accessToken, 'SELECT count(*)::int AS n FROM app.audit_log')).toEqual([{ n: 2 }]);
+    expect(await sql(emulator, admin.accessToken, 'SELECT count(*)::int AS n FROM public.audit_log')).toEqual([{ n: 2 }]);
   });
 
   it('drops the table with --allow-hazards=DELETES_DATA', async () => {
     const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=DELETES_DATA']);
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('table.default.app.audit_log: Destruction complete');
-    const tables = await sql(emulator, admin.accessToken, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'app' AND tablename = 'audit_log'");
+    expect(apply.stdout).toContain('table.default.public.audit_log: Destruction complete');
+    const tables = await sql(emulator, admin.accessToken, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit_log'");
     expect(tables).toEqual([{ n: 0 }]);
   });
 
@@ -87,7 +87,8 @@ describe('ownership and deletion', () => {
     const id = await tenantId(emulator, 'default');
     const created = await api<{ id: string }>(emulator, 'POST', '/api/v1/webhooks', {
       tenant: id,
-      body: { name: 'made-in-dashboard', url: 'https://elsewhere.example/hook', enabled: true, events: [{ table: 'app.notes', operations: ['DELETE'] }] },
+      // Both forms of the table name: the qualified one installs the trigger, the bare one matches (F7).
+      body: { name: 'made-in-dashboard', url: 'https://elsewhere.example/hook', enabled: true, events: [{ table: 'public.notes', operations: ['DELETE'] }, { table: 'notes', operations: ['DELETE'] }] },
     });
     expect(created.status).toBe(201);
     const plan = await ws.cli(['plan', '--detailed-exitcode']);
@@ -101,7 +102,7 @@ describe('ownership and deletion', () => {
   });
 
   it('refuses to take over a live resource the config declares but does not manage, until it is imported', async () => {
-    await ws.edit((t) => t.replace('    webhooks:\n', '    webhooks:\n      made-in-dashboard:\n        url: https://elsewhere.example/hook\n        scope: user\n        events: [{ table: app.notes, operations: [DELETE] }]\n'));
+    await ws.edit((t) => t.replace('    webhooks:\n', '    webhooks:\n      made-in-dashboard:\n        url: https://elsewhere.example/hook\n        scope: user\n        events: [{ table: public.notes, operations: [DELETE] }]\n'));
     const plan = await ws.cli(['plan']);
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain('error[plan.unmanaged-conflict]: webhook.default.made-in-dashboard');
@@ -151,7 +152,7 @@ describe('ownership and deletion', () => {
     const id = await tenantId(emulator, 'default');
     const hooks = await api<{ name: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: id });
     expect(hooks.body.map((h) => h.name)).toContain('made-in-dashboard');
-    await ws.write(protectedConfig.replace('    webhooks:\n', '    webhooks:\n      made-in-dashboard:\n        url: https://elsewhere.example/hook\n        scope: user\n        events: [{ table: app.notes, operations: [DELETE] }]\n'));
+    await ws.write(protectedConfig.replace('    webhooks:\n', '    webhooks:\n      made-in-dashboard:\n        url: https://elsewhere.example/hook\n        scope: user\n        events: [{ table: public.notes, operations: [DELETE] }]\n'));
   });
 });
 
@@ -293,7 +294,7 @@ describe('failures', () => {
   });
 
   it('reports applied, failed and not attempted after a failure, and a second apply converges without duplicates', async () => {
-    const guarded = await startTestEmulator({ webhookUrlGuard: true });
+    const guarded = await startTestEmulator(); // the URL guard is on, as on a production server
     const config = `version: 1
 tenants:
   shop:
@@ -309,7 +310,6 @@ tenants:
     webhooks:
       orders-hook:
         url: http://127.0.0.1:9/hook
-        events: [{ table: sales.orders, operations: [INSERT] }]
 `;
     const local = await Workspace.create(guarded, config);
     try {
@@ -326,7 +326,7 @@ tenants:
       const second = await local.cli(['apply', '--auto-approve']);
       expect(second.stderr).toBe('');
       expect(second.code).toBe(0);
-      expect(second.stdout).toContain('1 added, 0 changed, 0 destroyed');
+      expect(second.stdout).toContain('3 added, 0 changed, 0 destroyed');
       const id = await tenantId(guarded, 'shop');
       const tenants = await api<{ slug: string }[]>(guarded, 'GET', '/api/v1/admin/tenants');
       expect(tenants.body.filter((t) => t.slug === 'shop')).toHaveLength(1);

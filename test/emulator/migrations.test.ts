@@ -91,11 +91,10 @@ describe('emulator migrations API (docs/api/migrations.md)', () => {
     expect(again.body).toEqual({ details: 'migration status is rolled_back, cannot apply', error: 'Failed to apply migration' });
   });
 
-  it('applies a service_role migration with X-FB-Tenant in the tenant database (as the admin user by default)', async () => {
+  it('applies a service_role migration with X-FB-Tenant in the tenant database', async () => {
     const name = uniq('tmig');
     const tbl = uniq('tenant_only');
-    await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: `${tbl}_ddl`, columns: [{ name: 'id', type: 'integer' }] }, { tenant: tenantId });
-    await api.post(M, { name, up_sql: `CREATE TABLE public.${tbl} (id int); ALTER TABLE public.${tbl}_ddl ADD COLUMN extra text` });
+    await api.post(M, { name, up_sql: `CREATE TABLE public.${tbl} (id int); ALTER TABLE public.${tbl} ADD COLUMN extra text` });
     const r = await api.post(`${M}/${name}/apply`, undefined, { tenant: tenantId });
     expect(r.body).toEqual({ message: 'Migration applied successfully' });
     expect(await tablesIn(tenantId)).toContain(tbl);
@@ -163,9 +162,9 @@ describe('emulator migrations API (docs/api/migrations.md)', () => {
   });
 });
 
-describe('tenant migrations with quirks.tenantMigrationRole', () => {
+describe('tenant migrations run as tenant_migration_role (F2)', () => {
   it('runs as tenant_migration_role, which cannot ALTER tables created through the DDL API', async () => {
-    const emu = await startPgEmulator({ quirks: { tenantMigrationRole: true } });
+    const emu = await startPgEmulator();
     try {
       const api = new Api(emu);
       const t = await api.post(`${ADMIN}/tenants`, { slug: 'quirky', name: 'Q' });
@@ -183,6 +182,38 @@ describe('tenant migrations with quirks.tenantMigrationRole', () => {
       // the admin path is unaffected by the switch
       await api.post(M, { name: 'main_alter', up_sql: 'CREATE TABLE public.m (id int); ALTER TABLE public.m ADD COLUMN y text' });
       expect((await api.post(`${M}/main_alter/apply`)).status).toBe(200);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('opt-in: tenant migrations as the admin user (quirks.tenantMigrationRole: false)', () => {
+  it('alters a table the DDL API created', async () => {
+    const emu = await startPgEmulator({ quirks: { tenantMigrationRole: false } });
+    try {
+      const api = new Api(emu);
+      const tenant = (await api.post(`${ADMIN}/tenants`, { slug: 'intended', name: 'I' })).body.tenant.id;
+      await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: 'owned', columns: [{ name: 'id', type: 'integer' }] }, { tenant });
+      await api.post(M, { name: 'alter_owned', up_sql: 'ALTER TABLE public.owned ADD COLUMN x text' });
+      expect((await api.post(`${M}/alter_owned/apply`, undefined, { tenant })).status).toBe(200);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('the migrations IP allowlist (F6)', () => {
+  it('refuses callers outside migrations.allowed_ip_ranges with 403 before authentication; loopback is allowed by default', async () => {
+    const emu = await startPgEmulator({ migrationsAllowedIpRanges: ['10.0.0.0/8', '192.168.0.0/16'] });
+    try {
+      const api = new Api(emu);
+      for (const token of [emu.serviceRoleToken, null]) {
+        const r = await api.get(M, { token });
+        expect(r.status).toBe(403);
+        expect(r.body).toEqual({ error: 'Access denied - IP not allowlisted for migrations' });
+      }
+      expect((await api.get(`${ADMIN}/tenants`)).status).toBe(200);
     } finally {
       await emu.close();
     }

@@ -13,7 +13,7 @@ describe('emulator on embedded PGlite', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('starts tenant databases lazily from the cached template and keeps everything across restarts with dataDir', async () => {
+  it('starts tenant databases lazily from the cached template and keeps user objects across restarts with dataDir, dropping those in internal schemas as the server does (F1)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'fluxbase-emu-pglite-'));
     dirs.push(dataDir);
     const lines: string[] = [];
@@ -31,6 +31,11 @@ describe('emulator on embedded PGlite', () => {
       const info = (await api.get(`${ADMIN}/tables/public/notes`, { tenant: tenantId })).body;
       expect(info.columns.find((c: { name: string }) => c.name === 'body').default_value).toBe("'hello'::text");
       await api.post(`${ADMIN}/policies`, { schema: 'public', table: 'notes', name: 'p', command: 'SELECT', using: 'body IS NOT NULL' }, { tenant: tenantId });
+      for (const tenant of [undefined, tenantId]) {
+        const r = await api.post(`${ADMIN}/ddl/tables`, { schema: 'app', name: 'doomed', columns: [{ name: 'id', type: 'uuid', primaryKey: true }] }, { tenant });
+        expect(r.status).toBe(201);
+      }
+      expect((await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: 'kept', columns: [{ name: 'id', type: 'uuid', primaryKey: true }] })).status).toBe(201);
       const sql = await api.post(`${ADMIN}/sql/execute`, { query: 'SELECT 1 AS one; SELECT * FROM nope' }, { tenant: tenantId });
       expect(sql.body.results[1].error).toBe('ERROR: relation "nope" does not exist (SQLSTATE 42P01)');
     } finally {
@@ -43,10 +48,14 @@ describe('emulator on embedded PGlite', () => {
       const api = new Api(second);
       // the tenant database is not started until a request routes to it
       expect(lines.some((l) => /tenant_lite/.test(l))).toBe(false);
+      expect(lines.some((l) => /rebuilt the internal schemas of the main database .*dropping: table app\.doomed$/.test(l))).toBe(true);
+      expect((await api.get(`${ADMIN}/ddl/tables?schema=app`)).body.tables).toEqual([{ schema: 'app', name: 'settings' }]);
+      expect((await api.get(`${ADMIN}/ddl/tables?schema=public`)).body.tables).toEqual([{ schema: 'public', name: 'kept' }]);
       expect((await api.get(`${ADMIN}/tenants`)).body.map((t: { slug: string }) => t.slug)).toEqual(['default', 'lite']);
       const tables = await api.get(`${ADMIN}/ddl/tables?schema=public`, { tenant: tenantId });
       expect(tables.body.tables).toEqual([{ schema: 'public', name: 'notes' }]);
       expect(lines.some((l) => /started PGlite database tenant_lite/.test(l))).toBe(true);
+      expect((await api.get(`${ADMIN}/ddl/tables?schema=app`, { tenant: tenantId })).body.tables).toEqual(null);
       const policies = (await api.get(`${ADMIN}/policies`, { tenant: tenantId })).body;
       expect(policies).toEqual([{ schema: 'public', table: 'notes', policy_name: 'p', permissive: 'RESTRICTIVE', roles: ['public'], command: 'SELECT', using: '(body IS NOT NULL)', with_check: null }]);
       expect((await api.delete(`${ADMIN}/tenants/${tenantId}?hard=true`)).status).toBe(204);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { ADMIN, Api, startPgEmulator, uniq } from './helpers.js';
+import { ADMIN, Api, instanceAdminToken, startPgEmulator, uniq } from './helpers.js';
 
 describe('emulator request pipeline (auth doc §0, §2.4; keys doc §12)', () => {
   let emu: RunningEmulator;
@@ -12,10 +12,26 @@ describe('emulator request pipeline (auth doc §0, §2.4; keys doc §12)', () =>
   });
   afterAll(() => emu?.close());
 
-  it('answers GET /health', async () => {
+  it('answers GET /health, with a services object for admin and service-role callers (F11)', async () => {
     const r = await api.get('/health', { token: null });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('ok');
+    expect(r.body).not.toHaveProperty('services');
+    const authed = await api.get('/health');
+    expect(authed.body.services).toMatchObject({ database: true, realtime: true });
+    expect(authed.body.services.database_size).toMatch(/\d+ (bytes|kB|MB)/);
+  });
+
+  it('keeps the full response of a request with an Idempotency-Key in platform.idempotency_keys, a new key value included (F10)', async () => {
+    const key = `idem-${uniq('k')}`;
+    const created = await api.post(`${ADMIN}/service-keys`, { name: uniq('idem') }, { headers: { 'idempotency-key': key } });
+    expect(created.status).toBe(201);
+    const replay = await api.post(`${ADMIN}/service-keys`, { name: 'other' }, { headers: { 'idempotency-key': key } });
+    expect(replay.status).toBe(422);
+    const admin = api.as(await instanceAdminToken(emu));
+    const stored = await admin.post(`${ADMIN}/sql/execute`, { query: `SELECT status, convert_from(response_body, 'UTF8') AS body FROM platform.idempotency_keys WHERE key = '${key}'` });
+    expect(stored.body.results[0].rows[0].status).toBe('completed');
+    expect(stored.body.results[0].rows[0].body).toContain(created.body.key);
   });
 
   it('answers unknown paths AND wrong methods with the catch-all 404, never 405', async () => {

@@ -83,4 +83,14 @@ describe('emulator realtime enablement (auth doc §8)', () => {
     const byId = await api.get(`${ADMIN}/realtime/tables`, { tenant: t.body.tenant.id });
     expect(byId.body).toEqual({ count: 0, tables: [] });
   });
+
+  it('cannot enable realtime in a tenant database, whose registry is a foreign table (F3); list and disable work', async () => {
+    const tenant = (await api.post(`${ADMIN}/tenants`, { slug: 'rt-tenant', name: 'x' })).body.tenant.id as string;
+    await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: 'events', columns: [{ name: 'id', type: 'integer', primaryKey: true }] }, { tenant });
+    const r = await api.post(`${ADMIN}/realtime/tables`, { table: 'events' }, { tenant });
+    expect(r.status).toBe(500);
+    expect(r.body).toMatchObject({ error: 'Failed to enable realtime' });
+    expect((await api.get(`${ADMIN}/realtime/tables`, { tenant })).body).toEqual({ count: 0, tables: [] });
+    expect((await api.delete(`${ADMIN}/realtime/tables/public/events`, { tenant })).status).toBe(200);
+  });
 });

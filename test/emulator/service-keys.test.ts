@@ -75,14 +75,16 @@ describe('emulator service keys (keys doc §1)', () => {
     expect((await api.get(SK, { token: null, headers: { 'x-service-key': k.body.key } })).body.code).toBe('MISSING_AUTHENTICATION');
   });
 
-  it('updates with PUT as a true partial update, 404 for an unknown id and no PATCH route', async () => {
-    const k = await api.post(SK, { name: 'partial', description: 'keep me', scopes: ['webhooks:read'], rate_limit_per_hour: 10 });
-    const r = await api.put(`${SK}/${k.body.id}`, { name: 'renamed', enabled: false, scopes: [] });
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ name: 'renamed', description: 'keep me', enabled: false, scopes: [], rate_limit_per_hour: 10 });
-    expect((await api.put(`${SK}/${k.body.id}`, { description: null })).body).toMatchObject({ error: 'No fields to update', code: 'INVALID_INPUT' });
-    expect((await api.put(`${SK}/${randomUUID()}`, { description: 'probe' })).body).toMatchObject({ error: 'Service key not found', code: 'NOT_FOUND' });
-    expect((await api.patch(`${SK}/${k.body.id}`, { name: 'x' })).body).toEqual({ error: 'Not Found', path: `${SK}/${k.body.id}` });
+  it('answers 500 "Failed to update service key" for every PUT past the id and body checks, unknown ids included (F11)', async () => {
+    const k = await api.post(SK, { name: 'frozen', description: 'before' });
+    const r = await api.put(`${SK}/${k.body.id}`, { description: 'after' });
+    expect(r.status).toBe(500);
+    expect(r.body).toMatchObject({ error: 'Failed to update service key', code: 'INTERNAL_ERROR' });
+    expect((await api.get(`${SK}/${k.body.id}`)).body.description).toBe('before');
+    expect((await api.put(`${SK}/${randomUUID()}`, { description: 'probe' })).status).toBe(500);
+    expect((await api.put(`${SK}/not-a-uuid`, { description: 'x' })).status).toBe(400);
+    expect((await api.put(`${SK}/${k.body.id}`, {})).status).toBe(400);
+    expect((await api.post(`${SK}/${k.body.id}/disable`)).status).toBe(204);
   });
 
   it('enables, disables, deletes with 204 and 404 for unknown keys', async () => {
@@ -197,22 +199,21 @@ describe('emulator service keys (keys doc §1)', () => {
   });
 });
 
-describe('quirks.serviceKeyPutBroken', () => {
-  it('answers 500 "Failed to update service key" for every PUT past the id and body checks, unknown ids included', async () => {
-    const emu = await startPgEmulator({ quirks: { serviceKeyPutBroken: true } });
+describe('opt-in: the intended PUT (quirks.serviceKeyPutBroken: false)', () => {
+  it('updates with PUT as a true partial update, 404 for an unknown id and no PATCH route', async () => {
+    const emu = await startPgEmulator({ quirks: { serviceKeyPutBroken: false } });
+    const api = new Api(emu);
     try {
-      const api = new Api(emu);
-      const k = await api.post(SK, { name: 'frozen', description: 'before' });
-      const r = await api.put(`${SK}/${k.body.id}`, { description: 'after' });
-      expect(r.status).toBe(500);
-      expect(r.body).toMatchObject({ error: 'Failed to update service key', code: 'INTERNAL_ERROR' });
-      expect((await api.get(`${SK}/${k.body.id}`)).body.description).toBe('before');
-      expect((await api.put(`${SK}/${randomUUID()}`, { description: 'probe' })).status).toBe(500);
-      expect((await api.put(`${SK}/not-a-uuid`, { description: 'x' })).status).toBe(400);
-      expect((await api.put(`${SK}/${k.body.id}`, {})).status).toBe(400);
-      expect((await api.post(`${SK}/${k.body.id}/disable`)).status).toBe(204);
+      const k = await api.post(SK, { name: 'partial', description: 'keep me', scopes: ['webhooks:read'], rate_limit_per_hour: 10 });
+      const r = await api.put(`${SK}/${k.body.id}`, { name: 'renamed', enabled: false, scopes: [] });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ name: 'renamed', description: 'keep me', enabled: false, scopes: [], rate_limit_per_hour: 10 });
+      expect((await api.put(`${SK}/${k.body.id}`, { description: null })).body).toMatchObject({ error: 'No fields to update', code: 'INVALID_INPUT' });
+      expect((await api.put(`${SK}/${randomUUID()}`, { description: 'probe' })).body).toMatchObject({ error: 'Service key not found', code: 'NOT_FOUND' });
+      expect((await api.patch(`${SK}/${k.body.id}`, { name: 'x' })).body).toEqual({ error: 'Not Found', path: `${SK}/${k.body.id}` });
     } finally {
       await emu.close();
     }
   });
 });
+

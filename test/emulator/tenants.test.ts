@@ -8,7 +8,7 @@ describe('emulator tenants (auth doc §4)', () => {
   let api: Api;
 
   beforeAll(async () => {
-    emu = await startPgEmulator({ maxTenants: 6 });
+    emu = await startPgEmulator({ maxTenants: 7, faults: { tenantCreationFailures: ['stuck'] } });
     api = new Api(emu);
   });
   afterAll(() => emu?.close());
@@ -126,6 +126,19 @@ describe('emulator tenants (auth doc §4)', () => {
     expect(unknownUser.body).toMatchObject({ error: 'User not found', code: 'NOT_FOUND' });
     expect((await admin.get(`${ADMIN}/tenants/${id}/admins`)).body).toEqual([]);
     expect((await api.get(`${ADMIN}/tenants/mine`)).status).toBe(401);
+  });
+
+  it('keeps a tenant whose creation failed after its database existed: unlisted, in status error, its slug taken (F11)', async () => {
+    const failed = await api.post(`${ADMIN}/tenants`, { slug: 'stuck', name: 'Stuck' });
+    expect(failed.status).toBe(500);
+    expect(failed.body).toMatchObject({ error: 'Failed to create tenant' });
+    expect((await api.get(`${ADMIN}/tenants`)).body.map((t: { slug: string }) => t.slug)).not.toContain('stuck');
+    const again = await api.post(`${ADMIN}/tenants`, { slug: 'stuck', name: 'Stuck' });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: 'Tenant with this slug already exists', code: 'ALREADY_EXISTS' });
+    const admin = api.as(await instanceAdminToken(emu));
+    const row = await admin.post(`${ADMIN}/sql/execute`, { query: "SELECT status FROM platform.tenants WHERE slug = 'stuck'" });
+    expect(row.body.results[0].rows).toEqual([{ status: 'error' }]);
   });
 
   it('answers 409 CONFLICT once max_tenants is reached', async () => {

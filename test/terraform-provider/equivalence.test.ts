@@ -2,7 +2,8 @@
  * `fluxbase plan` (the CLI, node dist/cli.js plan --json) and `terraform plan` with the provider
  * (terraform show -json of a saved plan) on equivalent configurations of the same live objects
  * must touch the same resources with the same actions: one create, updates of a table, a webhook
- * and a key, a replacement (a policy's command cannot change in place) and a delete.
+ * and a key, replacements (a policy's command cannot change in place; the real server cannot update a
+ * service key's description, F11) and a delete.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
@@ -20,13 +21,9 @@ resource "fluxbase_tenant" "globex" {
   slug = "globex"
   name = "Globex"
 }
-resource "fluxbase_schema" "shop" {
-  tenant = fluxbase_tenant.globex.slug
-  name   = "shop"
-}
 resource "fluxbase_table" "orders" {
   tenant = fluxbase_tenant.globex.slug
-  schema = fluxbase_schema.shop.name
+  schema = "public"
   name   = "orders"
   columns = [
     { name = "id", type = "bigint", primary_key = true },
@@ -37,7 +34,7 @@ resource "fluxbase_table" "orders" {
 }
 resource "fluxbase_rls_policy" "customer_read" {
   tenant  = fluxbase_tenant.globex.slug
-  schema  = fluxbase_schema.shop.name
+  schema  = "public"
   table   = fluxbase_table.orders.name
   name    = "customer_read"
   command = "${changed ? 'ALL' : 'SELECT'}"
@@ -48,7 +45,7 @@ resource "fluxbase_webhook" "orders" {
   tenant            = fluxbase_tenant.globex.slug
   name              = "orders"
   url               = "https://hooks.globex.example/${changed ? 'v2/' : ''}orders"
-  events            = [{ table = "shop.orders", operations = ["INSERT"] }]
+  events            = [{ table = "public.orders", operations = ["INSERT"] }]
   secret_wo         = "s3cret"
   secret_wo_version = 1
 }
@@ -64,7 +61,7 @@ ${
   tenant = fluxbase_tenant.globex.slug
   name   = "audit"
   url    = "https://audit.globex.example/in"
-  events = [{ table = "shop.orders", operations = ["UPDATE", "DELETE"] }]
+  events = [{ table = "public.orders", operations = ["UPDATE", "DELETE"] }]
 }`
     : `resource "fluxbase_service_key" "legacy" {
   tenant = fluxbase_tenant.globex.slug
@@ -79,7 +76,7 @@ tenants:
   globex:
     name: Globex
     schemas:
-      shop:
+      public:
         tables:
           orders:
             columns:
@@ -96,13 +93,13 @@ tenants:
     webhooks:
       orders:
         url: https://hooks.globex.example/${changed ? 'v2/' : ''}orders
-        events: [{ table: shop.orders, operations: [INSERT] }]
+        events: [{ table: public.orders, operations: [INSERT] }]
         secret: s3cret${
           changed
             ? `
       audit:
         url: https://audit.globex.example/in
-        events: [{ table: shop.orders, operations: [UPDATE, DELETE] }]`
+        events: [{ table: public.orders, operations: [UPDATE, DELETE] }]`
             : ''
         }
     service_keys:
@@ -143,7 +140,7 @@ describe('fluxbase plan and terraform plan agree', () => {
     await tf.ok(['apply', '-auto-approve']);
     // The CLI adopts what Terraform created (fluxbase import), sends the webhook secret once (its
     // state has no fingerprint of it yet), and then both tools see nothing to do.
-    const addresses = ['tenant.globex', 'schema.globex.shop', 'table.globex.shop.orders', 'policy.globex.shop.orders.customer_read', 'webhook.globex.orders', 'service_key.globex.reporting', 'service_key.globex.legacy'];
+    const addresses = ['tenant.globex', 'table.globex.public.orders', 'policy.globex.public.orders.customer_read', 'webhook.globex.orders', 'service_key.globex.reporting', 'service_key.globex.legacy'];
     await cli.write(yaml({ changed: false }, []));
     const adopt = await cli.cli(['import', ...addresses]);
     expect(adopt.code, adopt.stdout + adopt.stderr).toBe(0);
@@ -173,10 +170,10 @@ describe('fluxbase plan and terraform plan agree', () => {
       .sort();
 
     expect(fromCli).toEqual([
-      ['policy.globex.shop.orders.customer_read', 'replace'],
+      ['policy.globex.public.orders.customer_read', 'replace'],
       ['service_key.globex.legacy', 'delete'],
-      ['service_key.globex.reporting', 'update'],
-      ['table.globex.shop.orders', 'update'],
+      ['service_key.globex.reporting', 'replace'], // the real PUT /service-keys/{id} answers 500 (F11): both tools replace
+      ['table.globex.public.orders', 'update'],
       ['webhook.globex.audit', 'create'],
       ['webhook.globex.orders', 'update'],
     ]);

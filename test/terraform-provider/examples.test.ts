@@ -29,15 +29,15 @@ describe('examples/terraform under real terraform', () => {
     await ws.ok(['init']);
     const apply = await ws.ok(['apply', '-auto-approve']);
     expect(apply.stdout).toContain('Apply complete! Resources: 8 added, 0 changed, 0 destroyed.');
-    const acme = await tenantId(emulator, 'acme');
-    const hooks = await api<{ url: string; headers: Record<string, string> }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
+    const def = await tenantId(emulator, 'default');
+    const hooks = await api<{ url: string; headers: Record<string, string> }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: def });
     expect(hooks.body).toEqual([expect.objectContaining({ url: 'https://gateway.example.com/hooks/fluxbase', headers: { 'X-Source': 'fluxbase' } })]);
     const key = JSON.parse((await ws.ok(['output', '-json', 'etl_key'])).stdout) as string;
     expect(key).toMatch(/^sk_/);
     const shown = JSON.parse((await ws.ok(['show', '-json'])).stdout) as { values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } } };
     const store = shown.values.root_module.resources.find((r) => r.address === 'terraform_data.secret_store')!;
     expect((store.values.output as { etl_key: string }).etl_key).toBe(key);
-    expect(JSON.parse((await ws.ok(['output', '-json', 'contacts_table'])).stdout)).toBe('acme/crm/contacts');
+    expect(JSON.parse((await ws.ok(['output', '-json', 'contacts_table'])).stdout)).toBe('default/crm/contacts');
   });
 
   it('re-plans clean with one list call per kind, not per resource', async () => {

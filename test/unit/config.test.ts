@@ -16,7 +16,7 @@ const minimal = (tables: string) => `version: 1
 tenants:
   acme:
     schemas:
-      app:
+      crm:
         tables:
 ${tables}`;
 
@@ -27,7 +27,6 @@ describe('config loading and validation', () => {
     const { config, diagnostics } = await check(text, {
       SIGNUP_WEBHOOK_SECRET: 'a',
       POSTS_WEBHOOK_SECRET: 'b',
-      ACME_TASKS_WEBHOOK_SECRET: 'c',
       GITHUB_CLIENT_SECRET: 'd',
       CORP_SSO_CLIENT_SECRET: 'e',
       NEWSLETTER_SMTP_PASSWORD: 'f',
@@ -53,7 +52,7 @@ describe('config loading and validation', () => {
     const d = diagnostics.find((x) => x.summary.startsWith("unknown key 'colums'"));
     expect(d?.summary).toContain("did you mean 'columns'");
     expect(where(d)).toBe('8:13');
-    expect(d?.path).toEqual(['tenants', 'acme', 'schemas', 'app', 'tables', 'users', 'colums']);
+    expect(d?.path).toEqual(['tenants', 'acme', 'schemas', 'crm', 'tables', 'users', 'colums']);
   });
 
   it('reports a wrong type at the value', async () => {
@@ -69,6 +68,37 @@ describe('config loading and validation', () => {
     expect(diagnostics[0]?.summary).toContain("invalid name 'Users'");
     expect(diagnostics[0]?.summary).toContain('lower-case identifier');
     expect(where(diagnostics[0])).toBe('7:11');
+  });
+
+  it("refuses a table in one of Fluxbase's internal schemas, where the server drops it at its next start (F1)", async () => {
+    const yaml = minimal('          users:\n            columns:\n              id: { type: uuid }\n').replace('      crm:', '      app:');
+    const { diagnostics } = await check(yaml);
+    expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.internal-schema', '7:11']]);
+    expect(diagnostics[0]!.summary).toBe("table app.users is in Fluxbase's internal schema 'app'");
+    expect(diagnostics[0]!.detail).toContain('Declare the table in `public` or in a schema of your own');
+  });
+
+  it('warns that a webhook on a table of a tenant with its own database never delivers (F7)', async () => {
+    const yaml = `version: 1\ntenants:\n  acme:\n    webhooks:\n      hook:\n        url: https://hooks.example.com/x\n        events: [{ table: public.orders, operations: [INSERT] }]\n        secret: s\n`;
+    const { diagnostics } = await check(yaml);
+    expect(diagnostics.map((d) => [d.severity, d.code, where(d)])).toEqual([['warning', 'config.webhook-undeliverable', '7:27']]);
+  });
+
+  it('flags settings.auth keys the runtime never reads, with where to declare them instead (F8)', async () => {
+    const { diagnostics } = await check('version: 1\nsettings:\n  auth:\n    enable_signup: false\n    session_timeout_minutes: 30\n    disable_dashboard_password_login: false\n');
+    expect(diagnostics.map((d) => [d.severity, d.code, where(d)])).toEqual([
+      ['warning', 'config.ineffective-setting', '4:5'],
+      ['warning', 'config.ineffective-setting', '5:5'],
+    ]);
+    expect(diagnostics[0]!.summary).toContain('the runtime reads app.auth.signup_enabled');
+    expect(diagnostics[0]!.detail).toContain('Declare settings.app.authentication.enable_signup instead');
+    expect(diagnostics[1]!.detail).toContain('Remove it');
+  });
+
+  it('refuses an app-settings section next to a system setting that section writes', async () => {
+    const { diagnostics } = await check('version: 1\nsettings:\n  app:\n    authentication: { enable_signup: true }\n  system:\n    app.auth.magic_link_enabled: { value: true }\n');
+    expect(diagnostics.map((d) => [d.code, where(d)])).toEqual([['config.conflict', '6:5']]);
+    expect(diagnostics[0]!.detail).toContain('Declare it as settings.app.authentication.enable_magic_link instead');
   });
 
   it('rejects reserved words the server rejects', async () => {

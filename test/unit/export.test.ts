@@ -117,10 +117,11 @@ describe('kinds and the kinds they are declared inside', () => {
 function live(): LiveState {
   const { attrs, meta } = liveTable(
     {
-      schema: 'app',
+      schema: 'public',
       name: 'posts',
       rls_enabled: true,
       rls_forced: false,
+      owner: 'tenant_migration_role',
       columns: [
         { name: 'id', type: 'uuid', not_null: true, default: 'gen_random_uuid()' },
         { name: 'status', type: 'text', not_null: true, default: "'draft'::text" },
@@ -131,31 +132,32 @@ function live(): LiveState {
         { name: 'posts_pkey', type: 'p', columns: ['id'], ref_schema: null, ref_table: null, ref_columns: null, on_delete: null, on_update: null, check: null },
         { name: 'posts_status_check', type: 'c', columns: ['status'], ref_schema: null, ref_table: null, ref_columns: null, on_delete: null, on_update: null, check: "(status = ANY (ARRAY['draft'::text, 'published'::text]))" },
       ],
-      indexes: [{ name: 'posts_title_lower', unique: false, columns: [null], partial: false, definition: 'CREATE INDEX posts_title_lower ON app.posts USING btree (lower(title))' }],
+      indexes: [{ name: 'posts_title_lower', unique: false, columns: [null], partial: false, definition: 'CREATE INDEX posts_title_lower ON public.posts USING btree (lower(title))' }],
     },
-    { schema: 'app', table: 'posts', realtime_enabled: true, events: ['DELETE', 'INSERT', 'UPDATE'], excluded_columns: [] },
+    { schema: 'public', table: 'posts', realtime_enabled: true, events: ['DELETE', 'INSERT', 'UPDATE'], excluded_columns: [] },
   );
   const resources: LiveResource[] = [
     { address: 'tenant.default', kind: 'tenant', id: 't-0', attrs: { name: 'Default', metadata: {} }, fingerprint: 'f', builtin: true },
     { address: 'tenant.acme', kind: 'tenant', id: 't-1', attrs: { name: 'acme', metadata: { tier: 'gold' } }, fingerprint: 'f' },
     { address: 'schema.acme.app', kind: 'schema', tenant: 'acme', id: 'app', attrs: {}, fingerprint: 'f', parent: 'tenant.acme', builtin: true },
     { address: 'schema.acme.public', kind: 'schema', tenant: 'acme', id: 'public', attrs: {}, fingerprint: 'f', parent: 'tenant.acme', builtin: true },
-    { address: 'table.acme.app.posts', kind: 'table', tenant: 'acme', id: 'app.posts', attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: 'f', parent: 'schema.acme.app', hidden: true },
+    { address: 'table.acme.public.posts', kind: 'table', tenant: 'acme', id: 'public.posts', attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: 'f', parent: 'schema.acme.public' },
+    { address: 'table.acme.app.legacy', kind: 'table', tenant: 'acme', id: 'app.legacy', attrs: { columns: { id: { type: 'uuid', nullable: false, default: null, primary_key: true, unique: false, references: null } } }, fingerprint: 'f', parent: 'schema.acme.app', hidden: true },
     { address: 'table.acme.app.settings', kind: 'table', tenant: 'acme', id: 'app.settings', attrs: { columns: {} }, fingerprint: 'f', parent: 'schema.acme.app', hidden: true },
     {
-      address: 'policy.acme.app.posts.read',
+      address: 'policy.acme.public.posts.read',
       kind: 'policy',
       tenant: 'acme',
       attrs: { command: 'SELECT', permissive: true, roles: ['public'], using: "(status = 'published'::text)", with_check: null },
       fingerprint: 'f',
-      parent: 'table.acme.app.posts',
+      parent: 'table.acme.public.posts',
     },
     {
       address: 'webhook.acme.hook',
       kind: 'webhook',
       tenant: 'acme',
       id: 'w-1',
-      attrs: liveWebhookAttrs({ id: 'w-1', name: 'hook', url: 'https://h.example.com', enabled: true, events: [{ table: 'app.posts', operations: ['INSERT'] }], max_retries: 3, retry_backoff_seconds: 5, timeout_seconds: 45, headers: null, scope: 'global' }),
+      attrs: liveWebhookAttrs({ id: 'w-1', name: 'hook', url: 'https://h.example.com', enabled: true, events: [{ table: 'public.posts', operations: ['INSERT'] }], max_retries: 3, retry_backoff_seconds: 5, timeout_seconds: 45, headers: null, scope: 'global' }),
       fingerprint: 'f',
       parent: 'tenant.acme',
     },
@@ -218,9 +220,10 @@ describe('exporting a live state', () => {
 
       # Left out (the configuration cannot declare them):
       #   service_key.acme.old: the key is revoked; a revoked key cannot be declared
-      #   table.acme.app.posts: column seq: default nextval('posts_seq_seq'::regclass) cannot be declared (the server's default sanitiser would store it as a string literal)
-      #   table.acme.app.posts: index posts_title_lower: CREATE INDEX posts_title_lower ON app.posts USING btree (lower(title))
-      #   table.acme.app.posts: indexes are not declared: the configuration cannot express a partial or expression index, and declaring the others would drop it
+      #   table.acme.app.legacy: in Fluxbase's internal schema app, where the server drops user tables at its next start (F1): move it to public or a schema of your own (e.g. ALTER TABLE app.legacy SET SCHEMA public), then export again
+      #   table.acme.public.posts: column seq: default nextval('posts_seq_seq'::regclass) cannot be declared (the server's default sanitiser would store it as a string literal)
+      #   table.acme.public.posts: index posts_title_lower: CREATE INDEX posts_title_lower ON public.posts USING btree (lower(title))
+      #   table.acme.public.posts: indexes are not declared: the configuration cannot express a partial or expression index, and declaring the others would drop it
 
       version: 1
       settings:
@@ -231,7 +234,7 @@ describe('exporting a live state', () => {
         acme:
           metadata: {tier: gold}
           schemas:
-            app:
+            public:
               tables:
                 posts:
                   columns:
@@ -252,7 +255,7 @@ describe('exporting a live state', () => {
             hook:
               url: https://h.example.com
               events:
-                - {table: app.posts, operations: [INSERT]}
+                - {table: public.posts, operations: [INSERT]}
               timeout_seconds: 45
               secret: \${env:WEBHOOK_ACME_HOOK_SECRET}
           settings:
@@ -265,7 +268,7 @@ describe('exporting a live state', () => {
     // The self-check compares the declarations with the live resources: only the default that
     // cannot be declared differs.
     expect(result.diagnostics.filter((d) => d.code === 'export.mismatch').map((d) => [d.address, d.summary])).toEqual([
-      ['table.acme.app.posts', 'the declaration does not reproduce the live value of columns.seq.default'],
+      ['table.acme.public.posts', 'the declaration does not reproduce the live value of columns.seq.default'],
     ]);
   });
 
@@ -280,19 +283,20 @@ describe('exporting a live state', () => {
     const plan = buildPlan({ endpoint: 'http://x', desired, live: live(), state });
     expect(plan.diagnostics).toEqual([]);
     const changed = plan.changes.filter((c) => c.action !== 'no-op').map((c) => [c.address, c.attributes.map((a) => a.path.join('.'))]);
-    expect(changed).toEqual([['table.acme.app.posts', ['columns.seq.default']]]);
+    expect(changed).toEqual([['table.acme.public.posts', ['columns.seq.default']]]);
   });
 
   it('is deterministic', async () => {
     expect((await exported()).yaml).toBe((await exported()).yaml);
   });
 
-  it('with includeInternal also declares built-in objects and Fluxbase tables (as external, protected)', async () => {
-    const yaml = (await exported(true)).yaml!;
+  it('with includeInternal also declares built-in objects, and lists Fluxbase tables it read but cannot declare (F1)', async () => {
+    const result = await exported(true);
+    const yaml = result.yaml!;
     expect(yaml).toContain('  default:\n    name: Default\n');
     expect(yaml).toContain('app.rpc.enabled:');
-    expect(yaml).toContain('public: {}');
-    expect(yaml).toContain('          settings:\n            external: true\n            lifecycle: {prevent_destroy: true}\n');
+    expect(yaml).not.toMatch(/^ {6}app:/m);
+    expect(yaml).toContain("#   table.acme.app.settings: Fluxbase's own table: the server re-creates it and its policies from its schema files at every start");
   });
 });
 
@@ -303,7 +307,7 @@ tenants:
     webhooks:
       hook:
         url: https://h.example.com
-        events: [{ table: app.posts, operations: [INSERT] }]
+        events: [{ table: public.posts, operations: [INSERT] }]
         timeout_seconds: 45
         secret: \${env:HOOK}
 `;

@@ -18,8 +18,9 @@ const CONFIG = `version: 1
 tenants:
   acme:
     name: Acme
+  default:
     schemas:
-      app:
+      public:
         tables:
           posts:
             columns:
@@ -38,7 +39,7 @@ tenants:
     webhooks:
       posts-hook:
         url: https://hooks.example.com/posts
-        events: [{ table: app.posts, operations: [UPDATE, INSERT] }]
+        events: [{ table: public.posts, operations: [UPDATE, INSERT] }]
         secret: \${env:HOOK_SECRET}
 `;
 
@@ -48,14 +49,19 @@ async function desiredFrom(yaml: string, env: Record<string, string> = { HOOK_SE
   return buildDesired(config!);
 }
 
+/** The built-in default tenant and its `public` schema, on every server. */
+const DEFAULT_TENANT: LiveResource = { address: 'tenant.default', kind: 'tenant', id: 't-0', attrs: { name: 'default', metadata: {} }, fingerprint: 'f0', builtin: true };
+const DEFAULT_PUBLIC: LiveResource = { address: 'schema.default.public', kind: 'schema', tenant: 'default', id: 'public', attrs: {}, fingerprint: 'f2', parent: 'tenant.default', builtin: true };
+
 /** Live state as the real server renders the config above after it was applied. */
 function liveState(): LiveState {
   const { attrs, meta } = liveTable(
     {
-      schema: 'app',
+      schema: 'public',
       name: 'posts',
       rls_enabled: true,
       rls_forced: false,
+      owner: 'postgres',
       columns: [
         { name: 'id', type: 'uuid', not_null: true, default: 'gen_random_uuid()' },
         { name: 'title', type: 'text', not_null: true, default: null },
@@ -69,13 +75,14 @@ function liveState(): LiveState {
     undefined,
   );
   const resources: LiveResource[] = [
+    DEFAULT_TENANT,
     { address: 'tenant.acme', kind: 'tenant', id: 't-1', attrs: { name: 'Acme', metadata: {} }, fingerprint: 'f1' },
-    { address: 'schema.acme.app', kind: 'schema', tenant: 'acme', id: 'app', attrs: {}, fingerprint: 'f2', parent: 'tenant.acme' },
-    { address: 'table.acme.app.posts', kind: 'table', tenant: 'acme', id: 'app.posts', attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: 'f3', parent: 'schema.acme.app' },
+    DEFAULT_PUBLIC,
+    { address: 'table.default.public.posts', kind: 'table', tenant: 'default', id: 'public.posts', attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: 'f3', parent: 'schema.default.public' },
     {
-      address: 'policy.acme.app.posts.read_published',
+      address: 'policy.default.public.posts.read_published',
       kind: 'policy',
-      tenant: 'acme',
+      tenant: 'default',
       attrs: {
         command: 'SELECT',
         permissive: true,
@@ -84,19 +91,22 @@ function liveState(): LiveState {
         with_check: null,
       },
       fingerprint: 'f4',
-      parent: 'table.acme.app.posts',
+      parent: 'table.default.public.posts',
     },
     {
-      address: 'webhook.acme.posts-hook',
+      address: 'webhook.default.posts-hook',
       kind: 'webhook',
-      tenant: 'acme',
+      tenant: 'default',
       id: 'w-1',
       attrs: liveWebhookAttrs({
         id: 'w-1',
         name: 'posts-hook',
         url: 'https://hooks.example.com/posts',
         enabled: true,
-        events: [{ table: 'app.posts', operations: ['INSERT', 'UPDATE'] }],
+        events: [
+          { table: 'public.posts', operations: ['INSERT', 'UPDATE'] },
+          { table: 'posts', operations: ['INSERT', 'UPDATE'] },
+        ],
         max_retries: 3,
         retry_backoff_seconds: 5,
         timeout_seconds: 30,
@@ -104,14 +114,17 @@ function liveState(): LiveState {
         scope: 'global',
       }),
       fingerprint: 'f5',
-      parent: 'tenant.acme',
+      parent: 'tenant.default',
     },
-    { address: 'webhook.acme.dashboard-made', kind: 'webhook', tenant: 'acme', id: 'w-2', attrs: {}, fingerprint: 'f6', parent: 'tenant.acme' },
+    { address: 'webhook.default.dashboard-made', kind: 'webhook', tenant: 'default', id: 'w-2', attrs: {}, fingerprint: 'f6', parent: 'tenant.default' },
   ];
   return {
     resources: new Map(resources.map((r) => [r.address, r])),
-    tenants: new Map([['acme', { slug: 'acme', id: 't-1', isDefault: false }]]),
-    scanned: new Set(['acme']),
+    tenants: new Map([
+      ['acme', { slug: 'acme', id: 't-1', isDefault: false }],
+      ['default', { slug: 'default', id: 't-0', isDefault: true }],
+    ]),
+    scanned: new Set(['acme', 'default']),
     diagnostics: [],
   };
 }
@@ -121,15 +134,14 @@ function managedState(): StateDocument {
   state.salt = Buffer.alloc(32, 7).toString('base64');
   for (const [address, kind] of [
     ['tenant.acme', 'tenant'],
-    ['schema.acme.app', 'schema'],
-    ['table.acme.app.posts', 'table'],
-    ['policy.acme.app.posts.read_published', 'policy'],
-    ['webhook.acme.posts-hook', 'webhook'],
+    ['table.default.public.posts', 'table'],
+    ['policy.default.public.posts.read_published', 'policy'],
+    ['webhook.default.posts-hook', 'webhook'],
   ] as const) {
     state.resources[address] = { kind };
   }
-  state.resources['webhook.acme.posts-hook']!.writeOnly = {
-    secret: secretFingerprint(state.salt, 'webhook.acme.posts-hook#secret', 's3cr3t-canary'),
+  state.resources['webhook.default.posts-hook']!.writeOnly = {
+    secret: secretFingerprint(state.salt, 'webhook.default.posts-hook#secret', 's3cr3t-canary'),
   };
   return state;
 }
@@ -139,7 +151,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live: liveState(), state: managedState() });
     expect(plan.diagnostics).toEqual([]);
     expect(plan.changes.filter((c) => c.action !== 'no-op')).toEqual([]);
-    expect(plan.unmanaged.map((u) => u.address)).toEqual(['webhook.acme.dashboard-made']);
+    expect(plan.unmanaged.map((u) => u.address)).toEqual(['webhook.default.dashboard-made']);
     expect(renderPlan(plan)).toContain('No changes.');
   });
 
@@ -150,17 +162,17 @@ describe('planning against live state rendered by PostgreSQL', () => {
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(changed), live: liveState(), state: managedState() });
     const changes = plan.changes.filter((c) => c.action !== 'no-op');
     expect(changes.map((c) => [c.address, c.action, c.attributes.map((a) => a.path.join('.'))])).toEqual([
-      ['table.acme.app.posts', 'update', ['columns.status.default']],
-      ['policy.acme.app.posts.read_published', 'update', ['using']],
-      ['webhook.acme.posts-hook', 'update', ['url']],
+      ['table.default.public.posts', 'update', ['columns.status.default']],
+      ['policy.default.public.posts.read_published', 'update', ['using']],
+      ['webhook.default.posts-hook', 'update', ['url']],
     ]);
-    expect(changes[0]!.sql).toEqual(['ALTER TABLE "app"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
+    expect(changes[0]!.sql).toEqual(['ALTER TABLE "public"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
     await expect(renderPlan(plan)).toMatchFileSnapshot('../golden/plan-three-updates.txt');
   });
 
   it('sends a changed secret and never shows it', async () => {
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG, { HOOK_SECRET: 'rotated-canary' }), live: liveState(), state: managedState() });
-    const change = plan.changes.find((c) => c.address === 'webhook.acme.posts-hook')!;
+    const change = plan.changes.find((c) => c.address === 'webhook.default.posts-hook')!;
     expect(change.action).toBe('update');
     expect(change.attributes).toEqual([{ path: ['secret'], before: { sensitive: true }, after: { sensitive: true }, sensitive: true }]);
     const text = renderPlan(plan) + JSON.stringify(plan);
@@ -172,36 +184,47 @@ describe('planning against live state rendered by PostgreSQL', () => {
   it('plans a delete with DELETES_DATA for a managed table removed from the config, and its policies go with it', async () => {
     const withoutTable = CONFIG.replace(/          posts:[\s\S]*?(?=    webhooks:)/, '          {}\n').replace('        tables:\n          {}\n', '        tables: {}\n');
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(withoutTable), live: liveState(), state: managedState() });
-    const del = plan.changes.find((c) => c.address === 'table.acme.app.posts')!;
+    const del = plan.changes.find((c) => c.address === 'table.default.public.posts')!;
     expect(del.action).toBe('delete');
     expect(del.hazards.map((h) => h.type)).toEqual(['DELETES_DATA']);
-    const policy = plan.changes.find((c) => c.address === 'policy.acme.app.posts.read_published')!;
-    expect(policy.deletedWith).toBe('table.acme.app.posts');
+    const policy = plan.changes.find((c) => c.address === 'policy.default.public.posts.read_published')!;
+    expect(policy.deletedWith).toBe('table.default.public.posts');
     expect(plan.summary.destroy).toBe(2);
   });
 
   it('refuses to adopt a live resource that is not managed, and explains import', async () => {
     const state = managedState();
-    delete state.resources['webhook.acme.posts-hook'];
+    delete state.resources['webhook.default.posts-hook'];
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live: liveState(), state });
-    expect(plan.diagnostics.map((d) => [d.code, d.address])).toEqual([['plan.unmanaged-conflict', 'webhook.acme.posts-hook']]);
-    expect(plan.diagnostics[0]!.detail).toContain('fluxbase import webhook.acme.posts-hook');
+    expect(plan.diagnostics.map((d) => [d.code, d.address])).toEqual([['plan.unmanaged-conflict', 'webhook.default.posts-hook']]);
+    expect(plan.diagnostics[0]!.detail).toContain('fluxbase import webhook.default.posts-hook');
   });
 
   it('creates everything, in dependency order, on an empty server', async () => {
-    const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: [] };
+    // An empty server has the built-in default tenant and its `public` schema, which are adopted.
+    const live: LiveState = {
+      resources: new Map([DEFAULT_TENANT, DEFAULT_PUBLIC].map((r) => [r.address, r])),
+      tenants: new Map([['default', { slug: 'default', id: 't-0', isDefault: true }]]),
+      scanned: new Set(['default']),
+      diagnostics: [],
+    };
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live, state: emptyState() });
-    // `app` is one of Fluxbase's own schemas: it comes with the new tenant and is adopted, not created.
     expect(plan.diagnostics).toEqual([]);
-    expect(plan.changes.map((c) => c.address)).toEqual([
+    const changes = plan.changes.filter((c) => c.action !== 'no-op');
+    expect(changes.map((c) => c.address)).toEqual([
       'tenant.acme',
-      'table.acme.app.posts',
-      'policy.acme.app.posts.read_published',
-      'webhook.acme.posts-hook',
+      'table.default.public.posts',
+      'policy.default.public.posts.read_published',
+      'webhook.default.posts-hook',
     ]);
-    expect(plan.changes.every((c) => c.action === 'create')).toBe(true);
-    const table = plan.changes[1]!;
+    expect(changes.every((c) => c.action === 'create')).toBe(true);
+    const table = changes[1]!;
     expect(table.steps?.map((s) => s.op)).toEqual(['ddl_create_table', 'rls_toggle']);
+    // The webhook's event is sent in the form the server matches (F7): qualified + bare name.
+    expect(changes[3]!.after?.events).toEqual([
+      { table: 'posts', operations: ['INSERT', 'UPDATE'] },
+      { table: 'public.posts', operations: ['INSERT', 'UPDATE'] },
+    ]);
     await expect(renderPlan(plan)).toMatchFileSnapshot('../golden/plan-create.txt');
   });
 

@@ -8,7 +8,7 @@
  */
 import type { EmulatorApp } from '../app.js';
 import type { AuthLocals, Claims, Ctx, Handler } from '../http/context.js';
-import { sendCode } from '../http/errors.js';
+import { sendCode, sendPanic } from '../http/errors.js';
 
 /** Reads a cookie value from the request. */
 export function cookie(ctx: Ctx, name: string): string {
@@ -165,6 +165,14 @@ export function authOrServiceKey(app: EmulatorApp): Handler {
     if (token !== '') {
       const claims = await app.jwt.verify(token);
       const role = str(claims?.role);
+      // F5: every valid JWT but an instance_admin's reaches the revocation check, which
+      // dereferences claims.IssuedAt (internal/middleware/clientkey_auth.go:429): a token without
+      // `iat` panics, and Fiber's recover answers 500.
+      if (claims && role !== 'instance_admin' && claims.iat === undefined && app.opts.quirks.iatRequired) {
+        app.log('panic recovered: runtime error: invalid memory address or nil pointer dereference (token without iat, clientkey_auth.go:429)');
+        sendPanic(ctx);
+        return;
+      }
       if (claims && role !== 'service_role' && role !== 'anon') {
         const identity = identityFromClaims(claims);
         if (!identity.isInstanceAdmin && typeof claims.jti === 'string' && app.revokedJtis.has(claims.jti)) {

@@ -157,6 +157,21 @@ CREATE TABLE IF NOT EXISTS platform.emulator_bootstrap (
  * `platform.oauth_providers`). Every statement is idempotent: the script runs at every start.
  */
 export const CONTROL_PLANE_SQL = `
+-- Idempotency records (F10): the full response of every request sent with an Idempotency-Key,
+-- kept 24 h (internal/middleware/idempotency.go:187-270, 361-378).
+CREATE TABLE IF NOT EXISTS platform.idempotency_keys (
+  key text PRIMARY KEY,
+  method text NOT NULL,
+  path text NOT NULL,
+  request_hash text NOT NULL DEFAULT '',
+  status text NOT NULL CHECK (status IN ('processing', 'completed', 'failed')),
+  response_status integer,
+  response_headers jsonb,
+  response_body bytea,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS platform.tenants (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   slug text NOT NULL UNIQUE,
@@ -268,6 +283,89 @@ CREATE TABLE IF NOT EXISTS auth.webhook_deliveries (
   delivered_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- Webhook triggers (F7, keys doc §3.4): a webhook's events install one AFTER trigger per watched
+-- table, reference-counted. As on the server, the trigger is installed on schema.table (a bare
+-- name meaning auth.<name>), the trigger function matches events by the BARE table name only,
+-- reads NEW.id / OLD.id (a watched table without an id column fails every write), and queues
+-- one row per interested enabled webhook, filtered by scope.
+CREATE TABLE IF NOT EXISTS auth.webhook_monitored_tables (
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  webhook_count integer NOT NULL DEFAULT 0,
+  PRIMARY KEY (schema_name, table_name)
+);
+
+CREATE TABLE IF NOT EXISTS auth.webhook_events (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  webhook_id uuid NOT NULL,
+  event_type text NOT NULL,
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  record_id text,
+  old_data jsonb,
+  new_data jsonb,
+  next_retry_at timestamptz,
+  tenant_id uuid,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+CREATE OR REPLACE FUNCTION auth.queue_webhook_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = auth AS $fn$
+DECLARE
+  w record;
+  row_new jsonb;
+  row_old jsonb;
+  rid text;
+  owner uuid;
+BEGIN
+  IF TG_OP = 'INSERT' THEN row_new := to_jsonb(NEW); rid := coalesce(NEW.id::text, '');
+  ELSIF TG_OP = 'UPDATE' THEN row_new := to_jsonb(NEW); row_old := to_jsonb(OLD); rid := coalesce(NEW.id::text, OLD.id::text, '');
+  ELSE row_old := to_jsonb(OLD); rid := coalesce(OLD.id::text, '');
+  END IF;
+  BEGIN
+    owner := coalesce((coalesce(row_new, row_old) ->> 'user_id')::uuid, (coalesce(row_new, row_old) ->> 'owner_id')::uuid,
+                      (coalesce(row_new, row_old) ->> 'created_by')::uuid);
+  EXCEPTION WHEN others THEN owner := NULL;
+  END;
+  FOR w IN SELECT id, events, created_by, scope, tenant_id FROM auth.webhooks
+            WHERE enabled AND (scope = 'global' OR created_by IS NULL OR owner IS NULL OR created_by = owner) LOOP
+    IF jsonb_typeof(w.events) = 'array' AND EXISTS (
+         SELECT 1 FROM jsonb_array_elements(w.events) AS e
+          WHERE (e ->> 'table' = TG_TABLE_NAME OR e ->> 'table' = '*')
+            AND (e -> 'operations' @> to_jsonb(ARRAY[TG_OP]) OR e -> 'operations' @> '["*"]'::jsonb)) THEN
+      INSERT INTO auth.webhook_events (webhook_id, event_type, table_schema, table_name, record_id, old_data, new_data, next_retry_at, tenant_id)
+      VALUES (w.id, TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME, rid, row_old, row_new, clock_timestamp(), w.tenant_id);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $fn$;
+
+CREATE OR REPLACE FUNCTION auth.increment_webhook_table_count(p_schema text, p_table text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = auth AS $fn$
+DECLARE n integer;
+BEGIN
+  INSERT INTO auth.webhook_monitored_tables AS m (schema_name, table_name, webhook_count) VALUES (p_schema, p_table, 1)
+  ON CONFLICT (schema_name, table_name) DO UPDATE SET webhook_count = m.webhook_count + 1
+  RETURNING webhook_count INTO n;
+  IF n = 1 THEN
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I.%I', 'webhook_trigger_' || p_schema || '_' || p_table, p_schema, p_table);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION auth.queue_webhook_event()',
+                   'webhook_trigger_' || p_schema || '_' || p_table, p_schema, p_table);
+  END IF;
+END $fn$;
+
+CREATE OR REPLACE FUNCTION auth.decrement_webhook_table_count(p_schema text, p_table text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = auth AS $fn$
+DECLARE n integer;
+BEGIN
+  UPDATE auth.webhook_monitored_tables SET webhook_count = greatest(0, webhook_count - 1)
+   WHERE schema_name = p_schema AND table_name = p_table RETURNING webhook_count INTO n;
+  IF n = 0 THEN
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I.%I', 'webhook_trigger_' || p_schema || '_' || p_table, p_schema, p_table);
+    DELETE FROM auth.webhook_monitored_tables WHERE schema_name = p_schema AND table_name = p_table;
+  END IF;
+END $fn$;
 
 -- Service keys (keys doc §1). Names are unique per tenant (500 on duplicates); revoked_by
 -- references platform.users (a caller without a dashboard user cannot revoke: FK → 500).
@@ -396,6 +494,12 @@ LANGUAGE plpgsql AS $fn$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; 
 DROP TRIGGER IF EXISTS update_platform_oauth_providers_updated_at ON platform.oauth_providers;
 CREATE TRIGGER update_platform_oauth_providers_updated_at BEFORE UPDATE ON platform.oauth_providers
   FOR EACH ROW EXECUTE FUNCTION platform.oauth_providers_touch_updated_at();
+
+-- The server grants service_role every control-plane table (platform.sql:1697-2256; auth's
+-- default privileges, bootstrap.sql): /sql/execute run as service_role (an instance_admin
+-- without X-FB-Tenant) can read platform.tenants, platform.idempotency_keys, auth.webhook_events.
+GRANT ALL ON ALL TABLES IN SCHEMA platform TO service_role;
+GRANT ALL ON ALL TABLES IN SCHEMA auth TO service_role;
 `;
 
 /** Version stamp of the template: changes whenever the bootstrap SQL changes. */

@@ -112,8 +112,16 @@ export interface PgClusterOptions {
 }
 
 /** See the module comment. Create with {@link PgCluster.start}. */
+/** See {@link PgCluster.MIN_MAJOR}. */
+const MIN_SERVER_MAJOR = 17;
+
 export class PgCluster implements Cluster {
   readonly kind = 'postgres' as const;
+  /**
+   * True when a start with a fixed prefix found its databases (a restart: the server's start-up
+   * work on them runs, F1); false for databases created fresh.
+   */
+  restarted = false;
   private readonly dbs = new Map<string, PgDatabase>();
   private mainDb!: PgDatabase;
   private readonly admin: pg.Pool;
@@ -128,16 +136,26 @@ export class PgCluster implements Cluster {
     this.admin.on('error', () => {});
   }
 
-  /** Connects, ensures roles and the template, and creates this instance's main database. */
+  /** The oldest PostgreSQL the real server runs on (F4: its schema files grant MAINTAIN, new in 17). */
+  static readonly MIN_MAJOR = MIN_SERVER_MAJOR;
+
+  /** Connects, ensures roles and the template, and creates this instance's main database (or finds it again, with a fixed prefix). */
   static async start(opts: PgClusterOptions): Promise<PgCluster> {
     const cluster = new PgCluster(opts.databaseUrl, opts.prefix ?? randomPrefix(), opts.log ?? (() => {}), opts.keep ?? false);
     try {
+      const version = await cluster.admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      const major = Math.floor(Number(version.rows[0]?.v ?? 0) / 10000);
+      if (major < MIN_SERVER_MAJOR) {
+        throw new Error(
+          `the PostgreSQL server at --database-url is version ${major}; Fluxbase needs PostgreSQL ${MIN_SERVER_MAJOR} or newer ` +
+            '(its schema files grant MAINTAIN; its images run 18), so the emulator does too',
+        );
+      }
       await cluster.ensureRoles();
       const template = await cluster.ensureTemplate();
       const mainName = `${cluster.prefix}main`;
-      if (!(opts.prefix && (await cluster.exists(mainName)))) {
-        await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
-      }
+      cluster.restarted = opts.prefix !== undefined && (await cluster.exists(mainName));
+      if (!cluster.restarted) await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
       cluster.mainDb = cluster.connect(mainName);
       await cluster.mainDb.exec(CONTROL_PLANE_SQL);
       cluster.templateName = template;
@@ -216,11 +234,20 @@ export class PgCluster implements Cluster {
 
   async open(physicalName: string): Promise<Database> {
     if (physicalName === this.mainDb.name) return this.mainDb;
-    if (!this.dbs.has(physicalName) && !(await this.exists(physicalName))) {
-      throw new Error(`database "${physicalName}" does not exist`);
-    }
-    return this.connect(physicalName);
+    if (this.dbs.has(physicalName)) return this.opening.get(physicalName) ?? this.dbs.get(physicalName)!;
+    if (!(await this.exists(physicalName))) throw new Error(`database "${physicalName}" does not exist`);
+    if (this.dbs.has(physicalName)) return this.opening.get(physicalName) ?? this.dbs.get(physicalName)!;
+    const db = this.connect(physicalName);
+    if (!this.onReopen) return db;
+    // A database this process did not create: a restart's start-up work runs on it first.
+    const ready = this.onReopen(physicalName, db).then(() => db);
+    this.opening.set(physicalName, ready);
+    return ready.finally(() => this.opening.delete(physicalName));
   }
+
+  /** Called once for each persisted database when this process first opens it (Cluster.onReopen). */
+  onReopen?: (physicalName: string, db: Database) => Promise<void>;
+  private readonly opening = new Map<string, Promise<PgDatabase>>();
 
   async create(physicalName: string): Promise<Database> {
     // CREATE DATABASE … TEMPLATE fails while another session is connected to the template;

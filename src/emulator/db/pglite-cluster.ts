@@ -128,6 +128,9 @@ export class PgliteCluster implements Cluster {
   readonly kind = 'pglite' as const;
   private readonly instances = new Map<string, Promise<PgliteDatabase>>();
   private mainDb!: PgliteDatabase;
+  restarted = false;
+  /** Run once on every persisted tenant database when this process first opens it (a restart). */
+  onReopen?: (name: string, db: Database) => Promise<void>;
 
   private constructor(private readonly dataDir: string | undefined, private readonly log: (l: string) => void) {}
 
@@ -137,6 +140,7 @@ export class PgliteCluster implements Cluster {
     const mainName = 'main';
     const existing = cluster.dataDir !== undefined && existsSync(join(cluster.dirOf(mainName), 'PG_VERSION'));
     const main = existing ? await cluster.open(mainName) : await cluster.create(mainName);
+    cluster.restarted = existing;
     cluster.mainDb = main as PgliteDatabase;
     // idempotent: also brings a persisted main database up to this version's control plane
     await main.exec(CONTROL_PLANE_SQL);
@@ -167,9 +171,11 @@ export class PgliteCluster implements Cluster {
       return Promise.reject(new Error(`database "${name}" does not exist`));
     }
     const started = Date.now();
-    const p = PGlite.create({ dataDir: this.dirOf(name) }).then((pg) => {
+    const p = PGlite.create({ dataDir: this.dirOf(name) }).then(async (pg) => {
       this.log(`started PGlite database ${name} in ${Date.now() - started} ms`);
-      return new PgliteDatabase(name, pg);
+      const db = new PgliteDatabase(name, pg);
+      if (this.onReopen) await this.onReopen(name, db);
+      return db;
     });
     this.track(name, p);
     return p;

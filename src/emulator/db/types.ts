@@ -52,6 +52,14 @@ export interface Database extends Sql {
 /** A set of physical databases created from one bootstrapped template. */
 export interface Cluster {
   readonly kind: 'pglite' | 'postgres';
+  /** True when the databases existed before this start (a persisted PGlite `dataDir`): a restart. */
+  readonly restarted: boolean;
+  /**
+   * Called once for every persisted tenant database when this process first opens it (tenant
+   * databases start lazily, so start-up work on them is done then). Only a restarted cluster
+   * opens persisted databases.
+   */
+  onReopen?: (physicalName: string, db: Database) => Promise<void>;
   /** The main database (default tenant + control plane). */
   readonly main: Database;
   /** Opens (lazily starts) an existing tenant database. Throws when it does not exist. */

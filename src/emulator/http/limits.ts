@@ -82,4 +82,15 @@ export class FaultInjector {
     }
     return false;
   }
+
+  /**
+   * True when the response to this (already processed) request is to be lost: the connection is
+   * reset instead (`FaultState.dropResponses`, consumed one per match).
+   */
+  dropAfterProcessing(ctx: Ctx): boolean {
+    const drop = this.state.dropResponses.find((d) => d.method === ctx.method && d.path === ctx.path && d.times > 0);
+    if (!drop) return false;
+    drop.times--;
+    return true;
+  }
 }

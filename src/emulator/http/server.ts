@@ -47,6 +47,7 @@ async function handle(app: EmulatorApp, router: Router, req: IncomingMessage, re
   ctx.requestId = ctx.header('x-request-id') || randomUUID();
   ctx.headers['x-request-id'] = ctx.requestId;
   app.countRequest();
+  app.requestLog.push(`${ctx.method} ${ctx.path}`);
   try {
     if (ctx.path.startsWith('/api/') && app.faults.maybeInject(ctx)) {
       write(res, ctx);
@@ -77,6 +78,12 @@ async function handle(app: EmulatorApp, router: Router, req: IncomingMessage, re
   } catch (e) {
     app.log(`unhandled error on ${ctx.method} ${ctx.path}: ${(e as Error).stack ?? String(e)}`);
     sendPanic(ctx);
+  }
+  if (app.faults.dropAfterProcessing(ctx)) {
+    // The request was executed, but the caller never learns it: the connection is reset.
+    app.log(`fault: dropped the response to ${ctx.method} ${ctx.path} after processing it`);
+    res.socket?.destroy();
+    return;
   }
   write(res, ctx);
 }

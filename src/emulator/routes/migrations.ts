@@ -9,6 +9,7 @@
  * `401 {"error":"Service key or service_role JWT authentication required for migrations API"}`.
  * Bodies of this API are plain `{"error":…}` (no code, no request_id), 500s add `details`.
  */
+import { BlockList, isIP } from 'node:net';
 import type { EmulatorApp } from '../app.js';
 import type { Ctx, Handler } from '../http/context.js';
 import type { Router } from '../http/router.js';
@@ -28,9 +29,31 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** The migrations security middleware (auth part); sets `isTenantMigration`. */
+/**
+ * The allowlist part of the migrations security middleware (F6,
+ * internal/middleware/migrations_security.go:112-125): IPv4 CIDRs only, checked before
+ * authentication; an IPv6 caller (`::1`) never matches. No ranges admit everyone.
+ */
+function allowlisted(ranges: readonly string[], remote: string | undefined): boolean {
+  if (ranges.length === 0) return true;
+  const ip = (remote ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (isIP(ip) !== 4) return false;
+  const list = new BlockList();
+  for (const r of ranges) {
+    const [net, bits] = r.split('/') as [string, string | undefined];
+    if (isIP(net) === 4) list.addSubnet(net, Number(bits ?? 32), 'ipv4');
+  }
+  return list.check(ip, 'ipv4');
+}
+
+/** The migrations security middleware (allowlist, then auth); sets `isTenantMigration`. */
 export function migrationsSecurity(app: EmulatorApp): Handler {
   return async (ctx, next) => {
+    if (!allowlisted(app.opts.migrationsAllowedIpRanges, ctx.req.socket.remoteAddress)) {
+      app.log(`migrations API access denied - IP ${ctx.req.socket.remoteAddress} not in allowlist`);
+      ctx.json(403, { error: 'Access denied - IP not allowlisted for migrations' });
+      return;
+    }
     const authHeader = ctx.header('authorization');
     const clientKey = ctx.header('clientkey');
     const tenantHeader = ctx.header('x-fb-tenant');

@@ -110,11 +110,25 @@ async function removeAdmin(app: EmulatorApp, ctx: Ctx): Promise<void> {
 }
 
 /** Creates the tenant's database; returns an error message or undefined. */
+/**
+ * F3: in the server's tenant databases `realtime.schema_registry` is a foreign table imported from
+ * the main database (internal/tenantdb/fdw.go:305-380), so it has no unique constraint and the
+ * enable handler's `INSERT … ON CONFLICT (schema_name, table_name)` fails. Dropping the
+ * constraint from the tenant's local registry has the same effect (opt-out:
+ * `quirks.tenantRealtimeRegistryForeign: false`).
+ */
+const FOREIGN_REGISTRY_SQL = `DO $$ DECLARE c text; BEGIN
+  FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'realtime.schema_registry'::regclass AND contype = 'u' LOOP
+    EXECUTE format('ALTER TABLE realtime.schema_registry DROP CONSTRAINT %I', c);
+  END LOOP;
+END $$`;
+
 async function createTenantDatabase(app: EmulatorApp, dbName: string, existingMode: boolean): Promise<string | undefined> {
   const physical = app.cluster.physicalName(dbName);
   try {
     if (existingMode && (await app.cluster.exists(physical))) return undefined;
-    await app.cluster.create(physical);
+    const created = await app.cluster.create(physical);
+    if (app.opts.quirks.tenantRealtimeRegistryForeign) await created.exec(FOREIGN_REGISTRY_SQL);
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -218,6 +232,14 @@ export function registerTenants(router: Router, app: EmulatorApp): void {
     if (failure) {
       app.log(`tenant database creation failed: ${failure}`);
       await db().query('DELETE FROM platform.tenants WHERE id = $1::uuid', [id]);
+      sendCode(ctx, 500, 'Failed to create tenant', 'INTERNAL_ERROR');
+      return;
+    }
+    if (app.faults.state.tenantCreationFailures.includes(req.slug)) {
+      // A failure after the database exists (bootstrap, internal schemas, FDW): the row stays in
+      // status `error`, unlisted, holding its slug (internal/tenantdb/manager.go:155-180).
+      app.log(`tenant ${req.slug}: injected creation failure after the database was created`);
+      await db().query(`UPDATE platform.tenants SET status = 'error', updated_at = now() WHERE id = $1::uuid`, [id]);
       sendCode(ctx, 500, 'Failed to create tenant', 'INTERNAL_ERROR');
       return;
     }

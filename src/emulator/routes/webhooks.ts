@@ -240,7 +240,9 @@ export function registerWebhooks(router: Router, app: EmulatorApp): void {
     } catch (e) {
       app.log(`webhook create failed: ${(e as Error).message}`);
       sendCode(ctx, 500, 'Failed to create webhook', 'INTERNAL_ERROR');
+      return;
     }
+    if (req.enabled) await manageTriggers(app, tablesOf(req.events));
   });
 
   router.add('PATCH', `${p}/:id`, ...write, async (ctx) => {
@@ -267,6 +269,15 @@ export function registerWebhooks(router: Router, app: EmulatorApp): void {
       app.log(`webhook update failed: ${(e as Error).message}`);
       return sendCode(ctx, 500, 'Failed to update webhook', 'INTERNAL_ERROR');
     }
+    // internal/webhook/webhook.go:615-665: triggers follow the enabled flag and the watched tables.
+    const before = tablesOf(old.events);
+    const after = tablesOf(req.events);
+    if (old.enabled && !req.enabled) await cleanupTriggers(app, before);
+    else if (!old.enabled && req.enabled) await manageTriggers(app, after);
+    else if (old.enabled && req.enabled) {
+      await cleanupTriggers(app, before.filter((t) => !after.includes(t)));
+      for (const t of after.filter((x) => !before.includes(x))) await manageTriggers(app, [t]);
+    }
     sendSuccess(ctx, 'Webhook updated successfully');
   });
 
@@ -276,6 +287,7 @@ export function registerWebhooks(router: Router, app: EmulatorApp): void {
     const w = await getWebhook(app, ctx, id).catch(() => undefined);
     if (!w) return sendCode(ctx, 500, 'Failed to delete webhook', 'INTERNAL_ERROR');
     await app.main.query('DELETE FROM auth.webhooks WHERE id = $1::uuid', [id]);
+    if (w.enabled) await cleanupTriggers(app, tablesOf(w.events));
     sendSuccess(ctx, 'Webhook deleted successfully');
   });
 
@@ -293,4 +305,45 @@ export function registerWebhooks(router: Router, app: EmulatorApp): void {
     }
     sendSuccess(ctx, 'Test webhook sent successfully');
   });
+}
+
+/** The distinct watched tables of a webhook's events, in order, without `*` (webhook.go:256-266). */
+function tablesOf(events: unknown): string[] {
+  const out: string[] = [];
+  for (const e of Array.isArray(events) ? (events as { table?: unknown }[]) : []) {
+    const t = typeof e?.table === 'string' ? e.table : '';
+    if (t !== '' && t !== '*' && !out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
+/** `parseTableReference`: `s.t` → [s, t]; a bare name means the `auth` schema (webhook.go:240-253). */
+function tableReference(t: string): [string, string] {
+  const i = t.indexOf('.');
+  return i > 0 ? [t.slice(0, i), t.slice(i + 1)] : ['auth', t];
+}
+
+/**
+ * `ManageTriggersForWebhook`: increments each watched table's count in the MAIN database (so a
+ * tenant database's tables never get a trigger, F7), stopping at the first failure (e.g. a table
+ * that does not exist there), which is only logged.
+ */
+async function manageTriggers(app: EmulatorApp, tables: readonly string[]): Promise<void> {
+  for (const t of tables) {
+    const [schema, table] = tableReference(t);
+    try {
+      await app.main.query('SELECT auth.increment_webhook_table_count($1, $2)', [schema, table]);
+    } catch (e) {
+      app.log(`failed to create trigger for ${schema}.${table}: ${(e as Error).message}`);
+      return;
+    }
+  }
+}
+
+/** `CleanupTriggersForWebhook`: decrements each table's count; failures are logged and skipped. */
+async function cleanupTriggers(app: EmulatorApp, tables: readonly string[]): Promise<void> {
+  for (const t of tables) {
+    const [schema, table] = tableReference(t);
+    await app.main.query('SELECT auth.decrement_webhook_table_count($1, $2)', [schema, table]).catch((e: Error) => app.log(`failed to decrement webhook count for ${schema}.${table}: ${e.message}`));
+  }
 }
