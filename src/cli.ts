@@ -10,6 +10,7 @@
  * state is valid at every moment (each write is atomic).
  */
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { colorEnabled, type CommandIO } from './commands/io.js';
 import { applyCommand } from './commands/apply.js';
@@ -79,7 +80,7 @@ function io(signals: Signals = 'immediate'): CommandIO {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('It must be a positive integer.');
   return n;
 }
 
@@ -90,12 +91,56 @@ function databasePrefix(value: string): string {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('It must be a port number (0-65535).');
   return n;
 }
 
+/**
+ * Anything a command did not turn into a diagnostic is a bug: it is reported as one diagnostic
+ * naming the command and version to report (and where it happened), never as a stack trace
+ * (FLUXBASE_IAC_DEBUG=1 prints the trace too). Exit 1.
+ */
+function reportUnexpected(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // the command path (`fluxbase local start`), without arguments that could hold anything private
+  const words = ['fluxbase'];
+  let cmd: Command | undefined = program;
+  for (const arg of process.argv.slice(2)) {
+    cmd = cmd?.commands.find((c) => c.name() === arg);
+    if (!cmd) break;
+    words.push(arg);
+  }
+  const command = words.join(' ');
+  // where it happened in this package (not in a dependency), relative to the package
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const frame = (err.stack ?? '')
+    .split('\n')
+    .map((l) => /\(?(?:file:\/\/)?(\/[^()\s]*:\d+:\d+)\)?\s*$/.exec(l)?.[1])
+    .find((f) => f?.startsWith(root) && !f.slice(root.length).includes('node_modules'))
+    ?.slice(root.length);
+  process.stderr.write(
+    `error[internal.unexpected]: ${command} failed unexpectedly: ${err.message.split('\n')[0]}\n` +
+      `  This is a bug in fluxbase-iac ${VERSION} (Node.js ${process.version}, ${process.platform})${frame ? ` at ${frame}` : ''}. ` +
+      `Please report it with this message and the command you ran.\n`,
+  );
+  if (process.env.FLUXBASE_IAC_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  process.exitCode = 1;
+}
+process.on('uncaughtException', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  reportUnexpected(e);
+  process.exit(1);
+});
+
 const run = (fn: () => Promise<number>) => async () => {
-  process.exitCode = await fn();
+  try {
+    process.exitCode = await fn();
+  } catch (e) {
+    reportUnexpected(e);
+  }
 };
 
 const program = new Command()
@@ -107,7 +152,6 @@ const program = new Command()
     'after',
     '\nEnvironment: FLUXBASE_URL, FLUXBASE_TOKEN, FLUXBASE_ADMIN_EMAIL/FLUXBASE_ADMIN_PASSWORD; FLUXBASE_LOG=debug|trace logs what is sent and received (secrets masked) to stderr or FLUXBASE_LOG_PATH; NO_COLOR, FORCE_COLOR.',
   )
-  .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
 const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML or JSON, e.g. cdk.out/fluxbase.json)').default('fluxbase.config.yaml');
@@ -284,19 +328,38 @@ local
   .option('--database-prefix <prefix>', 'with --database-url: name the databases <prefix>main, <prefix>tenant_<slug> and keep them when stopped, so a restart carries on with the same data', databasePrefix)
   .option('--debug', 'behave like a server with FLUXBASE_DEBUG=true: accept private, loopback and unresolvable webhook URLs (default: refused, as on a production server)')
   .option('--migrations-allowed-ip-ranges <cidrs>', "the migrations API's IP allowlist, comma-separated (default: the server's 172.16.0.0/12,10.0.0.0/8,192.168.0.0/16,127.0.0.0/8)")
-  .action(function (this: Command) {
+  .action(async function (this: Command) {
+    // The first SIGINT/SIGTERM stops the server (at once during start-up); a second one, or a
+    // stop that takes over 10 s, exits without waiting.
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.once('SIGTERM', () => controller.abort());
-    return run(() => localStartCommand(io('own'), this.opts(), controller.signal))();
+    const stop = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      controller.abort();
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    await run(() => localStartCommand(io('own'), this.opts(), controller.signal))();
+    process.exit(process.exitCode ?? 0);
   });
 
 program
   .command('demo')
   .description('start an in-memory emulator, apply the configuration, show a clean second plan, stop')
-  .addOption(configOption())
+  .option('-c, --config <file>', 'configuration to demo (default: the example fluxbase.config.yaml shipped with fluxbase-iac)')
   .action(function (this: Command) {
     return run(() => demoCommand(io(), this.opts()))();
   });
+
+/**
+ * A usage error prints its one line and the command's usage line, not the whole help: e.g.
+ * `error: unknown option '--bogus'` then `Usage: fluxbase plan [options]` and where to find more.
+ */
+const usageAfterErrors = (cmd: Command, prefix: string): void => {
+  const name = `${prefix}${cmd.name()}`;
+  cmd.showHelpAfterError(`Usage: ${name} ${cmd.usage()}\nRun '${name} --help' for the options.`);
+  for (const sub of cmd.commands) usageAfterErrors(sub, `${name} `);
+};
+usageAfterErrors(program, '');
 
 await program.parseAsync(process.argv);

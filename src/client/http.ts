@@ -264,6 +264,20 @@ export class FluxbaseClient {
     return this.check(req, first);
   }
 
+  /**
+   * Makes sure the credentials can act as `identity` now: with a login, logs in (once; later
+   * calls reuse it) so a wrong email or password is found before any change is made. Throws
+   * ApiError (401) when the server refuses the login, IdentityError when the credentials cannot
+   * act as it at all. A bearer token is not checked here (the server checks it on every call).
+   */
+  async verifyIdentity(identity: Identity): Promise<void> {
+    const can = this.identities();
+    if (identity === 'service_role' ? !can.serviceRole : !can.user) {
+      throw new IdentityError(identity, identity === 'user' ? 'the credentials carry no dashboard login' : 'the credentials carry no service-role JWT');
+    }
+    if (identity === 'user' && this.hasLogin()) await this.ensureAuthenticated();
+  }
+
   /** Closes pooled connections. */
   async close(): Promise<void> {
     await this.dispatcher.close();

@@ -11,21 +11,21 @@
  * in flight, saves the state, releases the lock and reports; the CLI handles a second one.
  */
 import { readFile } from 'node:fs/promises';
-import { applyPlan, type ApplyEvent, type ApplyReport } from '../engine/apply.js';
+import { applyPlan, gateHazards, type ApplyEvent, type ApplyReport } from '../engine/apply.js';
 import type { RevealedValue } from '../engine/apply-change.js';
 import { renderPlan, styler } from '../engine/render.js';
 import { checkSavedPlan } from '../engine/saved-plan.js';
 import { parsePlanDocument, planDocument, type PlanDocument } from '../engine/plan-document.js';
 import { buildDesired } from '../engine/graph.js';
-import { refresh } from '../engine/refresh.js';
+import { refresh, relevantKinds } from '../engine/refresh.js';
 import { reconcileState, type PlanResult } from '../engine/session.js';
 import { canonicalJson } from '../model/canonical.js';
 import { error, hasErrors, type Diagnostic } from '../diag/index.js';
-import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
 import { emptyState } from '../state/document.js';
 import { lockState, makePlan, prepare, readState, reconciledLines, reportErrors, type ConfigOptions, type Prepared } from './common.js';
 import { printDiagnostics, type CommandIO } from './io.js';
-import { apiCalls, revealsSecrets, writeSecretsFile } from './output.js';
+import { apiCalls, applyCompleteLine, applyEventLine, revealsSecrets, writeSecretsFile } from './output.js';
 import { VERSION } from '../version.js';
 
 /** Options of `fluxbase apply` and `fluxbase destroy`. */
@@ -45,21 +45,6 @@ export interface ApplyOptions extends ConfigOptions {
   target?: string[];
   /** `--replace ADDRESS…` */
   replace?: string[];
-}
-
-const VERBS: Record<ResourceChange['action'], [string, string]> = {
-  'no-op': ['Importing...', 'Import complete'],
-  create: ['Creating...', 'Creation complete'],
-  update: ['Modifying...', 'Modifications complete'],
-  delete: ['Destroying...', 'Destruction complete'],
-  replace: ['Replacing...', 'Replacement complete'],
-};
-
-/** Progress words of one change (state-only changes: imports, `removed:`, `moved:`). */
-function verbsOf(change: ResourceChange): [string, string] {
-  if (change.forget) return ['Removing from the state...', 'Removed from the state (left in place)'];
-  if (change.movedFrom && change.action === 'no-op') return ['Moving...', `Moved from ${change.movedFrom}`];
-  return VERBS[change.action];
 }
 
 /** Parses --allow-hazards=A,B; unknown names are an error. */
@@ -157,6 +142,12 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       printDiagnostics(io, d);
       return finish('refused', undefined, d, 1);
     }
+    // Hazards not allowed are refused before asking for "yes": the answer could not change that.
+    const notAllowed = gateHazards(plan, hazards.allowed);
+    if (notAllowed.length > 0) {
+      printDiagnostics(io, notAllowed);
+      return finish('refused', undefined, notAllowed, 1);
+    }
     if (!saved && !options.autoApprove) {
       if (!io.prompt || options.json) {
         const d = [
@@ -192,10 +183,8 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       signal: io.interrupt,
       onReveal: revealer(io, options),
       onEvent: (e: ApplyEvent) => {
-        const verbs = verbsOf(e.change);
-        if (e.type === 'start') text(`${e.change.address}: ${verbs[0]}`);
-        else if (e.type === 'done') text(`${e.change.address}: ${verbs[1]} after ${(e.ms / 1000).toFixed(1)}s`);
-        else if (e.type === 'fail') text(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));
+        const line = applyEventLine(e, c);
+        if (line) text(line);
       },
     });
     if (report.revealed.length > 0 && options.secretsOut) {
@@ -212,16 +201,7 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       if (report.interrupted) text('The state was saved and the lock released. Run apply again to make the rest; nothing needs cleaning up.');
       return finish(report.interrupted ? 'interrupted' : 'failed', report, report.diagnostics, 1);
     }
-    const s = plan.summary;
-    text(
-      c.bold(
-        c.green(
-          plan.destroy
-            ? `\nDestroy complete! Resources: ${s.destroy} destroyed.`
-            : `\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`,
-        ),
-      ),
-    );
+    text(c.bold(c.green(`\n${applyCompleteLine(plan)}`)));
     return finish('applied', report, report.diagnostics, options.detailedExitcode ? 2 : 0);
   } finally {
     await release?.();
@@ -251,7 +231,8 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
   if (read === false) return undefined;
   const state = read ?? emptyState();
   const desired = buildDesired(prepared.valid);
-  const live = await refresh({ client: prepared.client, desired, state });
+  // only what the configuration declares or manages: a saved plan is checked, not reported anew
+  const live = await refresh({ client: prepared.client, desired, state, kinds: relevantKinds(desired, state) });
   const problems = [...live.diagnostics, ...checkSavedPlan({ doc, file, desired, state: read, live, endpoint: prepared.client.url })];
   if (hasErrors(problems)) {
     printDiagnostics(io, [...problems, error('apply.refused', `${file} is not applied: nothing was changed`)]);

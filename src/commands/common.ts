@@ -30,10 +30,12 @@ export interface ConfigOptions extends ConnectOptions {
 /**
  * The state backend: `--state FILE` (a local file), else the config's `state:` block (`local`
  * with an optional path relative to the config, or `instance` — a custom setting in the
- * instance, which needs a client), else fluxbase.state.json beside the config.
+ * instance, which needs a client), else fluxbase.state.json beside the config. For a construct
+ * app's document, "beside the config" is the app's working directory (`projectDir`), so `--app`
+ * and `-c cdk.out/fluxbase.json` share one state.
  */
-export function stateBackendFor(options: ConfigOptions, config?: FluxbaseConfig, client?: FluxbaseClient): StateBackend {
-  const dir = path.dirname(path.resolve(options.config));
+export function stateBackendFor(options: ConfigOptions, config?: FluxbaseConfig, client?: FluxbaseClient, projectDir?: string): StateBackend {
+  const dir = projectDir ?? path.dirname(path.resolve(options.config));
   if (options.state) return new LocalStateBackend(options.state);
   if (config?.state?.backend === 'instance' && client) return new InstanceStateBackend(client, config.state.key);
   return new LocalStateBackend(path.resolve(dir, config?.state?.path ?? 'fluxbase.state.json'));
@@ -64,7 +66,7 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
   if (!client) return undefined;
   // Logged bodies mask every value the configuration declares as write-only.
   if (log) for (const r of buildDesired(valid).values()) client.addSecrets(Object.values(r.writeOnly));
-  return { valid, client, backend: stateBackendFor(options, valid.config, client) };
+  return { valid, client, backend: stateBackendFor(options, valid.config, client, valid.projectDir) };
 }
 
 /**

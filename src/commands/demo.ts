@@ -1,7 +1,9 @@
 /**
- * `fluxbase demo`: start an in-memory emulator, plan and apply the configuration
- * (fluxbase.config.yaml by default), show that a second plan has no changes, and stop.
- * Environment variables the config needs but that are unset get generated demo values.
+ * `fluxbase demo`: start an in-memory emulator, plan and apply a configuration (the example
+ * shipped with the package, `fluxbase.config.yaml` at its root, unless `-c FILE` is given), show
+ * that a second plan has no changes, and stop. Environment variables the config needs but that
+ * are unset get generated demo values. New key values are discarded with the emulator: nothing
+ * is written to disk.
  */
 import { randomBytes } from 'node:crypto';
 import { applyPlan } from '../engine/apply.js';
@@ -12,9 +14,11 @@ import { hasChanges } from '../model/plan.js';
 import { MemoryStateBackend } from '../state/local.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { hasErrors } from '../diag/index.js';
-import { writeSecretsFile } from './output.js';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyCompleteLine, applyEventLine } from './output.js';
+
+/** The example configuration shipped with the package (the repository's root config). */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../fluxbase.config.yaml', import.meta.url));
 
 /** Creates the emulator's first dashboard admin through POST /api/v1/admin/setup. */
 async function createAdmin(url: string, setupToken: string): Promise<{ email: string; password: string }> {
@@ -29,10 +33,11 @@ async function createAdmin(url: string, setupToken: string): Promise<{ email: st
 }
 
 /** Runs the demo; 0 when the second plan is clean. */
-export async function demoCommand(io: CommandIO, options: { config: string }): Promise<number> {
+export async function demoCommand(io: CommandIO, options: { config?: string }): Promise<number> {
   const c = styler(io.color);
+  const config = options.config ?? DEMO_CONFIG;
   const env = { ...io.env };
-  let loaded = await loadConfig(options.config, { env });
+  let loaded = await loadConfig(config, { env });
   const unset = loaded.diagnostics.filter((d) => d.code === 'config.env-unset');
   if (unset.length > 0) {
     for (const d of unset) {
@@ -42,7 +47,7 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
         io.out(c.dim(`demo: ${name} is not set; using a generated value.`));
       }
     }
-    loaded = await loadConfig(options.config, { env });
+    loaded = await loadConfig(config, { env });
   }
   if (!loaded.valid) {
     printDiagnostics(io, loaded.diagnostics);
@@ -62,7 +67,7 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
   const client = new FluxbaseClient({ url: emulator.url, credentials: { token: emulator.serviceRoleToken, ...admin } });
   const backend = new MemoryStateBackend();
   try {
-    io.out(c.bold(`== fluxbase plan (${options.config}) ==`));
+    io.out(c.bold(`== fluxbase plan (${options.config ?? 'the example fluxbase.config.yaml shipped with fluxbase-iac'}) ==`));
     const first = await planConfig({ client, valid: loaded.valid, state: await backend.read() });
     if (hasErrors(first.plan.diagnostics)) {
       printDiagnostics(io, first.plan.diagnostics);
@@ -70,7 +75,6 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
     }
     io.out(renderPlan(first.plan, { color: io.color }));
     io.out(c.bold('\n== fluxbase apply --auto-approve =='));
-    const secretsFile = path.join(tmpdir(), `fluxbase-demo-secrets-${process.pid}.env`);
     const report = await applyPlan({
       client,
       plan: first.plan,
@@ -80,18 +84,21 @@ export async function demoCommand(io: CommandIO, options: { config: string }): P
       persist: (s) => backend.write(s),
       allowHazards: new Set(['DELETES_DATA', 'AUTHZ_CHANGE', 'ROTATES_CREDENTIAL', 'BREAKS_SIGN_IN', 'STOPS_DELIVERIES']),
       onEvent: (e) => {
-        if (e.type === 'done') io.out(`${e.change.address}: ${e.change.action} complete after ${(e.ms / 1000).toFixed(1)}s`);
-        if (e.type === 'fail') io.out(c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`));
+        const line = e.type === 'start' ? undefined : applyEventLine(e, c);
+        if (line) io.out(line);
       },
     });
     if (hasErrors(report.diagnostics)) {
       printDiagnostics(io, report.diagnostics);
       return 1;
     }
-    io.out(c.green(`Apply complete: ${report.applied.length} change(s).`));
+    io.out(c.bold(c.green(`\n${applyCompleteLine(first.plan)}`)));
     if (report.revealed.length > 0) {
-      await writeSecretsFile(secretsFile, report.revealed);
-      io.out(c.dim(`New key values (${report.revealed.map((r) => r.name).join(', ')}) were written to ${secretsFile} (mode 0600).`));
+      io.out(
+        c.dim(
+          `New key values (${report.revealed.map((r) => r.name).join(', ')}) are discarded with the demo's server; \`fluxbase apply\` shows them once on a terminal or appends them to --secrets-out FILE.`,
+        ),
+      );
     }
     io.out(c.bold('\n== fluxbase plan (again) =='));
     const calls = client.totalCalls();

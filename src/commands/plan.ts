@@ -11,7 +11,7 @@
  * reads without it, and says so.
  */
 import { writeFile } from 'node:fs/promises';
-import { hasChanges } from '../model/plan.js';
+import { hasChanges, type Plan } from '../model/plan.js';
 import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
@@ -19,7 +19,7 @@ import { hasErrors } from '../diag/index.js';
 import { error, warning } from '../diag/index.js';
 import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions } from './common.js';
 import { printDiagnostics, type CommandIO } from './io.js';
-import { apiCalls } from './output.js';
+import { apiCalls, hazardTypesOf } from './output.js';
 
 /** Options of `fluxbase plan`. */
 export interface PlanOptions extends ConfigOptions {
@@ -35,6 +35,12 @@ export interface PlanOptions extends ConfigOptions {
   lock?: boolean;
   /** How long to wait for the state lock, in ms (default 0: fail at once). */
   lockTimeoutMs?: number;
+}
+
+/** `fluxbase apply FILE`, with the `--allow-hazards` the plan needs. */
+function applyCommandFor(plan: Plan, file: string): string {
+  const hazards = hazardTypesOf(plan);
+  return `fluxbase apply${hazards.length > 0 ? ` --allow-hazards=${hazards.join(',')}` : ''} ${file}`;
 }
 
 /** Marker between Markdown parts (each fits one pull-request comment). */
@@ -73,7 +79,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
         io.out(
           options.refreshOnly
             ? `\nSaved the drift report to ${options.out} (a refresh-only report: apply refuses it).`
-            : `\nSaved the plan to ${options.out}. Apply exactly this plan with: fluxbase apply ${options.out}`,
+            : `\nSaved the plan to ${options.out}. Apply exactly this plan with: ${applyCommandFor(plan, options.out)}`,
         );
       }
     }

@@ -94,7 +94,7 @@ async function openBackend(
     if (!connected.client) return undefined;
     client = connected.client;
   }
-  return { backend: stateBackendFor(options, loaded.valid.config, client), valid: loaded.valid, client };
+  return { backend: stateBackendFor(options, loaded.valid.config, client, loaded.valid.projectDir), valid: loaded.valid, client };
 }
 
 /** Runs `fluxbase state list [ADDRESS…]`: the managed addresses (those under the given ones), one a line. */

@@ -2,7 +2,7 @@
  * Synthesis: render the tree, validate the document exactly as `fluxbase plan -c FILE` would
  * (the ordinary loader, JSON Schema and semantic checks), map every diagnostic back to the
  * construct that declared the value, and write `<outdir>/fluxbase.json` only when there is no
- * error.
+ * error, with `<outdir>/fluxbase.sources.json` beside it (engine/synth-sources.ts).
  *
  * The validator stops at schema errors before its semantic checks, so one pass would hide the
  * semantic errors of the rest of the tree. Synth therefore drops the constructs that have errors
@@ -19,6 +19,7 @@ import { validateDocument } from '../engine/validate.js';
 import { internalsOf } from './base.js';
 import { SynthError, type ConstructDiagnostic } from './diagnostics.js';
 import { constructDiagnostic, renderTree, type RenderedTree } from './render.js';
+import { documentHash, SYNTH_SOURCES_FILE, type ConstructSource, type SynthSources } from '../engine/synth-sources.js';
 
 /** File name of the synthesised document inside the output directory. */
 export const SYNTH_FILE = 'fluxbase.json';
@@ -62,10 +63,34 @@ export async function synthesize(root: Construct, outdir: string | undefined, op
   const ordered = orderDiagnostics(diagnostics, tree);
   if (ordered.some((d) => d.severity === 'error')) throw new SynthError(ordered);
   await mkdir(path.dirname(file), { recursive: true });
+  // The sources first: a fluxbase.json is never read with a sidecar describing another one (the
+  // sidecar carries the document's hash and is ignored when it does not match).
+  await writeAtomically(path.join(path.dirname(file), SYNTH_SOURCES_FILE), serialise(sourcesOf(tree, text, path.dirname(file)) as unknown as Record<string, unknown>));
+  await writeAtomically(file, text);
+  return { file, text, document: tree.document, diagnostics: ordered };
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text);
   await rename(temporary, file);
-  return { file, text, document: tree.document, diagnostics: ordered };
+}
+
+/**
+ * The sidecar (engine/synth-sources.ts): the working directory and every construct's path and
+ * creation site, relative to the output directory, so the CLI can point at the user's code and
+ * keep the state in the project whichever way the document is given to it.
+ */
+function sourcesOf(tree: RenderedTree, text: string, outdir: string): SynthSources {
+  const constructs: Record<string, ConstructSource> = {};
+  for (const [pointer, c] of [...tree.declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const site = internalsOf(c)?.site;
+    constructs[pointer] = {
+      constructPath: c.node.path,
+      ...(site ? { file: path.relative(outdir, path.resolve(site.file)), line: site.line, column: site.column } : {}),
+    };
+  }
+  return { format: 'fluxbase-iac-synth-sources', version: 1, document: documentHash(text), project: path.relative(outdir, process.cwd()) || '.', constructs };
 }
 
 /** Deterministic JSON text of the document (its keys are already in order). */

@@ -85,7 +85,8 @@ export type DiagnosticCode =
   | 'export.mismatch'
   | 'export.output'
   | 'cli.usage'
-  | 'cli.interactive';
+  | 'cli.interactive'
+  | 'local.start';
 
 /** Builds an error diagnostic. */
 export function error(code: DiagnosticCode, summary: string, extra: Partial<Diagnostic> = {}): Diagnostic {

@@ -3,12 +3,14 @@
  * attribute, under the handler's rules (resources/types.ts AttributeRule). Only declared
  * attributes are compared; maps marked `exact` also report live keys that are not declared.
  * SQL expressions are compared by syntax tree, falling back to the rendering recorded in state
- * after the last apply; types by canonical spelling; sets regardless of order.
+ * after the last apply; types by canonical spelling; sets regardless of order. A changed SQL
+ * value's live side is written as a person would, like the declared side.
  */
 import type { AttributeChange } from '../model/plan.js';
 import { canonicalJson } from '../model/canonical.js';
 import { expressionsEqual } from '../sql/expression.js';
 import { canonicalType } from '../sql/types.js';
+import { readableExpression } from '../sql/readable.js';
 import type { AttributeRule } from '../resources/types.js';
 
 /** Input of {@link diffAttributes}. */
@@ -77,7 +79,10 @@ function walk(
 
 function push(out: AttributeChange[], path: string[], before: unknown, after: unknown, rule: AttributeRule | undefined): void {
   const change: AttributeChange = { path };
-  if (before !== undefined) change.before = before;
+  // SQL is shown in one form on both sides: PostgreSQL's rendering of the live value
+  // (`'dog'::text`, `((a = b))`) written as a person would (`'dog'`, `a = b`), as the declared
+  // value is; each rewrite is proven to mean the same (sql/readable.ts).
+  if (before !== undefined) change.before = rule?.compare === 'sql' && typeof before === 'string' ? readableExpression(before) : before;
   if (after !== undefined) change.after = after;
   if (rule?.replace) change.forcesReplacement = true;
   if (rule?.sensitive) change.sensitive = true;

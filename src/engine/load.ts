@@ -7,9 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
 import { error, type Diagnostic } from '../diag/index.js';
 import { SourceIndex, toPointer, type SourceRange } from './source-index.js';
+import { readSynthSources } from './synth-sources.js';
 
 /** A config document after loading: plain JSON data plus where each value came from. */
 export interface LoadedDocument {
@@ -19,6 +20,12 @@ export interface LoadedDocument {
   data: unknown;
   /** Source positions by JSON pointer. */
   sources: SourceIndex;
+  /**
+   * Directory relative paths in the document (`state.path`) are resolved against: the app's
+   * working directory for a synthesised document with its sources (synth-sources.ts); absent for
+   * an ordinary file (its own directory).
+   */
+  projectDir?: string;
   /**
    * JSON pointers of scalars that were exactly one plain `${env:…}` reference. Validation may give
    * them the type the schema expects (`"true"` → true, `"12"` → 12), so a boolean or number can
@@ -56,8 +63,20 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
       ],
     };
   }
-  return loadConfigText(text, file, options);
+  const doc = loadConfigText(text, file, options);
+  // A construct app's document: locate everything at the TypeScript that declared it.
+  const synth = path.basename(file) === SYNTH_FILE_NAME ? await readSynthSources(file, text) : undefined;
+  if (!synth) return doc;
+  return {
+    ...doc,
+    sources: synth.sources,
+    projectDir: synth.projectDir,
+    diagnostics: doc.diagnostics.map((d) => (d.path ? { ...d, location: synth.sources.locate(toPointer(d.path)) } : d)),
+  };
 }
+
+/** File name construct apps synthesise (src/constructs/synth.ts SYNTH_FILE). */
+const SYNTH_FILE_NAME = 'fluxbase.json';
 
 /**
  * Loads config text. YAML syntax errors and duplicate keys are reported with their position (a
@@ -95,7 +114,18 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     const pointer = toPointer(segments);
     const range = rangeOf(node as Node);
     if (range) sources.set(pointer, range, keyRange);
-    if (isMap(node)) {
+    if (isAlias(node)) {
+      // `*name` without an earlier `&name`: yaml's toJS would throw (the anchor must come first).
+      if (node.resolve(doc) === undefined) {
+        diagnostics.push(
+          error('config.yaml-syntax', `undefined alias *${node.source}`, {
+            path: segments,
+            location: range?.start,
+            detail: `Define the anchor before using it (\`&${node.source}\` on an earlier value), or write the value here.`,
+          }),
+        );
+      }
+    } else if (isMap(node)) {
       for (const item of node.items) {
         if (!isPair(item)) continue;
         const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
@@ -127,7 +157,15 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     }
   };
   walk(doc.contents, []);
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (diagnostics.some((d) => d.code === 'config.yaml-syntax')) return { file, data: undefined, sources, envScalars, diagnostics };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    // e.g. an alias expanding beyond maxAliasCount (a "billion laughs" document)
+    diagnostics.push(error('config.yaml-syntax', firstLine((e as Error).message), { location: { file, line: 1, column: 1 }, detail: 'Fix the YAML document (anchors and aliases).' }));
+    return { file, data: undefined, sources, envScalars, diagnostics };
+  }
   return { file, data, sources, envScalars, diagnostics };
 }
 

@@ -9,7 +9,7 @@
  * config plans its deletion; a live resource nobody manages is listed as "not managed" and never
  * changed; declaring a name that exists live but is not managed is an error that suggests import.
  */
-import { error, warning, type Diagnostic } from '../diag/index.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diag/index.js';
 import { fingerprint } from '../model/canonical.js';
 import { PLAN_FORMAT_VERSION, summarize, type AttributeChange, type Plan, type ResourceChange, type UnmanagedResource } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
@@ -70,6 +70,21 @@ const CASCADES: Partial<Record<ResourceKind, ReadonlySet<ResourceKind> | 'all'>>
 /** Builds the plan from refreshed live state. Pure: makes no API call. */
 export function buildPlan(req: BuildPlanRequest): Plan {
   const { desired, live, state } = req;
+  // A refresh that failed leaves the live state incomplete: any change or problem derived from it
+  // would be wrong ("built-in tenant does not exist" after a 401). Report the failure alone.
+  if (hasErrors(live.diagnostics)) {
+    return {
+      formatVersion: PLAN_FORMAT_VERSION,
+      endpoint: req.endpoint,
+      desiredFingerprint: fingerprintDesired(desired),
+      liveFingerprint: fingerprint([]),
+      ...(req.refreshOnly ? { refreshOnly: true } : {}),
+      changes: [],
+      unmanaged: [],
+      diagnostics: [...live.diagnostics],
+      summary: summarize([]),
+    };
+  }
   const diagnostics: Diagnostic[] = [...live.diagnostics];
   const changes: ResourceChange[] = [];
   const unmanaged: UnmanagedResource[] = [];

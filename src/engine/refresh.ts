@@ -1,14 +1,14 @@
 /**
  * Stage 4 — refresh: read the live state with list endpoints, one call per resource kind per
  * tenant (not one per resource), concurrently; the client bounds how many calls run at once.
- * Only tenants the configuration declares or the state manages are read in depth; other tenants
- * are reported as not managed.
+ * Only tenants the configuration declares or the state manages are read in depth (every kind, so
+ * what is not managed is reported whatever its kind); other tenants are reported as not managed.
  */
 import type { FluxbaseClient } from '../client/http.js';
 import { apiDiagnostic } from '../client/errors.js';
 import type { Diagnostic } from '../diag/index.js';
 import { parseAddress } from '../model/address.js';
-import type { LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
+import { RESOURCE_KINDS, type LiveResource, type ResourceKind, type TenantRef } from '../model/resource.js';
 import { allHandlers, handlerFor } from '../resources/index.js';
 import type { StateDocument } from '../state/document.js';
 import { desiredTenants, type DesiredState } from './graph.js';
@@ -20,6 +20,7 @@ export interface LiveState {
   tenants: Map<string, TenantRef>;
   /** Tenants whose resources were listed. */
   scanned: Set<string>;
+  /** Refresh problems; after an authentication or connection failure, that one failure only. */
   diagnostics: Diagnostic[];
 }
 
@@ -44,7 +45,7 @@ export async function refresh(req: {
   try {
     tenantList = await handlerFor('tenant').list({ client, schemas: new Set() });
   } catch (e) {
-    live.diagnostics.push(apiDiagnostic(e));
+    live.diagnostics.push(withUrlHint(apiDiagnostic(e), client.url));
     return live;
   }
   for (const t of tenantList) {
@@ -53,9 +54,17 @@ export async function refresh(req: {
     live.tenants.set(slug, { slug, id: t.id!, isDefault: t.builtin ?? false });
   }
   const wanted = req.tenants ?? new Set([...desiredTenants(req.desired), ...stateTenants(req.state)]);
-  // Only kinds the configuration declares or the state manages are read: other kinds can hold
-  // nothing this configuration owns, and skipping them keeps refresh to the calls that matter.
-  const kinds = req.kinds ?? relevantKinds(req.desired, req.state);
+  // Every kind is read, so "not managed" lists what this configuration does not own whatever its
+  // kind. Kinds it neither declares nor manages hold nothing it owns: a failure to list one only
+  // leaves that report incomplete (a warning), it cannot make the plan wrong.
+  const kinds = req.kinds ?? new Set(RESOURCE_KINDS);
+  const relevant = req.kinds ?? relevantKinds(req.desired, req.state);
+  const failed = (kind: ResourceKind, extra: Partial<Diagnostic>) => (e: unknown) => {
+    const d = apiDiagnostic(e, extra);
+    live.diagnostics.push(
+      relevant.has(kind) ? d : { ...d, severity: 'warning', summary: `cannot list ${kind.replace(/_/g, ' ')}s to report those not managed: ${d.summary}` },
+    );
+  };
   const jobs: Promise<void>[] = [];
   for (const slug of wanted) {
     const tenant = live.tenants.get(slug);
@@ -65,32 +74,52 @@ export async function refresh(req: {
     for (const handler of allHandlers()) {
       if (handler.scope !== 'tenant' || !kinds.has(handler.kind)) continue;
       jobs.push(
-        handler.list({ client, tenant, schemas }).then(
-          (items) => {
-            for (const item of items) live.resources.set(item.address, item);
-          },
-          (e: unknown) => {
-            live.diagnostics.push(apiDiagnostic(e, { address: `tenant.${slug}` }));
-          },
-        ),
+        handler.list({ client, tenant, schemas }).then((items) => {
+          for (const item of items) live.resources.set(item.address, item);
+        }, failed(handler.kind, { address: `tenant.${slug}` })),
       );
     }
   }
   for (const handler of allHandlers()) {
     if (handler.scope !== 'instance' || handler.kind === 'tenant' || !kinds.has(handler.kind)) continue;
     jobs.push(
-      handler.list({ client, schemas: new Set() }).then(
-        (items) => {
-          for (const item of items) live.resources.set(item.address, item);
-        },
-        (e: unknown) => {
-          live.diagnostics.push(apiDiagnostic(e));
-        },
-      ),
+      handler.list({ client, schemas: new Set() }).then((items) => {
+        for (const item of items) live.resources.set(item.address, item);
+      }, failed(handler.kind, {})),
     );
   }
   await Promise.all(jobs);
+  live.diagnostics = oneAccessFailure(live.diagnostics);
   return live;
+}
+
+/**
+ * After an authentication or connection failure every other call fails the same way: keep the
+ * first such failure (by route, so the choice is deterministic) and drop the repeats.
+ */
+function oneAccessFailure(diagnostics: Diagnostic[]): Diagnostic[] {
+  const access = diagnostics.filter((d) => d.severity === 'error' && (d.code === 'api.auth' || d.code === 'api.network')).sort((a, b) => (a.summary < b.summary ? -1 : a.summary > b.summary ? 1 : 0));
+  if (access.length <= 1) return diagnostics;
+  return diagnostics.filter((d) => (d.code !== 'api.auth' && d.code !== 'api.network') || d === access[0]);
+}
+
+/**
+ * The URL should be the server's base URL: `http://host:8080/api/v1` makes every route
+ * `/api/v1/api/v1/...`, which the server answers 404. Says so when the first call failed.
+ */
+function withUrlHint(d: Diagnostic, url: string): Diagnostic {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return d;
+  }
+  const pathname = parsed.pathname;
+  const at = pathname.search(/\/api(\/|$)/);
+  if (at < 0) return d;
+  const base = `${parsed.origin}${pathname.slice(0, at)}`;
+  const hint = `The URL should not contain the API path: use ${base} (FLUXBASE_URL / --url), without ${pathname.slice(at).replace(/\/+$/, '')}.`;
+  return { ...d, detail: d.detail ? `${hint} ${d.detail}` : hint };
 }
 
 /** Schemas a tenant's desired resources and managed resources live in. */

@@ -140,16 +140,24 @@ function paintLine(line: string, c: ReturnType<typeof styler>): string {
   return line;
 }
 
-/** One line per changed attribute (creates: every declared attribute; deletes: none). */
+/**
+ * Entries by key, as Terraform orders attributes: a live plan (keys in declaration order) and the
+ * same plan read back from a saved file (keys sorted) render identically.
+ */
+function sortedEntries<T>(o: Record<string, T>): [string, T][] {
+  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** One line per changed attribute, by path (creates: every declared attribute; deletes: none). */
 export function attributeLines(change: ResourceChange): string[] {
   if (change.action === 'delete') return [];
   if (change.action === 'create') {
     const sensitive = new Set(change.attributes.filter((a) => a.sensitive).map((a) => a.path.join('.')));
     const lines: string[] = [];
-    for (const [k, v] of Object.entries(change.after ?? {})) {
+    for (const [k, v] of sortedEntries(change.after ?? {})) {
       if (v === null) continue;
       if (sensitive.has(k)) lines.push(`+ ${k} = (sensitive value)`);
-      else if (isMapOfObjects(v)) for (const [key, entry] of Object.entries(v)) lines.push(`+ ${formatPath([k, key])} = ${formatValue(dropNulls(entry))}`);
+      else if (isMapOfObjects(v)) for (const [key, entry] of sortedEntries(v)) lines.push(`+ ${formatPath([k, key])} = ${formatValue(dropNulls(entry))}`);
       else lines.push(`+ ${k} = ${formatValue(v)}`);
     }
     return lines;
@@ -190,7 +198,7 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if (o.sensitive === true && Object.keys(o).length === 1) return '(sensitive value)';
-    const entries = Object.entries(o).filter(([, x]) => x !== undefined);
+    const entries = sortedEntries(o).filter(([, x]) => x !== undefined);
     return entries.length === 0 ? '{}' : `{ ${entries.map(([k, x]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${formatValue(x)}`).join(', ')} }`;
   }
   return String(v);

@@ -3,7 +3,7 @@
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
 import { IdentityError, type FluxbaseClient } from '../client/http.js';
-import { ApiError, NetworkError } from '../client/errors.js';
+import { ApiError, apiDiagnostic, NetworkError } from '../client/errors.js';
 import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
 import { applyMoves } from './lifecycle.js';
@@ -118,10 +118,27 @@ export async function planConfig(req: { client: FluxbaseClient; valid: ValidConf
     plan = build(capabilities);
   }
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
-    const checks = await preflight(req.client, plan, desired);
+    const checks = [...(await preflight(req.client, plan, desired)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
   }
   return { plan, desired, live, state, reconciled };
+}
+
+/**
+ * Logs in now when apply will need a login (handlers' `writesAs`), so a refused password fails
+ * the plan instead of an apply half-way. One diagnostic, on the first change that needs it.
+ */
+async function verifyIdentities(client: FluxbaseClient, plan: Plan): Promise<Diagnostic[]> {
+  const needing = plan.changes.find((c) => c.action !== 'no-op' && c.action !== 'delete' && handlerFor(c.kind).writesAs === 'user');
+  if (!needing) return [];
+  try {
+    await client.verifyIdentity('user');
+    return [];
+  } catch (e) {
+    if (e instanceof IdentityError) return []; // already reported by the handler's plan()
+    const d = apiDiagnostic(e, { address: needing.address });
+    return [{ ...d, summary: `the dashboard login that apply needs failed: ${d.summary}`, detail: 'Check FLUXBASE_ADMIN_EMAIL and FLUXBASE_ADMIN_PASSWORD (custom-setting writes need a dashboard admin login).' }];
+  }
 }
 
 /**

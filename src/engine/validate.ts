@@ -17,6 +17,8 @@ export interface ValidConfig {
   file: string;
   config: FluxbaseConfig;
   sources: SourceIndex;
+  /** See LoadedDocument.projectDir (absent: the config file's directory). */
+  projectDir?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function validateDocument(
   diagnostics.push(...schemaDiagnostics(errors, doc.sources));
   if (errors.length > 0) return { diagnostics };
   await loadSqlParser();
-  const config = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources };
+  const config: ValidConfig = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources, ...(doc.projectDir ? { projectDir: doc.projectDir } : {}) };
   diagnostics.push(...semanticDiagnostics(config));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { config, diagnostics };
@@ -121,9 +123,12 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], sources: Sourc
         summary = `missing required key '${name}'`;
         break;
       }
-      case 'type':
-        summary = `must be ${humanType((e.params as { type: string | string[] }).type)}, got ${describe(e.data)}`;
+      case 'type': {
+        const wanted = ([] as string[]).concat((e.params as { type: string | string[] }).type);
+        summary = `must be ${humanType(wanted)}, got ${describe(e.data)}`;
+        detail = quotingHint(wanted, e.data);
         break;
+      }
       case 'enum':
         summary = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? [])
           .map((v) => JSON.stringify(v))
@@ -161,8 +166,19 @@ function escapePointer(s: string): string {
 }
 
 function humanType(t: string | string[]): string {
-  const list = ([] as string[]).concat(t).map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`));
+  const list = ([] as string[]).concat(t).map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`));
   return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0]!;
+}
+
+/**
+ * When a string was expected and YAML read an unquoted word as a boolean, number or null
+ * (`using: true`, `value: 1.10`, `default: null`): how to keep it as text.
+ */
+function quotingHint(wanted: readonly string[], v: unknown): string | undefined {
+  if (!wanted.includes('string') || !(v === null || typeof v === 'boolean' || typeof v === 'number')) return undefined;
+  const text = String(v);
+  const what = v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : 'a number';
+  return `YAML reads an unquoted ${text} as ${what}. Quote it to mean the text: "${text}".`;
 }
 
 function describe(v: unknown): string {

@@ -168,12 +168,40 @@ export async function exportLive(req: {
         diagnostics.push(error('export.not-exported', `the exported configuration is invalid: ${d.summary}`, { detail: 'This is a bug in fluxbase export; please report it with the live object named here.', path: d.path }));
         return fail();
       }
-      rejected.add(owner);
-      diagnostics.push(notExported(owner.live.address, `the configuration cannot declare it: ${d.summary}`));
+      if (rejected.has(owner)) continue;
+      const field = (d.path ?? []).slice(owner.fragment.path.length).map(String);
+      const trimmed = field.length > 0 && !underExactMap(owner.live.kind, field) ? withoutField(owner.fragment.spec!, field) : undefined;
+      if (trimmed) {
+        // Only this field is left out: the rest of the declaration still manages what it says.
+        owner.fragment = { ...owner.fragment, spec: trimmed };
+        diagnostics.push(notExported(owner.live.address, `${field.join('.')} (the configuration cannot declare its live value: ${d.summary}); the rest is declared`));
+      } else {
+        rejected.add(owner);
+        diagnostics.push(notExported(owner.live.address, `the configuration cannot declare ${field.length > 0 ? field.join('.') : 'it'}: ${d.summary}`));
+      }
     }
     exported = exported.filter((e) => !rejected.has(e));
     if (attempt > 50) return fail();
   }
+}
+
+/**
+ * Whether a field lies in a map the plan treats as complete (ResourceHandler rules `exact`, e.g.
+ * a table's columns): leaving one entry out would plan its removal, so the whole declaration
+ * is left out instead.
+ */
+function underExactMap(kind: ResourceKind, field: readonly string[]): boolean {
+  return handlerFor(kind).rules.some((r) => r.exact && r.path.split('.').every((seg, i) => i < field.length && (seg === '*' || seg === field[i])));
+}
+
+/** A copy of `spec` without the value at `field`; undefined when nothing declarable would be left. */
+function withoutField(spec: Record<string, unknown>, field: readonly string[]): Record<string, unknown> | undefined {
+  const copy = structuredClone(spec);
+  let parent: unknown = copy;
+  for (const seg of field.slice(0, -1)) parent = (parent as Record<string, unknown> | undefined)?.[seg];
+  if (!parent || typeof parent !== 'object' || Array.isArray(parent) || !(field[field.length - 1]! in parent)) return undefined;
+  delete (parent as Record<string, unknown>)[field[field.length - 1]!];
+  return Object.keys(copy).length > 0 ? copy : undefined;
 }
 
 function notExported(address: string, why: string): Diagnostic {

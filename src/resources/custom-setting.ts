@@ -4,7 +4,8 @@
  * `secret`, a write-only secret setting. Routed by X-FB-Tenant (row-level security scopes them to
  * the tenant), but keys are unique across the whole instance. Creating and updating need a
  * platform user id, so a service-role JWT alone cannot write them (the server answers 401).
- * Values are objects on the wire: a declared non-object value is stored as {"value": …}.
+ * Values are objects on the wire: a declared non-object value is stored as {"value": …}. Plans
+ * compare and show the value as declared (`value = "0 7 * * MON"`, not the wire object).
  */
 import { error } from '../diag/index.js';
 import { formatAddress } from '../model/address.js';
@@ -35,6 +36,14 @@ export function wireValue(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
 
+/** The value as a person declares it: a `{"value": X}` wire object whose X is not an object is X. */
+export function declaredValue(wire: unknown): unknown {
+  if (wire === null || typeof wire !== 'object' || Array.isArray(wire)) return wire;
+  const o = wire as Record<string, unknown>;
+  const keys = Object.keys(o);
+  return keys.length === 1 && keys[0] === 'value' && (o.value === null || typeof o.value !== 'object' || Array.isArray(o.value)) ? o.value : wire;
+}
+
 /** value_type when not declared: json for objects and arrays, else the JSON type. */
 export function defaultValueType(value: unknown): string {
   if (typeof value === 'string') return 'string';
@@ -48,7 +57,7 @@ function desiredAttrs(s: CustomSetting): { attrs: Record<string, unknown>; write
   return {
     attrs: compact({
       secret: false,
-      value: wireValue(s.value),
+      value: s.value === undefined ? {} : declaredValue(wireValue(s.value)),
       value_type: s.value_type ?? defaultValueType(s.value),
       description: s.description,
       editable_by: s.editable_by ? [...s.editable_by].sort() : undefined,
@@ -70,6 +79,7 @@ function keyOf(address: string, desired?: DesiredResource): string {
 export const customSettingHandler: ResourceHandler = {
   kind: 'custom_setting',
   scope: 'tenant',
+  writesAs: 'user',
   rules: [
     { path: 'secret', replace: true },
     { path: 'editable_by', compare: 'set' },
@@ -113,7 +123,7 @@ export const customSettingHandler: ResourceHandler = {
       if (secretKeys.has(s.key)) continue;
       const attrs = {
         secret: false,
-        value: s.value,
+        value: declaredValue(s.value),
         value_type: s.value_type ?? 'string',
         description: s.description ?? '',
         editable_by: [...(s.editable_by ?? [])].sort(),
@@ -136,9 +146,7 @@ export const customSettingHandler: ResourceHandler = {
     const path = ['tenants', live.tenant!, 'settings', 'custom', key];
     const description = a.description ? a.description : undefined;
     if (a.secret) return { path, spec: compact({ description }), writeOnly: [{ attribute: 'secret', path: ['secret'] }] };
-    const wire = (a.value ?? {}) as Record<string, unknown>;
-    const inner = Object.keys(wire).length === 1 && 'value' in wire && (wire.value === null || typeof wire.value !== 'object' || Array.isArray(wire.value));
-    const value = inner ? wire.value : wire;
+    const value = a.value === undefined ? {} : a.value;
     const editable = [...(a.editable_by ?? [])].sort();
     return {
       path,
@@ -174,7 +182,7 @@ export const customSettingHandler: ResourceHandler = {
         route: CUSTOM,
         tenantId: tenant!.id,
         identity: 'user',
-        body: compact({ key, value: a.value, value_type: a.value_type, description: a.description, editable_by: a.editable_by }),
+        body: compact({ key, value: wireValue(a.value), value_type: a.value_type, description: a.description, editable_by: a.editable_by }),
         expect: [201],
       });
     }
@@ -203,7 +211,7 @@ export const customSettingHandler: ResourceHandler = {
         rawPath: `${CUSTOM}/${key}`,
         tenantId: tenant!.id,
         identity: 'user',
-        body: compact({ value: a.value, description: a.description, editable_by: a.editable_by }),
+        body: compact({ value: wireValue(a.value), description: a.description, editable_by: a.editable_by }),
         expect: [200],
       });
     }

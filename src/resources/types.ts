@@ -5,7 +5,7 @@
  * breaks a handler. Optional members have documented defaults.
  */
 import type { Diagnostic } from '../diag/index.js';
-import type { FluxbaseClient } from '../client/http.js';
+import type { FluxbaseClient, Identity } from '../client/http.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
 import type { Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
@@ -166,6 +166,13 @@ export interface ResourceHandler {
   readonly rules: readonly AttributeRule[];
   /** Attributes whose values are write-only (sent, fingerprinted, never read back or shown). */
   readonly writeOnly?: readonly string[];
+  /**
+   * The identity creates and updates of this kind need (client.ts `Identity`), e.g. `user` for
+   * custom settings. A plan with such a change verifies that identity's login before it
+   * succeeds, so a wrong password stops the plan, not an apply half-way. Default: whatever the
+   * credentials are.
+   */
+  readonly writesAs?: Identity;
 
   /** The desired resources of this kind declared in a config. */
   desired(req: DesiredRequest): DesiredResource[];

@@ -1,9 +1,17 @@
 /**
  * Entry point of the `terraform-provider-fluxbase` executable (bundled by
  * scripts/build-fluxbase-provider.mjs). Terraform starts it with its go-plugin environment;
- * `FLUXBASE_TF_DEBUG=1` runs it in debug (reattach) mode instead.
+ * `FLUXBASE_TF_DEBUG=1` runs it in debug (reattach) mode instead; `install [--mirror DIR]`
+ * installs it for Terraform (install.ts).
  */
 import { serve } from '../terraform/index.js';
 import { fluxbaseProvider } from './provider.js';
 
-void serve(fluxbaseProvider(), { executable: 'terraform-provider-fluxbase' });
+if (process.argv[2] === 'install') {
+  // (no top-level await: the bundle is CommonJS)
+  void import('./install.js').then(async ({ install }) => {
+    process.exitCode = await install(process.argv.slice(3), process.argv[1] ?? process.execPath, (line) => console.log(line));
+  });
+} else {
+  void serve(fluxbaseProvider(), { executable: 'terraform-provider-fluxbase' });
+}

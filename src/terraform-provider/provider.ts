@@ -7,12 +7,15 @@
  *
  * Provider block: `url`, `token`, `admin_email`, `admin_password`, each falling back to
  * FLUXBASE_URL, FLUXBASE_TOKEN, FLUXBASE_ADMIN_EMAIL, FLUXBASE_ADMIN_PASSWORD (the CLI's
- * variables). A token, or an admin email and password, or both, are needed.
+ * variables). A token, or an admin email and password, or both, are needed. `allow_hazards`
+ * (FLUXBASE_ALLOW_HAZARDS, comma-separated) names the hazard types a plan may carry: any other
+ * hazard is an error diagnostic, the provider's `--allow-hazards` gate.
  */
 import { DiagnosticError, defineProvider, defineResource, isUnknown, t, type ProviderDefinition, type ResourceDefinition } from '../terraform/index.js';
 import { resourceModels, type ResourceModel } from './model.js';
 import type { ConnectionSettings, FluxbaseRuntime } from './runtime.js';
 import { VERSION } from '../version.js';
+import { HAZARD_TYPES } from '../model/plan.js';
 
 /** Source address of the provider (`source = "fluxbase/fluxbase"`). */
 export const PROVIDER_ADDRESS = 'registry.terraform.io/fluxbase/fluxbase';
@@ -67,7 +70,12 @@ export function connectionSettings(config: Obj, env: NodeJS.ProcessEnv): Connect
   if (!out.token && !(out.admin_email && out.admin_password)) {
     return { problem: 'No Fluxbase credentials', detail: 'Set token (FLUXBASE_TOKEN), or admin_email and admin_password (FLUXBASE_ADMIN_EMAIL, FLUXBASE_ADMIN_PASSWORD).' };
   }
-  return { url: out.url, token: out.token, email: out.admin_email, password: out.admin_password };
+  const allow = config.allow_hazards;
+  if (isUnknown(allow)) return { problem: "The provider's allow_hazards is not known yet", detail: 'Give it a value known at plan time.' };
+  const allowHazards = (Array.isArray(allow) ? (allow as string[]) : (env.FLUXBASE_ALLOW_HAZARDS ?? '').split(',')).map((h) => h.trim().toUpperCase()).filter(Boolean);
+  const unknown = allowHazards.filter((h) => !(HAZARD_TYPES as readonly string[]).includes(h));
+  if (unknown.length > 0) return { problem: `Unknown hazard type ${unknown.join(', ')} in allow_hazards`, detail: `Known hazards: ${HAZARD_TYPES.join(', ')}.` };
+  return { url: out.url, token: out.token, email: out.admin_email, password: out.admin_password, allowHazards: [...new Set(allowHazards)].sort() };
 }
 
 function resourceFor(model: ResourceModel): ResourceDefinition<Obj, ProviderHandle> {
@@ -81,6 +89,7 @@ function resourceFor(model: ResourceModel): ResourceDefinition<Obj, ProviderHand
     update: async (plan, prior, ctx) => (await rt(ctx.provider)).update(model, plan, prior, ctx),
     delete: async (state, ctx) => (await rt(ctx.provider)).delete(model, state, ctx),
     importState: async (id, ctx) => (await rt(ctx.provider)).importState(model, id),
+    planDestroy: async (prior, ctx) => (await rt(ctx.provider)).planDestroy(model, prior, ctx),
     validate: (config, ctx) => {
       for (const [attr, needs] of Object.entries(model.fields.dependencies)) {
         if (config[attr] === null || config[attr] === undefined) continue;
@@ -105,6 +114,11 @@ export function fluxbaseProvider(env: NodeJS.ProcessEnv = process.env): Provider
         token: { type: t.string, optional: true, sensitive: true, description: 'A service-role JWT or an admin access token (FLUXBASE_TOKEN).' },
         admin_email: { type: t.string, optional: true, description: 'Dashboard admin email, for calls that need a user login such as custom settings (FLUXBASE_ADMIN_EMAIL).' },
         admin_password: { type: t.string, optional: true, sensitive: true, description: 'Dashboard admin password (FLUXBASE_ADMIN_PASSWORD).' },
+        allow_hazards: {
+          type: t.set(t.string),
+          optional: true,
+          description: `Hazard types a plan may carry (${HAZARD_TYPES.join(', ')}); a change with any other hazard is an error, so nothing is applied (FLUXBASE_ALLOW_HAZARDS, comma-separated).`,
+        },
       },
     },
     configure: (config) => new ProviderHandle(connectionSettings(config, env)),

@@ -16,6 +16,7 @@ import { semanticDiagnostics } from '../engine/validate-semantics.js';
 import type { AttributeChange, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import { parseAddress } from '../model/address.js';
 import type { ApplyResult } from '../resources/types.js';
 import { loadSqlParser } from '../sql/parser.js';
 import { DiagnosticError, isWhollyKnown, type CallContext, type PlanContext, type Planned } from '../terraform/index.js';
@@ -32,6 +33,12 @@ export interface ConnectionSettings {
   token?: string;
   email?: string;
   password?: string;
+  /**
+   * Hazard types a plan may carry (provider `allow_hazards`, FLUXBASE_ALLOW_HAZARDS). A planned
+   * change with any other hazard is an error diagnostic, so `terraform plan`/`apply` stop, as
+   * `fluxbase apply` refuses without `--allow-hazards`.
+   */
+  allowHazards?: string[];
 }
 
 /** Where a resource is: its identity values, engine address, tenant and schema. */
@@ -53,8 +60,10 @@ export class FluxbaseRuntime {
    * found live is the one being replaced, not a conflict.
    */
   private readonly inState = new Set<string>();
+  /** Addresses this process created: Terraform plans a dependant again after creating them, in the same walk. */
+  private readonly created = new Set<string>();
 
-  constructor(settings: ConnectionSettings) {
+  constructor(private readonly settings: ConnectionSettings) {
     // preferToken: the server rate-limits admin logins (10 a minute) and Terraform starts the
     // provider several times per command, so log in only for calls that need a user.
     this.client = new FluxbaseClient({ url: settings.url, credentials: { token: settings.token, email: settings.email, password: settings.password }, preferToken: true });
@@ -66,6 +75,7 @@ export class FluxbaseRuntime {
     this.cache.clear();
     this.probes.clear();
     this.inState.clear();
+    this.created.clear();
   }
 
   private locate(model: ResourceModel, obj: Obj): Located {
@@ -105,6 +115,21 @@ export class FluxbaseRuntime {
     return { creating: new Set(), identities: this.client.identities(), capabilities: {} };
   }
 
+  /**
+   * Tables this resource depends on that do not exist on the server, or that this apply created:
+   * a policy on one exposes no existing data (PlanRequest.creating).
+   */
+  private async missingTables(d: DesiredResource): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const dep of d.dependsOn) {
+      const parsed = parseAddress(dep);
+      if (parsed?.kind !== 'table') continue;
+      const [tenant, schema] = parsed.segments;
+      if (this.created.has(dep) || !(await this.cache.find('table', dep, tenant, schema).catch(() => undefined))) out.add(dep);
+    }
+    return out;
+  }
+
   private async capabilities(kind: ResourceKind): Promise<Partial<Record<ResourceKind, Record<string, boolean>>>> {
     const handler = handlerFor(kind);
     if (!handler.probe) return {};
@@ -134,14 +159,38 @@ export class FluxbaseRuntime {
     return out;
   }
 
-  /** Reports engine diagnostics (errors fail the operation) and hazards (as warnings). */
+  /**
+   * Reports engine diagnostics (errors fail the operation) and a planned change's hazards: a
+   * warning when `allow_hazards` names its type, else an error, so nothing is applied.
+   */
   private report(ctx: CallContext<unknown>, model: ResourceModel, diagnostics: FluxbaseDiagnostic[], change?: ResourceChange): void {
     for (const d of diagnostics) {
       const path = d.path ? diagnosticPath(model, d.path) : undefined;
       if (d.severity === 'error') ctx.diagnostics.error(d.summary, d.detail, path);
       else ctx.diagnostics.warning(d.summary, d.detail, path);
     }
-    for (const h of change?.hazards ?? []) ctx.diagnostics.warning(`${h.type}: ${change!.address}`, h.message);
+    const allowed = new Set(this.settings.allowHazards ?? []);
+    for (const h of change?.hazards ?? []) {
+      if (allowed.has(h.type)) ctx.diagnostics.warning(`${h.type}: ${change!.address}`, h.message);
+      else {
+        ctx.diagnostics.error(
+          `${h.type}: ${change!.address}`,
+          `${h.message} This hazard is not allowed, so nothing is applied. Review the change, then allow it with allow_hazards = ["${h.type}"] in the provider "fluxbase" block, or FLUXBASE_ALLOW_HAZARDS=${h.type}.`,
+        );
+      }
+    }
+  }
+
+  /** PlanResourceChange of a destroy: the delete's hazards (a table's data, a policy's access), gated as above. */
+  async planDestroy(model: ResourceModel, prior: Obj, ctx: CallContext<unknown>): Promise<void> {
+    const at = this.locate(model, prior);
+    await loadSqlParser();
+    const live = await this.live(model, at);
+    if (!live || (live.builtin && (model.info.kind === 'tenant' || model.info.kind === 'schema'))) return;
+    const change = deleteChange(live);
+    const diagnostics: FluxbaseDiagnostic[] = [];
+    finishChange(change, undefined, live, this.context(), diagnostics);
+    this.report(ctx, model, diagnostics.filter((d) => d.severity !== 'error'), change);
   }
 
   /** Unset "not managed" attributes of an applied object, from the server. */
@@ -231,7 +280,7 @@ export class FluxbaseRuntime {
         ctx.diagnostics.error(`built-in ${model.info.kind} ${at.address} does not exist on the server`);
         return planned;
       }
-      finishChange(change, d, adopt ? live : undefined, this.context(), diagnostics);
+      finishChange(change, d, adopt ? live : undefined, { ...this.context(), creating: await this.missingTables(d) }, diagnostics);
       this.report(ctx, model, diagnostics, change);
       return planned;
     }
@@ -317,6 +366,7 @@ export class FluxbaseRuntime {
       this.report(ctx, model, diagnostics);
       failOnErrors(ctx);
       result = await this.call(ctx, `create ${at.address}`, () => handlerFor(model.info.kind).create({ client: this.client, change, desired: d, tenant, now: () => new Date() }));
+      this.created.add(at.address);
     }
     this.settle(model, at);
     for (const w of result.warnings ?? []) ctx.diagnostics.warning(w.summary, w.detail);

@@ -97,6 +97,11 @@ export interface ResourceDefinition<S extends object = Record<string, any>, P = 
    * Not called for destroy.
    */
   modifyPlan?(req: { prior: S | null; config: Planned<S>; planned: Planned<S> }, ctx: PlanContext<P>): MaybePromise<Planned<S> | void>;
+  /**
+   * Checks a planned destroy (the resource was removed from the configuration, or `terraform
+   * destroy`): diagnostics only, an error stops the plan. Without it a destroy is never refused.
+   */
+  planDestroy?(prior: S, ctx: CallContext<P>): MaybePromise<void>;
   /** Cross-attribute validation; `config` may contain unknowns. Report with `ctx.diagnostics` or throw. */
   validate?(config: Planned<S>, ctx: ValidateContext): MaybePromise<void>;
   /**

@@ -237,6 +237,8 @@ export class ProviderServer {
         const proposed = asObj(decodeDynamic(req.proposed_new_state, type));
         const config = asObj(decodeDynamic(req.config, type));
         if (!proposed || !config) {
+          if (prior && r.def.planDestroy) await r.def.planDestroy(prior, this.callCtx(diags, priv));
+          if (diags.hasErrors) return;
           planned = dyn(null, type); // destroy
           return;
         }

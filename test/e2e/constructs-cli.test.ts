@@ -2,11 +2,13 @@
  * Construct apps through the CLI (issue 5): `--app` plans and applies the CDK example against the
  * emulator exactly like the root YAML, and construct errors stop before any API call.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { ROOT, setupAdmin, startTestEmulator, Workspace } from './harness.js';
+import { api, ROOT, setupAdmin, startTestEmulator, tenantId, Workspace } from './harness.js';
 import { CANARIES } from './canaries.js';
 
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -81,4 +83,41 @@ await app.synth();
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(0);
   });
+
+  it('keeps one state whichever way the config is given: after apply --app, plan -c cdk.out/fluxbase.json is clean', async () => {
+    // the app synthesised into the project's cdk.out, as `npx tsx infra/fluxbase.ts` would
+    const synth = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(TSX, [path.join(ROOT, 'examples/cdk/fluxbase.ts')], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', ...ws.env } }, (err, _o, stderr) =>
+        resolve({ code: err ? 1 : 0, stderr }),
+      );
+    });
+    expect(synth).toEqual({ code: 0, stderr: '' });
+    const plan = await ws.cli(['plan', '-c', 'cdk.out/fluxbase.json', '--detailed-exitcode']);
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(0);
+    expect(existsSync(path.join(ws.dir, 'cdk.out', 'fluxbase.state.json'))).toBe(false);
+  });
+
+  it("locates plan diagnostics at the app's TypeScript, not at the temporary document", async () => {
+    const id = await tenantId(emulator, 'default');
+    const made = await api(emulator, 'POST', '/api/v1/webhooks', {
+      tenant: id,
+      body: { name: 'made-elsewhere', url: 'https://hooks.example.com/elsewhere', enabled: true, events: [{ table: 'app.posts', operations: ['INSERT'] }] },
+    });
+    expect(made.status).toBe(201);
+    await writeFile(
+      path.join(ws.dir, 'conflict.mts'),
+      `import { FluxbaseApp, Tenant, Webhook } from '${path.join(ROOT, 'src/constructs/index.js')}';
+const app = new FluxbaseApp();
+const t = new Tenant(app, 'default', {});
+new Webhook(t, 'made-elsewhere', { url: 'https://hooks.example.com/elsewhere', events: [{ table: 'app.posts', operations: ['INSERT'] }] });
+await app.synth();
+`,
+    );
+    const plan = await ws.cli(['plan', '--app', `${TSX} conflict.mts`, '--state', 'other.state.json']);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toMatch(/^conflict\.mts:4:1: error\[plan\.unmanaged-conflict\]: webhook\.default\.made-elsewhere: /m);
+    expect(plan.stderr).not.toContain('fluxbase-synth-');
+  });
 });
+

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { ROOT } from './harness.js';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 interface Server {
@@ -17,8 +18,8 @@ interface Server {
   stop: () => Promise<number | null>;
 }
 
-async function localStart(args: string[], env: Record<string, string> = {}): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'local', 'start', '--port', '0', '--database-url', inject('databaseUrl'), ...args], {
+async function localStart(args: string[], env: Record<string, string> = {}, storage: string[] = ['--database-url', inject('databaseUrl')]): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'local', 'start', '--port', '0', ...storage, ...args], {
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -26,8 +27,8 @@ async function localStart(args: string[], env: Record<string, string> = {}): Pro
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const started = Date.now();
-  while (!/FLUXBASE_TOKEN=\S+/.test(out)) {
-    if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`local start did not come up:\n${out}`);
+  while (!/Stop with Ctrl\+C/.test(out)) {
+    if (Date.now() - started > 90_000 || child.exitCode !== null) throw new Error(`local start did not come up:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -87,3 +88,127 @@ describe('fluxbase local start', () => {
     }
   });
 });
+
+/** Runs `fluxbase local start` expected to fail, and returns its exit code and output. */
+function startFails(args: string[], runAs: string[] = []): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const argv = [...runAs, process.execPath, path.join(ROOT, 'dist/cli.js'), 'local', 'start', ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+const CUSTOM_SETTING = `version: 1
+tenants:
+  default:
+    settings:
+      custom:
+        features.flags:
+          value: { new-editor: true }
+`;
+
+describe('fluxbase local start prints everything needed to connect', () => {
+  it('creates a dashboard admin by default, so a config with custom settings applies with the printed variables', async () => {
+    const server = await localStart([]);
+    const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-'));
+    try {
+      const printed = Object.fromEntries([...server.output().matchAll(/export (FLUXBASE_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+      expect(Object.keys(printed).sort()).toEqual(['FLUXBASE_ADMIN_EMAIL', 'FLUXBASE_ADMIN_PASSWORD', 'FLUXBASE_TOKEN', 'FLUXBASE_URL']);
+      expect(printed.FLUXBASE_ADMIN_EMAIL).toBe('admin@example.com');
+      await writeFile(path.join(dir, 'fluxbase.config.yaml'), CUSTOM_SETTING);
+      const apply = await cli(dir, ['apply', '--auto-approve'], printed);
+      expect(apply.stderr).toBe('');
+      expect(apply.code).toBe(0);
+      expect((await cli(dir, ['plan', '--detailed-exitcode'], printed)).code).toBe(0);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --data-dir keeps the JWT secret and the admin: a restart with FLUXBASE_ADMIN_EMAIL/PASSWORD set comes up, and the first token still works', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-data-'));
+    const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-'));
+    try {
+      const first = await localStart([], {}, ['--data-dir', data]);
+      const token = /FLUXBASE_TOKEN=(\S+)/.exec(first.output())![1]!;
+      const password = /FLUXBASE_ADMIN_PASSWORD=(\S+)/.exec(first.output())![1]!;
+      expect(await first.stop()).toBe(0);
+      const env = { FLUXBASE_ADMIN_EMAIL: 'admin@example.com', FLUXBASE_ADMIN_PASSWORD: password };
+      const second = await localStart([], env, ['--data-dir', data]);
+      try {
+        expect(second.output()).toContain('dashboard admin: admin@example.com (existing, from FLUXBASE_ADMIN_EMAIL/FLUXBASE_ADMIN_PASSWORD)');
+        expect(second.output()).toContain(`JWT secret: kept in ${path.join(data, 'local-server.json')}`);
+        await writeFile(path.join(dir, 'fluxbase.config.yaml'), CUSTOM_SETTING);
+        const apply = await cli(dir, ['apply', '--auto-approve'], { FLUXBASE_URL: second.url, FLUXBASE_TOKEN: token, ...env });
+        expect(apply.stderr).toBe('');
+        expect(apply.code).toBe(0);
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
+    } finally {
+      await rm(data, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fluxbase local start: every start-up problem is one line and exit 1', () => {
+  it('a port in use', async () => {
+    const server = await localStart([]);
+    try {
+      const port = new URL(server.url).port;
+      const { code, output } = await startFails(['--port', port]);
+      expect({ code, output }).toEqual({ code: 1, output: `error[local.start]: port ${port} on 127.0.0.1 is already in use: stop what listens there, or choose another --port (0 picks a free one)\n` });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('an unreachable --database-url (its password not shown)', async () => {
+    const { code, output } = await startFails(['--port', '0', '--database-url', 'postgres://u:hunter2@127.0.0.1:1/db']);
+    expect({ code, output }).toEqual({ code: 1, output: 'error[local.start]: cannot use the PostgreSQL server at postgres://u:***@127.0.0.1:1/db (--database-url): connect ECONNREFUSED 127.0.0.1:1\n' });
+  });
+
+  it('a --data-dir that cannot be created', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-'));
+    try {
+      await writeFile(path.join(dir, 'file'), 'x');
+      const { code, output } = await startFails(['--port', '0', '--data-dir', path.join(dir, 'file', 'data')]);
+      expect({ code, output }).toEqual({ code: 1, output: `error[local.start]: cannot create the data directory ${path.join(dir, 'file', 'data')}: a parent is not a directory\n` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Permissions mean nothing to root: run as nobody there (setpriv, util-linux).
+  const asRoot = process.getuid?.() === 0;
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  it.skipIf(asRoot && !setpriv)('a --data-dir that is not writable', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-local-'));
+    try {
+      await chmod(dir, 0o555);
+      const runAs = asRoot ? [setpriv!, '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      const { code, output } = await startFails(['--port', '0', '--data-dir', path.join(dir, 'data')], runAs);
+      expect({ code, output }).toEqual({ code: 1, output: `error[local.start]: cannot create the data directory ${path.join(dir, 'data')}: permission denied\n` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM while it starts stops it', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'local', 'start', '--port', '0'], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const code = await exited;
+    // killed by the signal itself (before the handler was installed) or stopped by the handler
+    expect(code === null || (code === 1 && output === 'Stopped before the server was ready.\n')).toBe(true);
+  });
+});
+

@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/index.js';
-import { pgliteTemplateCachePath } from '../../src/emulator/db/pglite-cluster.js';
+import { PgliteCluster, pgliteTemplateCachePath } from '../../src/emulator/db/pglite-cluster.js';
 import { ADMIN, Api } from './helpers.js';
 
 describe('emulator on embedded PGlite', () => {
@@ -77,5 +77,27 @@ describe('emulator on embedded PGlite', () => {
     } finally {
       await emu.close();
     }
+  });
+
+  it('runs at most maxRunning tenant databases at once; a stopped one keeps its data and restarts on its next query; a temporary cluster leaves no files', async () => {
+    const lines: string[] = [];
+    const cluster = await PgliteCluster.start({ maxRunning: 1, log: (l) => lines.push(l) });
+    const root = (cluster as unknown as { root: string }).root;
+    try {
+      const a = await cluster.create('tenant_a');
+      await a.exec('CREATE TABLE public.kept (v text); INSERT INTO public.kept VALUES ($$from a$$)');
+      const b = await cluster.create('tenant_b');
+      await b.query('SELECT 1');
+      await vi.waitFor(() => expect(lines).toContain('stopped idle PGlite database tenant_a'));
+      // the same object answers: started again, with its data
+      expect((await a.query<{ v: string }>('SELECT v FROM public.kept')).rows).toEqual([{ v: 'from a' }]);
+      // started when created, and once more after it was stopped
+      expect(lines.filter((l) => l.startsWith('started PGlite database tenant_a'))).toHaveLength(2);
+      await vi.waitFor(() => expect(lines).toContain('stopped idle PGlite database tenant_b'));
+      expect(existsSync(root)).toBe(true);
+    } finally {
+      await cluster.close();
+    }
+    expect(existsSync(root)).toBe(false);
   });
 });

@@ -15,6 +15,8 @@ const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../di
 export class EmulatorProcess {
   readonly prefix: string;
   readonly jwtSecret = randomBytes(24).toString('hex');
+  /** The dashboard admin `local start` creates at the first start and logs in as after a restart. */
+  readonly admin = { email: 'chaos-admin@example.com', password: randomBytes(18).toString('base64url') };
   private child: ChildProcess | undefined;
   port = 0;
   token = '';
@@ -44,7 +46,10 @@ export class EmulatorProcess {
     const child = spawn(
       process.execPath,
       [CLI, 'local', 'start', '--port', '0', '--database-url', this.databaseUrl, '--database-prefix', this.prefix, ...this.extraArgs],
-      { env: { PATH: process.env.PATH ?? '', FLUXBASE_AUTH_JWT_SECRET: this.jwtSecret }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { PATH: process.env.PATH ?? '', FLUXBASE_AUTH_JWT_SECRET: this.jwtSecret, FLUXBASE_ADMIN_EMAIL: this.admin.email, FLUXBASE_ADMIN_PASSWORD: this.admin.password },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     this.child = child;
     this.starts++;

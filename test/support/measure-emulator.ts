@@ -9,7 +9,7 @@ import { startTestPostgres } from './postgres.js';
 const mode = process.argv[2];
 const rss = () => Math.round(process.memoryUsage().rss / 1e6);
 if (mode === 'pglite-cold') {
-  await rm(pgliteTemplateCachePath(), { force: true });
+  await rm(pgliteTemplateCachePath(), { force: true, recursive: true });
   const t = Date.now(); const e = await startEmulator(); console.log('pglite cold start (builds template) ms', Date.now() - t, 'rss MB', rss()); await e.close();
 } else if (mode === 'pglite-warm') {
   const t = Date.now(); const e = await startEmulator(); console.log('pglite warm start (cached template) ms', Date.now() - t, 'rss MB', rss());

@@ -3,11 +3,15 @@
  * against the emulator: a value flows from terraform_data into the webhook, the service key's
  * value flows out into terraform_data and an output, a re-plan is clean, destroy removes it.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { api, buildProvider, FluxbaseWorkspace, startTestEmulator, tenantId } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('examples/terraform under real terraform', () => {
   let emulator: RunningEmulator;
@@ -53,3 +57,43 @@ describe('examples/terraform under real terraform', () => {
     expect(destroy.stdout).toContain('Destroy complete! Resources: 8 destroyed.');
   });
 });
+
+describe("examples/terraform from its README's commands", () => {
+  it('terraform-provider-fluxbase install (a filesystem mirror Terraform finds by itself), terraform init, terraform apply', async () => {
+    const readme = readFileSync(join(ROOT, 'examples', 'terraform', 'README.md'), 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const commands = block.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+    expect(commands).toEqual(['terraform-provider-fluxbase install', 'terraform init', 'terraform apply']);
+    const emulator = await startTestEmulator();
+    const root = mkdtempSync(join(tmpdir(), 'fluxbase-tf-readme-'));
+    try {
+      const project = join(root, 'project');
+      cpSync(join(ROOT, 'examples', 'terraform'), project, { recursive: true });
+      // a user's shell: no CLI configuration, a home directory of its own, the package's bin on PATH
+      const bin = join(root, 'bin');
+      mkdirSync(bin);
+      symlinkSync(join(ROOT, 'dist', 'terraform-provider-fluxbase'), join(bin, 'terraform-provider-fluxbase'));
+      const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: join(root, 'home'), CHECKPOINT_DISABLE: '1', NO_COLOR: '1', FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.serviceRoleToken };
+      const run = (command: string, input?: string) =>
+        new Promise<{ code: number; output: string }>((resolve) => {
+          const child = execFile('bash', ['-c', command], { cwd: project, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+            resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+          );
+          child.stdin!.end(input ?? '');
+        });
+      const installed = await run(commands[0]!);
+      expect(installed.code).toBe(0);
+      expect(installed.output).toContain(join(root, 'home', '.terraform.d', 'plugins', 'registry.terraform.io', 'fluxbase', 'fluxbase'));
+      const init = await run(commands[1]!);
+      expect(init.output).toContain('Installing fluxbase/fluxbase v0.1.0');
+      expect(init.code).toBe(0);
+      const apply = await run(commands[2]!, 'yes\n');
+      expect(apply.output).toContain('Apply complete! Resources: 8 added, 0 changed, 0 destroyed.');
+      expect(apply.code).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      await emulator.close();
+    }
+  });
+});
+

@@ -4,6 +4,7 @@
  * (test/terraform/helpers/terraform.ts), an emulator on the test PostgreSQL server, and direct
  * API calls for changes "made outside Terraform".
  */
+import { HAZARD_TYPES } from '../../src/model/plan.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promi
  * command given `TF_REATTACH_PROVIDERS` (no init, no handshake, no TLS). Returns that value.
  */
 export async function startDebugProvider(exe: string): Promise<{ reattach: string; child: ChildProcess; stop: () => void }> {
-  const child = spawn(exe, [], { env: { PATH: process.env.PATH, FLUXBASE_TF_DEBUG: '1', TF_LOG_PROVIDER: process.env.FLUXBASE_TEST_PROVIDER_LOG ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(exe, [], { env: { PATH: process.env.PATH, FLUXBASE_TF_DEBUG: '1', FLUXBASE_ALLOW_HAZARDS: HAZARD_TYPES.join(','), TF_LOG_PROVIDER: process.env.FLUXBASE_TEST_PROVIDER_LOG ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (process.env.FLUXBASE_TEST_PROVIDER_LOG) child.stderr!.pipe(process.stderr);
   else child.stderr!.resume();
   const lines = createInterface({ input: child.stdout! });
@@ -67,7 +68,8 @@ export class FluxbaseWorkspace extends TerraformWorkspace {
     readonly emulator: RunningEmulator,
   ) {
     super(exe, PROVIDER);
-    Object.assign(this.env, { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.serviceRoleToken });
+    // Tests about other things allow every hazard; lifecycle.test.ts checks the gate itself.
+    Object.assign(this.env, { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.serviceRoleToken, FLUXBASE_ALLOW_HAZARDS: HAZARD_TYPES.join(',') });
   }
 
   /** Writes main.tf: the terraform block plus `body`. */

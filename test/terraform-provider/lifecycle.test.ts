@@ -224,6 +224,27 @@ resource "fluxbase_webhook" "legacy" {
     await ws.ok(['plan', '-detailed-exitcode']);
   });
 
+  it('makes hazards a gate: without allow_hazards a hazardous change or destroy is an error and nothing is applied', async () => {
+    const gate = { FLUXBASE_ALLOW_HAZARDS: '' };
+    const applied = ws.read('main.tf');
+    const policy = applied.replace(/using {3}= "[^"]*"/, 'using   = "true"');
+    expect(policy).not.toBe(applied);
+    ws.write('main.tf', policy);
+    const widened = await ws.ok(['plan'], 1, gate);
+    expect(widened.output.match(/Error: \w+: \S+/g)).toEqual(['Error: AUTHZ_CHANGE: policy.acme.public.notes.notes_own']);
+    expect(widened.output).toContain('allow_hazards = ["AUTHZ_CHANGE"]');
+    ws.write('main.tf', applied);
+    const destroy = await ws.ok(['destroy', '-auto-approve'], 1, gate);
+    expect(destroy.output).toContain('Error: AUTHZ_CHANGE: policy.acme.public.notes.notes_own');
+    expect(destroy.output).toContain('Error: ROTATES_CREDENTIAL: service_key.acme.ci');
+    const dropTable = await ws.ok(['plan', '-destroy'], 1, { FLUXBASE_ALLOW_HAZARDS: 'AUTHZ_CHANGE,ROTATES_CREDENTIAL,STOPS_DELIVERIES' });
+    expect(dropTable.output.match(/Error: \w+: \S+/g)).toEqual(['Error: DELETES_DATA: table.acme.public.notes']);
+    await ws.ok(['plan', '-detailed-exitcode'], 0, gate); // nothing was destroyed
+    // allowed: a warning, and the plan goes ahead
+    const allowed = await ws.ok(['plan', '-destroy'], 0, { FLUXBASE_ALLOW_HAZARDS: 'DELETES_DATA,AUTHZ_CHANGE,ROTATES_CREDENTIAL,STOPS_DELIVERIES,BREAKS_SIGN_IN' });
+    expect(allowed.output).toMatch(/Warning: DELETES_DATA: table\.acme\.public\.notes/);
+  });
+
   it('destroys everything: the tenant is soft-deleted', async () => {
     const res = await ws.ok(['destroy', '-auto-approve']);
     expect(res.stdout).toContain('Destroy complete! Resources: 7 destroyed.');

@@ -164,4 +164,28 @@ describe('config loading and validation', () => {
     );
     expect(diagnostics.map((d) => where(d)).sort()).toEqual(['1:10', '3:3', '5:5', '7:10'].sort());
   });
+
+  it('reports an undefined YAML alias at the alias instead of crashing', async () => {
+    const { diagnostics } = await check('version: 1\ntenants:\n  acme:\n    metadata: *defaults\n');
+    expect(diagnostics.map((d) => [d.code, d.summary, where(d)])).toEqual([['config.yaml-syntax', 'undefined alias *defaults', '4:15']]);
+    expect(diagnostics[0]?.detail).toContain('&defaults');
+  });
+
+  it('still resolves aliases to anchors defined before them', async () => {
+    const { config, diagnostics } = await check('version: 1\ntenants:\n  acme:\n    metadata: &m { plan: pro }\n  beta:\n    metadata: *m\n');
+    expect(diagnostics).toEqual([]);
+    expect(config?.config.tenants?.beta?.metadata).toEqual({ plan: 'pro' });
+  });
+
+  it('says "must be an integer", with an article that reads', async () => {
+    const { diagnostics } = await check('version: 1\ntenants:\n  default:\n    webhooks:\n      w: { url: "https://hooks.example.com/x", max_retries: 2.5 }\n');
+    expect(diagnostics.map((d) => d.summary)).toEqual(['must be an integer, got number 2.5']);
+  });
+
+  it('suggests quoting where YAML turned an SQL expression into a boolean', async () => {
+    const { diagnostics } = await check(
+      minimal('          posts:\n            columns:\n              id: { type: uuid }\n            rls:\n              enabled: true\n              policies:\n                p: { command: SELECT, using: true }\n'),
+    );
+    expect(diagnostics.map((d) => [d.summary, d.detail])).toEqual([['must be a string, got boolean true', 'YAML reads an unquoted true as a boolean. Quote it to mean the text: "true".']]);
+  });
 });

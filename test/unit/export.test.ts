@@ -175,7 +175,7 @@ function live(): LiveState {
       kind: 'custom_setting',
       tenant: 'acme',
       id: 'motd',
-      attrs: { secret: false, value: { value: 'hello' }, value_type: 'string', description: '', editable_by: ['instance_admin'] },
+      attrs: { secret: false, value: 'hello', value_type: 'string', description: '', editable_by: ['instance_admin'] },
       fingerprint: 'f',
       parent: 'tenant.acme',
     },
@@ -297,6 +297,30 @@ describe('exporting a live state', () => {
     expect(yaml).toContain('app.rpc.enabled:');
     expect(yaml).not.toMatch(/^ {6}app:/m);
     expect(yaml).toContain("#   table.acme.app.settings: Fluxbase's own table: the server re-creates it and its policies from its schema files at every start");
+  });
+});
+
+describe('a live value the configuration cannot declare', () => {
+  it('leaves out that field, names it, and declares the rest of the section', async () => {
+    const l = live();
+    l.resources.set('auth_settings', { address: 'auth_settings', kind: 'auth_settings', attrs: { password_min_length: 12, session_timeout_minutes: 0 }, fingerprint: 'f' });
+    const result = await exportLive({ live: l, tenants: ['default', 'acme'], kinds: new Set(RESOURCE_KINDS), schemaRef: './s.json' });
+    expect(result.yaml).toContain('  auth:\n    password_min_length: 12\n');
+    expect(result.yaml!.slice(result.yaml!.indexOf('version: 1'))).not.toContain('session_timeout_minutes');
+    expect(result.diagnostics.filter((d) => d.address === 'auth_settings').map((d) => d.summary)).toEqual([
+      'not exported: session_timeout_minutes (the configuration cannot declare its live value: must be >= 1); the rest is declared',
+    ]);
+  });
+
+  it('leaves out the whole declaration when the field is in a map the plan treats as complete (a column)', async () => {
+    const l = live();
+    const posts = l.resources.get('table.acme.public.posts')!;
+    const columns = { ...(posts.attrs.columns as Record<string, Record<string, unknown>>) };
+    columns.title = { ...columns.title!, type: 'not a type' };
+    l.resources.set(posts.address, { ...posts, attrs: { ...posts.attrs, columns } });
+    const result = await exportLive({ live: l, tenants: ['default', 'acme'], kinds: new Set(RESOURCE_KINDS), schemaRef: './s.json' });
+    expect(result.yaml!.slice(result.yaml!.indexOf('version: 1'))).not.toContain('posts:');
+    expect(result.diagnostics.some((d) => d.address === posts.address && d.summary.startsWith('not exported: the configuration cannot declare columns.title.type:'))).toBe(true);
   });
 });
 

@@ -22,6 +22,12 @@ export interface FluxbaseProviderConfig {
   */
   readonly adminPassword?: string;
   /**
+  * Hazard types a plan may carry (DELETES_DATA, AUTHZ_CHANGE, ROTATES_CREDENTIAL, BREAKS_SIGN_IN, STOPS_DELIVERIES); a change with any other hazard is an error, so nothing is applied (FLUXBASE_ALLOW_HAZARDS, comma-separated).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs#allow_hazards FluxbaseProvider#allow_hazards}
+  */
+  readonly allowHazards?: string[];
+  /**
   * A service-role JWT or an admin access token (FLUXBASE_TOKEN).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs#token FluxbaseProvider#token}
@@ -86,6 +92,7 @@ export class FluxbaseProvider extends cdktf.TerraformProvider {
     });
     this._adminEmail = config.adminEmail;
     this._adminPassword = config.adminPassword;
+    this._allowHazards = config.allowHazards;
     this._token = config.token;
     this._url = config.url;
     this._alias = config.alias;
@@ -125,6 +132,22 @@ export class FluxbaseProvider extends cdktf.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get adminPasswordInput() {
     return this._adminPassword;
+  }
+
+  // allow_hazards - computed: false, optional: true, required: false
+  private _allowHazards?: string[]; 
+  public get allowHazards() {
+    return this._allowHazards;
+  }
+  public set allowHazards(value: string[] | undefined) {
+    this._allowHazards = value;
+  }
+  public resetAllowHazards() {
+    this._allowHazards = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get allowHazardsInput() {
+    return this._allowHazards;
   }
 
   // token - computed: false, optional: true, required: false
@@ -183,6 +206,7 @@ export class FluxbaseProvider extends cdktf.TerraformProvider {
     return {
       admin_email: cdktf.stringToTerraform(this._adminEmail),
       admin_password: cdktf.stringToTerraform(this._adminPassword),
+      allow_hazards: cdktf.listMapper(cdktf.stringToTerraform, false)(this._allowHazards),
       token: cdktf.stringToTerraform(this._token),
       url: cdktf.stringToTerraform(this._url),
       alias: cdktf.stringToTerraform(this._alias),
@@ -202,6 +226,12 @@ export class FluxbaseProvider extends cdktf.TerraformProvider {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      allow_hazards: {
+        value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._allowHazards),
+        isBlock: false,
+        type: "set",
+        storageClassType: "stringList",
       },
       token: {
         value: cdktf.stringToHclTerraform(this._token),

@@ -1,17 +1,24 @@
 /**
  * Backend (a): embedded PGlite (PostgreSQL compiled to WebAssembly), in memory or persisted.
  *
- * One PGlite instance per database (PGlite is single-database), started lazily: a tenant database
- * costs nothing until a request routes to it. An instance takes seconds and hundreds of MB to
- * initialise, so the bootstrapped template is built once, dumped with `dumpDataDir()` and every
- * database is started from that tarball (`loadDataDir`), which is several times faster. The
- * tarball is cached in memory for the process and on disk under the OS temp directory.
+ * One PGlite instance per database (PGlite is single-database). Memory is what limits how many
+ * tenants an emulator can hold, so:
+ * - every database lives in a directory on disk (PGlite's NODEFS): `<dataDir>/databases/<name>/`
+ *   with `dataDir`, else a private temporary directory removed by `close()` ("in memory" means
+ *   nothing is kept, not that the files sit in the JavaScript heap: in-heap files cost ~50 MB
+ *   per database);
+ * - PostgreSQL runs with `shared_buffers=8MB` (PGlite keeps PostgreSQL's 128 MB default, which
+ *   each instance touches as it runs);
+ * - a tenant database starts with its first query, and at most `maxRunning` tenant databases run
+ *   at once: the least recently used idle one is stopped (and started again by its next query).
+ * A running instance costs ~40–60 MB resident, a stopped one nothing.
  *
- * Layout with `dataDir`: `<dataDir>/databases/<name>/` per database; reopening the same `dataDir`
- * finds the main database and every tenant database again.
+ * Creating a database is a copy of a bootstrapped template directory, built once per bootstrap
+ * version and cached under the OS temp directory (building takes seconds; copying milliseconds).
+ * Reopening the same `dataDir` finds the main database and every tenant database again.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite, TransactionAbortedError } from '@electric-sql/pglite';
@@ -51,66 +58,152 @@ class PgliteSql implements Sql {
   }
 }
 
+/** PostgreSQL settings of every instance (see the module comment). */
+const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB', '-c', 'maintenance_work_mem=16MB'];
+
+/**
+ * One database. Its PGlite instance starts with the first query and can be stopped while idle
+ * ({@link PgliteDatabase.stop}); the next query starts it again (~1 s). Callers never see the
+ * difference: this object stays valid.
+ */
 class PgliteDatabase implements Database {
-  constructor(readonly name: string, readonly pg: PGlite) {}
-  query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return runQuery<R>(this.pg, text, params, options);
+  private pg: PGlite | undefined;
+  private starting: Promise<PGlite> | undefined;
+  private stopping: Promise<void> | undefined;
+  private busy = 0;
+  private closed = false;
+  lastUsed = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly dir: string,
+    private readonly cluster: { touched(db: PgliteDatabase): void; log: (l: string) => void },
+    /** Run once, when the instance first starts in this process (Cluster.onReopen). */
+    private firstStart?: (db: PgliteDatabase) => Promise<void>,
+  ) {}
+
+  get running(): boolean {
+    return this.pg !== undefined || this.starting !== undefined;
   }
-  async exec(text: string): Promise<void> {
-    await this.pg.exec(text);
-  }
-  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    let result: { value: T } | undefined;
+
+  private async use<T>(fn: (pg: PGlite) => Promise<T>): Promise<T> {
+    this.busy++;
     try {
-      await this.pg.transaction(async (tx) => {
-        result = { value: await fn(new PgliteSql(tx)) };
-      });
-    } catch (e) {
-      // PGlite reports a COMMIT that rolled back (aborted transaction) as an error; PostgreSQL
-      // and the real server's pgx treat it as a silent rollback.
-      if (result && e instanceof TransactionAbortedError) return result.value;
-      throw e;
+      while (this.stopping) await this.stopping;
+      if (this.closed) throw new Error(`database "${this.name}" is closed`);
+      return await fn(this.pg ?? (await this.start()));
+    } finally {
+      this.busy--;
+      this.lastUsed = Date.now();
+      this.cluster.touched(this);
     }
-    return (result as { value: T }).value;
   }
-  close(): Promise<void> {
-    return this.pg.close();
+
+  private start(): Promise<PGlite> {
+    this.starting ??= (async () => {
+      const started = Date.now();
+      const pg = await PGlite.create({ dataDir: this.dir, startParams: START_PARAMS });
+      this.pg = pg;
+      this.cluster.log(`started PGlite database ${this.name} in ${Date.now() - started} ms`);
+      const first = this.firstStart;
+      this.firstStart = undefined;
+      if (first) await first(this);
+      return pg;
+    })().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  /** Stops the instance when nothing is using it; its files stay, and the next query restarts it. */
+  stop(): Promise<void> {
+    if (this.busy > 0 || !this.pg || this.stopping) return this.stopping ?? Promise.resolve();
+    const pg = this.pg;
+    this.pg = undefined;
+    this.stopping = pg
+      .close()
+      .then(() => this.cluster.log(`stopped idle PGlite database ${this.name}`))
+      .finally(() => {
+        this.stopping = undefined;
+      });
+    return this.stopping;
+  }
+
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.use((pg) => runQuery<R>(pg, text, params, options));
+  }
+  exec(text: string): Promise<void> {
+    return this.use(async (pg) => {
+      await pg.exec(text);
+    });
+  }
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.use(async (pg) => {
+      let result: { value: T } | undefined;
+      try {
+        await pg.transaction(async (tx) => {
+          result = { value: await fn(new PgliteSql(tx)) };
+        });
+      } catch (e) {
+        // PGlite reports a COMMIT that rolled back (aborted transaction) as an error; PostgreSQL
+        // and the real server's pgx treat it as a silent rollback.
+        if (result && e instanceof TransactionAbortedError) return result.value;
+        throw e;
+      }
+      return (result as { value: T }).value;
+    });
+  }
+  /** Stops the instance for good (waiting for a start or stop under way). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.stopping) await this.stopping;
+    const pg = this.pg ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    this.pg = undefined;
+    await pg?.close();
   }
 }
 
-let templatePromise: Promise<Blob> | undefined;
+let templatePromise: Promise<string> | undefined;
 
-/** Path of the on-disk template cache for this bootstrap version. */
+/** Directory of the cached bootstrapped template for this bootstrap version. */
 export function pgliteTemplateCachePath(): string {
-  return join(tmpdir(), 'fluxbase-emulator', `pglite-template-${BOOTSTRAP_VERSION}.tar`);
+  return join(tmpdir(), 'fluxbase-emulator', `pglite-template-${BOOTSTRAP_VERSION}-${TEMPLATE_LAYOUT}`);
 }
 
-async function buildTemplate(log: (l: string) => void): Promise<Blob> {
-  const cachePath = pgliteTemplateCachePath();
-  try {
-    const buf = await readFile(cachePath);
-    return new Blob([buf]);
-  } catch {
-    /* not cached yet */
-  }
+/** Changes whenever the way the template is built changes (part of its cache name). */
+const TEMPLATE_LAYOUT = 'dir-wal1';
+
+/**
+ * Builds the template directory (PGlite's initdb, then the bootstrap script) in a private
+ * directory and renames it into place, so concurrent processes never see a half-built one.
+ */
+async function buildTemplate(log: (l: string) => void): Promise<string> {
+  const target = pgliteTemplateCachePath();
+  if (existsSync(join(target, 'PG_VERSION'))) return target;
   log('building PGlite template (first run; cached afterwards)');
-  const pg = await PGlite.create();
+  await mkdir(join(tmpdir(), 'fluxbase-emulator'), { recursive: true });
+  const building = await mkdtemp(`${target}.building-`);
   try {
-    await pg.exec(templateScript(true));
-    const blob = await pg.dumpDataDir('none');
-    const bytes = Buffer.from(await blob.arrayBuffer());
-    await mkdir(join(tmpdir(), 'fluxbase-emulator'), { recursive: true });
-    const tmp = `${cachePath}.${process.pid}.${Date.now()}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, cachePath);
-    return new Blob([bytes]);
+    // 1 MB WAL segments instead of 16 MB: every database is a copy of this directory.
+    const pg = await PGlite.create({ dataDir: building, startParams: START_PARAMS, initDbStartParams: ['--wal-segsize=1'] });
+    try {
+      await pg.exec(templateScript(true));
+      await pg.exec('CHECKPOINT');
+    } finally {
+      await pg.close();
+    }
+    await rename(building, target).catch((e: NodeJS.ErrnoException) => {
+      // another process finished first: use its template
+      if (!existsSync(join(target, 'PG_VERSION'))) throw e;
+    });
   } finally {
-    await pg.close();
+    await rm(building, { recursive: true, force: true });
   }
+  return target;
 }
 
-/** The bootstrapped template tarball (built once per process, cached on disk). */
-export function pgliteTemplate(log: (l: string) => void = () => {}): Promise<Blob> {
+/** The bootstrapped template directory (built once, cached on disk). */
+export function pgliteTemplate(log: (l: string) => void = () => {}): Promise<string> {
   templatePromise ??= buildTemplate(log).catch((e) => {
     templatePromise = undefined;
     throw e;
@@ -118,32 +211,67 @@ export function pgliteTemplate(log: (l: string) => void = () => {}): Promise<Blo
   return templatePromise;
 }
 
+/** Removes temporary cluster directories left by processes that died without closing. */
+async function removeStaleRunDirs(parent: string): Promise<void> {
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(/^run-(\d+)-/.exec(entry)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(parent, entry), { recursive: true, force: true });
+    }
+  }
+}
+
 export interface PgliteClusterOptions {
+  /** Keep the databases here; default: a temporary directory removed by `close()`. */
   dataDir?: string;
   log?: (line: string) => void;
+  /**
+   * Tenant databases running at once (default 3); the least recently used idle one is stopped
+   * when another one starts. The main database always runs.
+   */
+  maxRunning?: number;
 }
 
 /** See the module comment. Create with {@link PgliteCluster.start}. */
 export class PgliteCluster implements Cluster {
   readonly kind = 'pglite' as const;
-  private readonly instances = new Map<string, Promise<PgliteDatabase>>();
+  private readonly databases = new Map<string, PgliteDatabase>();
   private mainDb!: PgliteDatabase;
+  /** True when the main database existed before this start (a persisted `dataDir`): a restart. */
   restarted = false;
-  /** Run once on every persisted tenant database when this process first opens it (a restart). */
+  /** Run once on every persisted tenant database when this process first starts it (a restart). */
   onReopen?: (name: string, db: Database) => Promise<void>;
 
-  private constructor(private readonly dataDir: string | undefined, private readonly log: (l: string) => void) {}
+  private constructor(
+    private readonly root: string,
+    private readonly temporary: boolean,
+    readonly log: (l: string) => void,
+    private readonly maxRunning: number,
+  ) {}
 
   /** Starts (or reopens, with a persisted `dataDir`) the main database. */
   static async start(opts: PgliteClusterOptions): Promise<PgliteCluster> {
-    const cluster = new PgliteCluster(opts.dataDir, opts.log ?? (() => {}));
-    const mainName = 'main';
-    const existing = cluster.dataDir !== undefined && existsSync(join(cluster.dirOf(mainName), 'PG_VERSION'));
-    const main = existing ? await cluster.open(mainName) : await cluster.create(mainName);
-    cluster.restarted = existing;
-    cluster.mainDb = main as PgliteDatabase;
-    // idempotent: also brings a persisted main database up to this version's control plane
-    await main.exec(CONTROL_PLANE_SQL);
+    let root = opts.dataDir;
+    if (root === undefined) {
+      const parent = join(tmpdir(), 'fluxbase-emulator');
+      await mkdir(parent, { recursive: true });
+      await removeStaleRunDirs(parent);
+      root = await mkdtemp(join(parent, `run-${process.pid}-`));
+    }
+    const cluster = new PgliteCluster(root, opts.dataDir === undefined, opts.log ?? (() => {}), opts.maxRunning ?? 3);
+    try {
+      cluster.restarted = await cluster.exists('main');
+      const main = cluster.restarted ? await cluster.open('main') : await cluster.create('main');
+      cluster.mainDb = main as PgliteDatabase;
+      // idempotent: also brings a persisted main database up to this version's control plane
+      await main.exec(CONTROL_PLANE_SQL);
+    } catch (e) {
+      await cluster.close();
+      throw e;
+    }
     return cluster;
   }
 
@@ -152,7 +280,7 @@ export class PgliteCluster implements Cluster {
   }
 
   private dirOf(name: string): string {
-    return join(this.dataDir ?? '', 'databases', name);
+    return join(this.root, 'databases', name);
   }
 
   physicalName(logicalName: string): string {
@@ -160,63 +288,57 @@ export class PgliteCluster implements Cluster {
   }
 
   async exists(name: string): Promise<boolean> {
-    if (this.instances.has(name)) return true;
-    return this.dataDir !== undefined && existsSync(join(this.dirOf(name), 'PG_VERSION'));
+    return this.databases.has(name) || existsSync(join(this.dirOf(name), 'PG_VERSION'));
   }
 
-  open(name: string): Promise<Database> {
-    const running = this.instances.get(name);
-    if (running) return running;
-    if (this.dataDir === undefined || !existsSync(join(this.dirOf(name), 'PG_VERSION'))) {
-      return Promise.reject(new Error(`database "${name}" does not exist`));
-    }
-    const started = Date.now();
-    const p = PGlite.create({ dataDir: this.dirOf(name) }).then(async (pg) => {
-      this.log(`started PGlite database ${name} in ${Date.now() - started} ms`);
-      const db = new PgliteDatabase(name, pg);
-      if (this.onReopen) await this.onReopen(name, db);
-      return db;
-    });
-    this.track(name, p);
-    return p;
+  async open(name: string): Promise<Database> {
+    const known = this.databases.get(name);
+    if (known) return known;
+    if (!existsSync(join(this.dirOf(name), 'PG_VERSION'))) throw new Error(`database "${name}" does not exist`);
+    // a database from before this start: Cluster.onReopen runs when it first starts
+    const db = new PgliteDatabase(name, this.dirOf(name), this, name === 'main' ? undefined : (d) => this.onReopen?.(name, d) ?? Promise.resolve());
+    this.databases.set(name, db);
+    return db;
   }
 
   async create(name: string): Promise<Database> {
     if (await this.exists(name)) throw new Error(`database "${name}" already exists`);
     const template = await pgliteTemplate(this.log);
     const started = Date.now();
-    let p: Promise<PgliteDatabase>;
-    if (this.dataDir === undefined) {
-      p = PGlite.create({ loadDataDir: template }).then((pg) => new PgliteDatabase(name, pg));
-    } else {
-      const dir = this.dirOf(name);
-      p = mkdir(dir, { recursive: true })
-        .then(() => PGlite.create({ dataDir: dir, loadDataDir: template }))
-        .then((pg) => new PgliteDatabase(name, pg));
-    }
-    this.track(name, p);
-    const db = await p;
+    const dir = this.dirOf(name);
+    await mkdir(join(this.root, 'databases'), { recursive: true });
+    await cp(template, dir, { recursive: true, mode: constants.COPYFILE_FICLONE });
+    const db = new PgliteDatabase(name, dir, this);
+    this.databases.set(name, db);
+    await db.query('SELECT 1');
     this.log(`created PGlite database ${name} in ${Date.now() - started} ms`);
     return db;
   }
 
-  private track(name: string, p: Promise<PgliteDatabase>): void {
-    this.instances.set(name, p);
-    p.catch(() => {
-      if (this.instances.get(name) === p) this.instances.delete(name);
-    });
+  /**
+   * Called after each use of a database: when more tenant databases run than `maxRunning`, the
+   * least recently used idle ones are stopped (in the background).
+   */
+  touched(db: PgliteDatabase): void {
+    if (db === this.mainDb) return;
+    const running = [...this.databases.values()].filter((d) => d !== this.mainDb && d.running).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const d of running.slice(0, Math.max(0, running.length - this.maxRunning))) {
+      d.stop().catch((e: unknown) => this.log(`could not stop PGlite database ${d.name}: ${(e as Error).message}`));
+    }
   }
 
   async drop(name: string): Promise<void> {
-    const p = this.instances.get(name);
-    this.instances.delete(name);
-    if (p) await p.then((d) => d.close()).catch(() => {});
-    if (this.dataDir !== undefined) await rm(this.dirOf(name), { recursive: true, force: true });
+    const db = this.databases.get(name);
+    this.databases.delete(name);
+    await db?.close().catch(() => {});
+    await rm(this.dirOf(name), { recursive: true, force: true });
   }
 
+  /** Stops every database; a temporary cluster's files are removed. */
   async close(): Promise<void> {
-    const all = [...this.instances.values()];
-    this.instances.clear();
-    await Promise.all(all.map((p) => p.then((d) => d.close()).catch(() => {})));
+    const all = [...this.databases.values()];
+    this.databases.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => {})));
+    if (this.temporary) await rm(this.root, { recursive: true, force: true });
   }
 }
