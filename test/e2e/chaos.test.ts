@@ -182,7 +182,8 @@ async function runLane(lane: number, trials: number[], databaseUrl: string, log:
         }
       };
       proxy.onRequest = (req) => {
-        if (req.method === 'GET' || result.struckAt !== undefined) return;
+        // writes only: reads (GET, and the catalog query POST /sql/execute) do not count
+        if (req.method === 'GET' || req.path.startsWith('/api/v1/admin/sql/execute') || result.struckAt !== undefined) return;
         writes++;
         if (writes === k) {
           result.struckAt = k;

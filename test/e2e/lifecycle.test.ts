@@ -282,7 +282,7 @@ describe('fluxbase destroy', () => {
     const gated = await ws.cli(['destroy', '--auto-approve']);
     expect(gated.code).toBe(1);
     expect(gated.stderr).toContain('error[plan.hazard-not-allowed]');
-    const noTerminal = await ws.cli(['destroy']);
+    const noTerminal = await ws.cli(['destroy', '--allow-hazards=DELETES_DATA,AUTHZ_CHANGE,STOPS_DELIVERIES,ROTATES_CREDENTIAL']);
     expect(noTerminal.stderr).toContain('destroy needs confirmation');
     const destroyed = await ws.cli(['destroy', '--auto-approve', '--json', '--allow-hazards=DELETES_DATA,AUTHZ_CHANGE,STOPS_DELIVERIES,ROTATES_CREDENTIAL']);
     expect(destroyed.code).toBe(0);

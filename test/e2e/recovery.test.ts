@@ -56,7 +56,6 @@ function startUntil(ws: Workspace, args: string[], match: (r: SeenRequest) => bo
   return { child, exited, reached };
 }
 
-const isWrite = (r: SeenRequest) => r.method !== 'GET';
 const hooksOf = async (slug: string) => (await api<{ id: string; name: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: await tenantId(emulator, slug) })).body;
 
 describe('graceful interrupt', () => {
@@ -70,7 +69,7 @@ tenants:
       int-c: { url: https://hooks.example.com/c }
 `);
     try {
-      const run = startUntil(ws, ['apply', '--auto-approve', '--parallelism', '1'], isWrite);
+      const run = startUntil(ws, ['apply', '--auto-approve', '--parallelism', '1'], (r) => r.method === 'POST' && r.path === '/api/v1/webhooks');
       await run.reached;
       run.child.kill('SIGINT');
       await new Promise((r) => setTimeout(r, 300)); // the signal is handled while the call is held
