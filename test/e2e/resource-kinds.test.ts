@@ -33,7 +33,7 @@ describe('the root configuration, every kind', () => {
     const apply = await ws.cli(['apply', '--auto-approve', '--secrets-out', 'keys.env']);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toMatch(/Apply complete! Resources: \d+ added, 2 changed, 0 destroyed\./);
+    expect(apply.stdout).toMatch(/Apply complete! Resources: \d+ added, 1 changed, 0 destroyed\./);
     const { stat } = await import('node:fs/promises');
     const keys = await readFile(path.join(ws.dir, 'keys.env'), 'utf8');
     expect(keys.split('\n').filter(Boolean).map((l) => l.split('=')[0])).toEqual([
