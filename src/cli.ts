@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { colorEnabled, type CommandIO } from './commands/io.js';
+import { accessCommand } from './commands/access.js';
 import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -23,6 +24,7 @@ import { showCommand } from './commands/show.js';
 import { forceUnlockCommand, importCommand, stateListCommand, stateMvCommand, stateRmCommand, stateShowCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { hardExitCleanup } from './state/cleanup.js';
+import { testCommand } from './commands/test.js';
 import { VERSION } from './version.js';
 import { RESOURCE_KINDS } from './model/resource.js';
 
@@ -190,6 +192,9 @@ const planOptions = (cmd: Command) =>
     .option('--no-lock', 'read the state without taking its lock (the plan may then see an apply half-way)');
 
 targeting(planOptions(program.command('plan').description('show what apply would change')))
+  .option('--test', "run the configuration's tests on a local emulator first; no plan when they fail")
+  .option('--prove', 'copy the live schema (no rows) into a local emulator, apply the plan there, plan again and run the tests: does it converge?')
+  .option('--database-url <url>', 'PostgreSQL server (superuser URL) for the local emulator of --test and --prove (default: embedded)')
   .option('--refresh-only', 'report every difference between the live instance and the configuration (drift) without proposing changes; apply refuses such a plan')
   .option('--destroy', 'plan the deletion of every resource the state manages (what `fluxbase destroy` does)')
   .action(function (this: Command) {
@@ -287,6 +292,33 @@ stateSource(stateCommand.command('mv').description('give a managed resource anot
   .action(function (this: Command, from: string, to: string) {
     const o = this.opts<{ config: string; lockTimeout?: number }>();
     return run(() => stateMvCommand(io(), { ...o, from, to, lockTimeoutMs: lockMs(o) }))();
+  });
+
+program
+  .command('test')
+  .description("run the configuration's tests: (RLS cases) on a fresh local emulator, never on a real instance")
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--database-url <url>', 'run the emulator on this PostgreSQL server (a superuser URL) instead of embedded PostgreSQL')
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .action(function (this: Command) {
+    return run(() => testCommand(io(), this.opts()))();
+  });
+
+program
+  .command('access')
+  .description('show who can reach which rows: tables × roles × commands, and who reaches each role (the configuration, or --live)')
+  .addOption(configOption())
+  .addOption(appOption())
+  .option('--live', 'read the live instance (--url / FLUXBASE_URL) instead of the configuration')
+  .option('--url <url>', 'Fluxbase URL for --live (default: $FLUXBASE_URL)')
+  .option('--role <role>', 'only this role, e.g. anon: what can an anonymous caller reach?')
+  .option('--tenant <slug...>', 'only these tenants')
+  .option('--json', 'print one JSON document (format fluxbase-iac-access)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+  .option('--parallelism <n>', 'concurrent API calls (--live)', positiveInt, 4)
+  .action(function (this: Command) {
+    return run(() => accessCommand(io(), this.opts()))();
   });
 
 program

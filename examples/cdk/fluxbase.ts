@@ -18,6 +18,7 @@ import {
   CustomSetting,
   FluxbaseApp,
   OAuthProvider,
+  RlsTest,
   Schema,
   Secret,
   ServiceKey,
@@ -40,6 +41,14 @@ const rls = (policies: NonNullable<TableProps['rls']>['policies']): TableProps['
 
 const app = new FluxbaseApp({
   lifecycle: { prevent_destroy: process.env.FLUXBASE_PREVENT_DESTROY === 'true' },
+  // Security lints (docs/access.md) this configuration accepts, each with the reason a reviewer reads.
+  lints: {
+    'security.policy-always-true': {
+      reason: 'profiles and comments are public by design, and every Acme member works on every task',
+      only: ['policy.default.public.profiles.profiles_read_all', 'policy.default.public.comments.comments_read_all', 'policy.acme.public.tasks.tasks_authenticated_all'],
+    },
+    'security.public-role': { reason: "comments are readable by every role, the service's own included", only: ['policy.default.public.comments.comments_read_all'] },
+  },
 });
 
 // ---- instance settings -------------------------------------------------------------------------
@@ -87,15 +96,16 @@ new ClientKey(app, 'mobile-app', {
 const blog = new Tenant(app, 'default'); // the instance's built-in default tenant: never created or deleted
 const blogSchema = new Schema(blog, 'public'); // user tables: public or a schema of your own, never Fluxbase's internal ones
 
-new Table(blogSchema, 'profiles', {
+const profiles = new Table(blogSchema, 'profiles', {
   columns: {
     id: uuidKey(),
     email: required('text'),
     display_name: { type: 'text' },
-    bio: { type: 'text', default: '' },
+    bio: { type: 'text', default: "''" },
     is_admin: required('boolean', { default: false }),
     created_at: createdAt(),
   },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'UPDATE'] }, // without a grant a role reaches no row
   rls: rls({
     profiles_read_all: { command: 'SELECT', roles: ['anon', 'authenticated'], using: 'true' },
     profiles_update_own: { command: 'UPDATE', roles: ['authenticated'], using: 'id = auth.uid()', with_check: 'id = auth.uid()' },
@@ -110,13 +120,14 @@ const posts = new Table(blogSchema, 'posts', {
     title: required('text'),
     body: { type: 'text' },
     tags: { type: 'text[]', default: "'{}'::text[]" },
-    status: required('text', { default: 'draft' }),
+    status: required('text', { default: "'draft'" }),
     views: required('integer', { default: 0 }),
     published_at: { type: 'timestamptz' },
     created_at: createdAt(),
   },
   indexes: { posts_author_created_idx: { columns: ['author_id', 'created_at'] } },
   checks: { posts_status_valid: "status IN ('draft', 'review', 'published')" },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] },
   rls: { enabled: true },
 });
 posts.addPolicy('posts_read_published', { command: 'SELECT', roles: ['anon', 'authenticated'], using: "status = 'published'" });
@@ -128,7 +139,7 @@ posts.addPolicy('posts_write_own', {
   with_check: "author_id = auth.uid() AND status IN ('draft', 'published')",
 });
 
-new Table(blogSchema, 'comments', {
+const comments = new Table(blogSchema, 'comments', {
   columns: {
     id: { type: 'bigint', primary_key: true },
     post_id: required('uuid', { references: { table: 'posts', on_delete: 'CASCADE' } }),
@@ -137,6 +148,7 @@ new Table(blogSchema, 'comments', {
     created_at: createdAt(),
   },
   realtime: { events: ['INSERT', 'DELETE'] },
+  grants: { anon: ['SELECT'], authenticated: ['SELECT', 'INSERT'] },
   rls: rls({
     comments_read_all: { command: 'SELECT', using: 'true' },
     comments_insert_own: { command: 'INSERT', roles: ['authenticated'], with_check: 'author_id = auth.uid()' },
@@ -184,7 +196,7 @@ const acme = new Tenant(app, 'acme', { name: 'Acme Corp', metadata: { plan: 'ent
 const acmeSchema = new Schema(acme, 'public'); // a tenant with its own database: public is where every change works
 const ownerOnly = 'owner_id = auth.uid()';
 
-new Table(acmeSchema, 'projects', {
+const projects = new Table(acmeSchema, 'projects', {
   columns: {
     id: uuidKey(),
     name: required('text'),
@@ -193,7 +205,9 @@ new Table(acmeSchema, 'projects', {
     budget: { type: 'numeric', default: 0 },
     created_at: createdAt(),
   },
+  grants: { authenticated: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], tenant_service: ['SELECT'] }, // the acme-etl service key runs as tenant_service here
   rls: rls({
+    projects_etl_read: { command: 'SELECT', roles: ['tenant_service'], using: 'true' },
     projects_members_read: { command: 'SELECT', roles: ['authenticated'], using: `${ownerOnly} OR NOT archived` },
     projects_owner_write: { command: 'ALL', roles: ['authenticated'], using: ownerOnly, with_check: ownerOnly },
   }),
@@ -209,7 +223,9 @@ new Table(acmeSchema, 'tasks', {
     due_on: { type: 'date' },
     created_at: createdAt('current_timestamp'),
   },
+  grants: { authenticated: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], tenant_service: ['SELECT'] },
   rls: rls({
+    tasks_etl_read: { command: 'SELECT', roles: ['tenant_service'], using: 'true' },
     tasks_authenticated_all: { command: 'ALL', roles: ['authenticated'], using: 'true', with_check: 'priority BETWEEN 1 AND 5' },
   }),
 });
@@ -218,6 +234,68 @@ new ServiceKey(acme, 'acme-etl', { description: "Nightly ETL into Acme's warehou
 new CustomSetting(acme, 'acme.features.flags', { value: { 'gantt-view': { enabled: true, rollout: 50 } } });
 // No webhooks on Acme's tables: the server installs webhook triggers only in the main database
 // (docs/tenants.md).
+
+// ---- row-level security as tests (`fluxbase test`, `fluxbase plan --test` / `--prove`) ------------
+const alice = 'a11ce000-0000-4000-8000-000000000001';
+const bob = 'b0b00000-0000-4000-8000-000000000002';
+const carol = 'ca201000-0000-4000-8000-000000000003';
+const dave = 'da4e0000-0000-4000-8000-000000000004';
+const helloWorld = '90570000-0000-4000-8000-000000000001';
+profiles.addFixtures([
+  { id: alice, email: 'alice@blog.example.com', display_name: 'Alice' },
+  { id: bob, email: 'bob@blog.example.com', display_name: 'Bob' },
+]);
+posts.addFixtures([
+  { id: helloWorld, author_id: alice, slug: 'hello-world', title: 'Hello', status: 'published' },
+  { id: '90570000-0000-4000-8000-000000000002', author_id: alice, slug: 'alice-draft', title: 'Draft' },
+  { id: '90570000-0000-4000-8000-000000000003', author_id: bob, slug: 'bob-draft', title: 'Draft' },
+]);
+comments.addFixtures([{ id: 1, post_id: helloWorld, author_id: bob, body: 'Nice' }]);
+projects.addFixtures([
+  { id: '9e000000-0000-4000-8000-000000000001', name: 'Website', owner_id: carol },
+  { id: '9e000000-0000-4000-8000-000000000002', name: 'Old site', owner_id: carol, archived: true },
+  { id: '9e000000-0000-4000-8000-000000000003', name: 'Secret plan', owner_id: dave, archived: true },
+]);
+/** A signed-in user: the role and JWT claims Fluxbase sets for their requests. */
+const as = (sub: string) => ({ role: 'authenticated', claims: { sub } });
+new RlsTest(app, 'anonymous readers see published posts only', { select: 'public.posts', expect: { rows: [{ slug: 'hello-world' }] } });
+new RlsTest(app, 'an author sees published posts and her own drafts', { ...as(alice), select: 'public.posts', expect: { rows: [{ slug: 'hello-world' }, { slug: 'alice-draft' }] } });
+new RlsTest(app, "another author's drafts stay hidden", { ...as(bob), select: 'public.posts', expect: { rows: [{ slug: 'hello-world' }, { slug: 'bob-draft' }] } });
+new RlsTest(app, 'anonymous callers cannot write posts', { insert: 'public.posts', values: { author_id: alice, slug: 'spam', title: 'Spam' }, expect: { denied: true } });
+new RlsTest(app, 'an author writes drafts as herself', {
+  ...as(alice),
+  insert: 'public.posts',
+  values: { author_id: alice, slug: 'new-draft', title: 'New' },
+  expect: { rows: [{ slug: 'new-draft', status: 'draft' }] },
+});
+new RlsTest(app, "an author cannot post in someone else's name", { ...as(alice), insert: 'public.posts', values: { author_id: bob, slug: 'forged', title: 'Forged' }, expect: { denied: true } });
+new RlsTest(app, "an author cannot delete another author's post", { ...as(bob), delete: 'public.posts', where: "slug = 'hello-world'", expect: { denied: true } });
+new RlsTest(app, 'only the owner updates a profile', {
+  ...as(bob),
+  update: 'public.profiles',
+  values: { display_name: 'Mallory' },
+  expect: { rows: [{ email: 'bob@blog.example.com', display_name: 'Mallory' }] },
+});
+new RlsTest(app, 'comments are public', { select: 'public.comments', expect: { rows: [{ body: 'Nice' }] } });
+new RlsTest(app, 'profiles cannot be created through the API', { ...as(bob), insert: 'public.profiles', values: { email: 'eve@blog.example.com' }, expect: { denied: true } });
+new RlsTest(app, 'acme members see open projects and their own archived ones', {
+  tenant: 'acme',
+  ...as(dave),
+  select: 'public.projects',
+  expect: { rows: [{ name: 'Website' }, { name: 'Secret plan' }] },
+});
+new RlsTest(app, 'an archived project stays private to its owner', { tenant: 'acme', ...as(carol), select: 'public.projects', where: 'archived', expect: { rows: [{ name: 'Old site' }] } });
+new RlsTest(app, "acme's API refuses inserts into a table without tenant_id", {
+  tenant: 'acme',
+  ...as(carol),
+  insert: 'public.projects',
+  values: { name: 'New', owner_id: carol },
+  expect: { denied: true },
+});
+new RlsTest(app, "acme's ETL key reads every project", { tenant: 'acme', role: 'tenant_service', select: 'public.projects', expect: { count: 3 } });
+new RlsTest(app, 'anonymous callers see nothing of acme', { tenant: 'acme', select: 'public.projects', expect: { denied: true } });
+new RlsTest(app, "acme's users cannot reach the blog's posts (each tenant has its own database)", { tenant: 'acme', ...as(alice), select: 'public.posts', expect: { denied: true } });
+new RlsTest(app, "the blog cannot reach acme's projects", { role: 'service_role', select: 'public.projects', expect: { denied: true } });
 
 const { file } = await app.synth();
 console.log(`wrote ${file}`);

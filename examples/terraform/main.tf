@@ -56,7 +56,7 @@ resource "fluxbase_table" "contacts" {
     { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
     { name = "owner", type = "uuid", nullable = false },
     { name = "email", type = "text", nullable = false, unique = true },
-    { name = "status", type = "text", nullable = false, default = "lead" },
+    { name = "status", type = "text", nullable = false, default = "'lead'" },
     { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },
   ]
   indexes  = { contacts_owner_idx = { columns = ["owner"] } }

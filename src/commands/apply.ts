@@ -251,6 +251,7 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
     unmanaged: doc.unmanaged,
     diagnostics: [...doc.diagnostics, ...reconciled.diagnostics],
     summary: doc.summary,
+    ...(doc.access ? { access: doc.access } : {}),
   };
   return { plan, desired, live, state, reconciled };
 }

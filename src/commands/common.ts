@@ -2,6 +2,7 @@
  * What plan and apply share: load and validate the config, connect, open the state backend,
  * refresh and plan.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FluxbaseClient } from '../client/http.js';
 import { error, hasErrors, warning, type Diagnostic } from '../diag/index.js';
@@ -84,6 +85,32 @@ export async function loadEither(io: CommandIO, options: ConfigOptions): Promise
   } finally {
     await synth.dispose();
   }
+}
+
+/**
+ * Loads the config for commands whose write-only values never leave this machine (`demo`,
+ * `access`, `test`: a throwaway emulator at most): every `${env:NAME}` that is unset without a
+ * default gets a random placeholder, so secrets need not be present. `filled` names them.
+ */
+export async function loadWithPlaceholders(
+  io: CommandIO,
+  options: ConfigOptions,
+): Promise<{ loaded: Awaited<ReturnType<typeof loadConfig>>; env: Record<string, string | undefined>; filled: string[] } | undefined> {
+  const env = { ...io.env };
+  const filled: string[] = [];
+  let loaded = await loadEither({ ...io, env }, options);
+  if (!loaded) return undefined;
+  const unset = loaded.diagnostics.filter((d) => d.code === 'config.env-unset');
+  if (unset.length === 0) return { loaded, env, filled };
+  for (const d of unset) {
+    const name = /environment variable (\S+)/.exec(d.summary)?.[1];
+    if (name && !(name in env)) {
+      env[name] = `placeholder-${randomBytes(12).toString('hex')}`;
+      filled.push(name);
+    }
+  }
+  loaded = await loadEither({ ...io, env }, options);
+  return loaded ? { loaded, env, filled } : undefined;
 }
 
 /**

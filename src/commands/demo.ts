@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { applyPlan } from '../engine/apply.js';
 import { renderPlan, styler } from '../engine/render.js';
-import { loadConfig, planConfig } from '../engine/session.js';
+import { planConfig } from '../engine/session.js';
+import { loadWithPlaceholders } from './common.js';
 import { FluxbaseClient } from '../client/http.js';
-import { hasChanges } from '../model/plan.js';
+import { HAZARD_TYPES, hasChanges } from '../model/plan.js';
 import { MemoryStateBackend } from '../state/local.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { hasErrors } from '../diag/index.js';
@@ -36,19 +37,10 @@ async function createAdmin(url: string, setupToken: string): Promise<{ email: st
 export async function demoCommand(io: CommandIO, options: { config?: string }): Promise<number> {
   const c = styler(io.color);
   const config = options.config ?? DEMO_CONFIG;
-  const env = { ...io.env };
-  let loaded = await loadConfig(config, { env });
-  const unset = loaded.diagnostics.filter((d) => d.code === 'config.env-unset');
-  if (unset.length > 0) {
-    for (const d of unset) {
-      const name = /environment variable (\S+)/.exec(d.summary)?.[1];
-      if (name) {
-        env[name] = `demo-${randomBytes(12).toString('hex')}`;
-        io.out(c.dim(`demo: ${name} is not set; using a generated value.`));
-      }
-    }
-    loaded = await loadConfig(config, { env });
-  }
+  const prepared = await loadWithPlaceholders(io, { config });
+  if (!prepared) return 1;
+  const { loaded } = prepared;
+  for (const name of prepared.filled) io.out(c.dim(`demo: ${name} is not set; using a generated value.`));
   if (!loaded.valid) {
     printDiagnostics(io, loaded.diagnostics);
     return 1;
@@ -82,7 +74,7 @@ export async function demoCommand(io: CommandIO, options: { config?: string }): 
       tenants: first.live.tenants,
       state: first.state,
       persist: (s) => backend.write(s),
-      allowHazards: new Set(['DELETES_DATA', 'AUTHZ_CHANGE', 'ROTATES_CREDENTIAL', 'BREAKS_SIGN_IN', 'STOPS_DELIVERIES']),
+      allowHazards: new Set(HAZARD_TYPES),
       onEvent: (e) => {
         const line = e.type === 'start' ? undefined : applyEventLine(e, c);
         if (line) io.out(line);

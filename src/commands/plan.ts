@@ -17,9 +17,16 @@ import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
 import { hasErrors } from '../diag/index.js';
 import { error, warning } from '../diag/index.js';
-import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions } from './common.js';
+import { securityLints } from '../access/lints.js';
+import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions, type Prepared } from './common.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 import { apiCalls, hazardTypesOf } from './output.js';
+import { buildDesired } from '../engine/graph.js';
+import type { PlanResult } from '../engine/session.js';
+import { testSuite } from '../access/test-spec.js';
+import { startSandbox } from '../sandbox/sandbox.js';
+import { proofHolds, provePlan, renderProof, type ProofReport } from '../sandbox/prove.js';
+import { runSuiteOn, runTests } from './test.js';
 
 /** Options of `fluxbase plan`. */
 export interface PlanOptions extends ConfigOptions {
@@ -35,6 +42,12 @@ export interface PlanOptions extends ConfigOptions {
   lock?: boolean;
   /** How long to wait for the state lock, in ms (default 0: fail at once). */
   lockTimeoutMs?: number;
+  /** Run the configuration's tests on a local emulator first; no plan when they fail. */
+  test?: boolean;
+  /** Prove the plan on a local copy of the live schema (src/sandbox/prove.ts). */
+  prove?: boolean;
+  /** PostgreSQL server for the local emulator of --test and --prove (default: embedded). */
+  databaseUrl?: string;
 }
 
 /** `fluxbase apply FILE`, with the `--allow-hazards` the plan needs. */
@@ -57,6 +70,14 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
   if (!prepared) return 1;
   let release: (() => Promise<void>) | undefined;
   try {
+    if (options.test && !options.refreshOnly) {
+      // The tests' report goes to stderr when stdout carries the JSON document.
+      const code = await runTests(format === 'json' ? { ...io, out: io.err } : io, prepared.valid, { databaseUrl: options.databaseUrl });
+      if (code !== 0) {
+        io.err(code === 1 ? 'The tests fail: no plan is shown. Fix the configuration (or the tests) and plan again.' : 'The tests could not run: no plan is shown.');
+        return 1;
+      }
+    }
     if (options.lock === false) {
       printDiagnostics(io, [warning('state.locked', 'reading the state without its lock (--no-lock): an apply running now may change it while this plan is made')]);
     } else {
@@ -68,11 +89,18 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     release = undefined;
     if (!result) return 1;
     const { plan, state, reconciled } = result;
-    const failed = reportErrors(io, plan.diagnostics);
-    if (format === 'json') io.out(serialisePlan(planDocument(plan, state, apiCalls(prepared.client), reconciled)).trimEnd());
-    if (failed) return 1;
+    // Lints describe the configuration, not the plan: printed (and in --json), never saved with --out.
+    const lints = options.refreshOnly || options.destroy ? [] : securityLints(prepared.valid);
+    const failed = reportErrors(io, [...plan.diagnostics, ...lints]);
+    const printed = () => ({ ...planDocument(plan, state, apiCalls(prepared.client), reconciled), diagnostics: [...plan.diagnostics, ...lints] });
+    if (failed) {
+      if (format === 'json') io.out(serialisePlan(printed()).trimEnd());
+      return 1;
+    }
     if (format === 'markdown') io.out(renderMarkdown(plan).join(`\n\n${MARKDOWN_SPLIT}\n\n`));
     else if (format === 'text') io.out([...reconciledLines(reconciled), renderPlan(plan, { color: io.color })].join('\n'));
+    const proof = options.prove && !options.refreshOnly && !options.destroy ? await prove(io, prepared, result, options, format) : undefined;
+    if (format === 'json') io.out(serialisePlan({ ...printed(), ...(proof ? { proof } : {}) }).trimEnd());
     if (options.out) {
       await writeFile(options.out, serialisePlan(planDocument(plan, state, undefined, reconciled)), { mode: 0o600 });
       if (format === 'text') {
@@ -83,9 +111,48 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
         );
       }
     }
+    if (proof && !proofHolds(proof)) return 1;
     return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {
     await release?.();
     await prepared.client.close();
+  }
+}
+
+/**
+ * `--prove`: the plan reproduced on a local copy of the live schema (src/sandbox/prove.ts), the
+ * report printed after the plan (text, Markdown) or returned for the JSON document.
+ */
+async function prove(io: CommandIO, prepared: Prepared, result: PlanResult, options: PlanOptions, format: string): Promise<ProofReport> {
+  const valid = prepared.valid;
+  const { suite } = testSuite(valid);
+  const sandbox = await startSandbox({ databaseUrl: options.databaseUrl });
+  try {
+    const report = await provePlan({
+      real: result,
+      desired: buildDesired(valid),
+      imports: new Set(valid.config.import ?? []),
+      sandbox,
+      client: prepared.client,
+      ...(suite.cases.length > 0
+        ? {
+            runTests: async (box) => {
+              const run = await runSuiteOn(box, suite);
+              const failed = run.results.filter((r) => !r.passed);
+              return {
+                passed: run.results.length - failed.length,
+                failed: failed.length + run.errors.length,
+                failures: [...run.errors, ...failed.map((r) => `${r.case.name}: ${r.problems.join('; ')}`)],
+              };
+            },
+          }
+        : {}),
+    });
+    const lines = renderProof(report);
+    if (format === 'markdown') io.out(['', '#### Proof', '', '```', ...lines, '```'].join('\n'));
+    else if (format === 'text') io.out(['', ...lines].join('\n'));
+    return report;
+  } finally {
+    await sandbox.close();
   }
 }

@@ -27,7 +27,9 @@ export type ResourceConstructKind =
   | 'client_key'
   | 'system_setting'
   | 'auth_settings'
-  | 'app_settings';
+  | 'app_settings'
+  | 'rls_test'
+  | 'test_fixtures';
 
 /** What a construct can be created in: the app or a resource construct. */
 export type ScopeKind = 'app' | ResourceConstructKind;
@@ -60,6 +62,8 @@ export const PLACEMENTS: Readonly<Record<ResourceConstructKind, Placement>> = {
   system_setting: { label: 'SystemSetting', scope: 'app', collection: ['settings', 'system'] },
   auth_settings: { label: 'AuthSettings', scope: 'app', collection: ['settings'], fixedName: 'auth' },
   app_settings: { label: 'AppSettings', scope: 'app', collection: ['settings'], fixedName: 'app' },
+  rls_test: { label: 'RlsTest', scope: 'app', collection: ['tests', 'cases'] },
+  test_fixtures: { label: 'TestFixtures', scope: 'app', collection: ['tests', 'fixtures'] },
 };
 
 /** Props keys of the app that are declared as child constructs. */

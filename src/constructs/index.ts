@@ -26,10 +26,11 @@ export {
   type AppSettingsProps,
   type SystemSettingProps,
 } from './settings.js';
+export { RlsTest, TestFixtures, type RlsTestProps, type TestFixturesProps } from './tests.js';
 export { Secret, type WithSecrets } from './secret.js';
 export { SynthError, formatConstructDiagnostic, type ConstructDiagnostic } from './diagnostics.js';
 export { SYNTH_FILE, resolveOutdir, type SynthOptions, type SynthResult } from './synth.js';
 /** Value types of the config, for typing helpers (e.g. a function returning a `Column`). */
-export type { Column, Index, Reference, ForeignKeyAction, Lifecycle, Realtime, Rls, Metadata, ClientKeyScope } from '../model/config.generated.js';
+export type { Column, Index, Reference, ForeignKeyAction, Lifecycle, Realtime, Rls, Metadata, ClientKeyScope, FixtureRow, TestCase, TestExpectation } from '../model/config.generated.js';
 /** Every generated config type (`config.Table`, `config.Webhook`, …), named as in the JSON Schema. */
 export type * as config from '../model/config.generated.js';

@@ -22,8 +22,11 @@ import type { ConstructDiagnostic } from './diagnostics.js';
 import { Secret } from './secret.js';
 import { matchesPattern, writeOnlyPatterns, type PathPattern } from './write-only.js';
 
-/** Maps whose key order is meaningful and kept (columns are created in declaration order). */
-const ORDERED_MAPS: readonly PathPattern[] = [['tenants', '*', 'schemas', '*', 'tables', '*', 'columns']];
+/**
+ * Maps whose key order is meaningful and kept: columns are created in declaration order, test
+ * cases run and are reported in it, fixture tables are loaded in it.
+ */
+const ORDERED_MAPS: readonly PathPattern[] = [['tenants', '*', 'schemas', '*', 'tables', '*', 'columns'], ['tests', 'cases'], ['tests', 'fixtures', '*']];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,6 +1,7 @@
 /** Table and Policy constructs. */
-import type { Policy as PolicyConfig, Table as TableConfig } from '../model/config.generated.js';
-import { FluxbaseConstruct } from './base.js';
+import type { FixtureRow, Policy as PolicyConfig, Table as TableConfig } from '../model/config.generated.js';
+import { FluxbaseConstruct, ownerOf } from './base.js';
+import { TestFixtures } from './tests.js';
 import type { Schema } from './tenant.js';
 
 /**
@@ -30,6 +31,17 @@ export class Table extends FluxbaseConstruct {
     for (const [policyName, policy] of Object.entries(policies ?? {})) {
       if (policy) new Policy(this, policyName, policy);
     }
+  }
+
+  /**
+   * Adds fixture rows for this table to the tests (`tests.fixtures.<tenant>["<schema>.<table>"]`,
+   * loaded by `fluxbase test` before the cases) and returns the table.
+   */
+  addFixtures(rows: readonly FixtureRow[]): this {
+    const schema = ownerOf(this) as FluxbaseConstruct | undefined;
+    const tenant = schema ? (ownerOf(schema) as FluxbaseConstruct | undefined) : undefined;
+    if (schema && tenant) TestFixtures.of(this.node.root, tenant.name).addRows(`${schema.name}.${this.name}`, rows);
+    return this;
   }
 
   /** Adds a row-level security policy (`rls.policies.<name>`) and returns it. */

@@ -34,7 +34,8 @@ export interface Diagnostic {
  * The closed set of diagnostic codes (docs/diagnostics.md explains each). `config.*` come from
  * loading and validating the desired state, `api.*` from the Fluxbase API, `plan.*` from planning
  * and gating, `apply.*` from applying, `state.*` from the state backend, `export.*` from
- * `fluxbase export`.
+ * `fluxbase export`, `security.*` are the lints of src/access/lints.ts, `test.*` come from
+ * `fluxbase test` and `plan --prove`.
  */
 export type DiagnosticCode =
   | 'config.read'
@@ -65,6 +66,9 @@ export type DiagnosticCode =
   | 'plan.server-limit'
   | 'plan.hazard-not-allowed'
   | 'plan.stale'
+  | 'plan.reference'
+  | 'plan.type-change'
+  | 'plan.data'
   | 'plan.config-changed'
   | 'plan.format'
   | 'plan.replace'
@@ -86,6 +90,16 @@ export type DiagnosticCode =
   | 'export.output'
   | 'cli.usage'
   | 'cli.interactive'
+  | 'security.rls-disabled'
+  | 'security.rls-no-policy'
+  | 'security.policy-always-true'
+  | 'security.anon-write'
+  | 'security.missing-with-check'
+  | 'security.sensitive-column'
+  | 'security.public-role'
+  | 'security.policy-without-grant'
+  | 'security.unreachable-role'
+  | 'test.error'
   | 'local.start';
 
 /** Builds an error diagnostic. */

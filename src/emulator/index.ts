@@ -20,9 +20,11 @@ import { createServer } from './http/server.js';
 import { resolveOptions } from './options.js';
 import type { EmulatorOptions, RunningEmulator } from './options.js';
 import { buildRouter } from './routes/index.js';
-import { seedDefaultTenant } from './tenancy/tenants.js';
+import { getTenant, seedDefaultTenant } from './tenancy/tenants.js';
 import { rebuildInternalSchemas } from './db/restart.js';
 
+export type { Sql, QueryResult, Field } from './db/types.js';
+export { isPgError, pgErrorText, sqlState } from './db/types.js';
 export type { ConfigOAuthProvider, EmailConfig, EmulatorOptions, FaultOptions, FaultState, QuirkOptions, RunningEmulator, StorageOptions } from './options.js';
 export { STOCK_EMAIL_CONFIG } from './options.js';
 export { EmulatorApp } from './app.js';
@@ -69,6 +71,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serviceRoleToken,
     faults: opts.faults,
     requestCount: () => app.requestCount,
+    transaction: async (tenantId, fn) => {
+      if (tenantId === undefined || tenantId === app.defaultTenantId) return cluster.main.transaction(fn);
+      const tenant = await getTenant(cluster.main, tenantId);
+      if (!tenant) throw new Error(`no tenant ${tenantId}`);
+      const db = tenant.is_default || !tenant.db_name ? cluster.main : await app.tenantDatabase(tenant.db_name);
+      return db.transaction(fn);
+    },
     requests: () => app.requestLog,
     close: () => {
       closing ??= (async () => {

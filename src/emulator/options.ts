@@ -2,6 +2,7 @@
  * Options of the local Fluxbase emulator and their defaults. See docs/emulator.md.
  */
 import { randomBytes } from 'node:crypto';
+import type { Sql } from './db/types.js';
 
 /**
  * Where the emulator keeps its data. `postgres`: databases named `<prefix>main`,
@@ -208,6 +209,15 @@ export interface RunningEmulator {
   faults: FaultState;
   /** Number of requests answered (any path, injected faults included). */
   requestCount(): number;
+  /**
+   * Runs `fn` in one transaction on a tenant's database (by tenant UUID; the main database for
+   * the default tenant or when `tenantId` is undefined) over the emulator's administrative
+   * connection — a superuser that may `SET LOCAL ROLE` to the RLS roles as the real server's
+   * runtime user does (internal/middleware/rls.go SetRLSContext). Commits when `fn` resolves,
+   * rolls back when it throws (the error is rethrown). Throws when the tenant does not exist.
+   * For tools that run SQL the way the server's REST handlers do (`fluxbase test`).
+   */
+  transaction<T>(tenantId: string | undefined, fn: (sql: Sql) => Promise<T>): Promise<T>;
   /** `METHOD path` of every request received, in order (e.g. to count writes in tests). */
   requests(): readonly string[];
   /** Stops the server and closes (postgres backend: drops) its databases. */

@@ -24,6 +24,7 @@ import { addPending, clearPending, secretFingerprint, type PendingOperation, typ
 import type { DesiredState } from './graph.js';
 import { desiredAttrsFingerprint } from './pending.js';
 import { readLive } from './refresh.js';
+import { applyRenameToState } from './rename.js';
 
 /** A new key value, for the user's eyes only (never logged or stored). */
 export interface RevealedValue {
@@ -121,6 +122,7 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
     const s = desired.path[1]!;
     ctx.tenants.set(s, { slug: s, id, isDefault: desired.builtin ?? false });
   }
+  if (change.renamedFrom) applyRenameToState(ctx.state, change.renamedFrom, change.address, change.renamedChildren ?? []);
   const previous = ctx.state.resources[change.address];
   const writeOnly = op?.writeOnly ?? writeOnlyFingerprints(change.address, ctx);
   ctx.state.resources[change.address] = {

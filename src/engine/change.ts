@@ -20,6 +20,8 @@ export interface FinishContext {
   identities: { user: boolean; serviceRole: boolean };
   /** Probe results by kind (see ResourceHandler.probe). */
   capabilities: Partial<Record<ResourceKind, Record<string, boolean>>>;
+  /** `migrations.lock_timeout` (see PlanRequest.lockTimeout). */
+  lockTimeout?: string;
 }
 
 /** Masked after-values: write-only attributes declared with a value appear as `{ sensitive: true }`. */
@@ -111,6 +113,7 @@ export function finishChange(
     creating: context.creating,
     identities: context.identities,
     capabilities: context.capabilities[change.kind],
+    lockTimeout: context.lockTimeout,
   });
   let result = handler.plan?.(request()) ?? {};
   if (result.drop && result.drop.length > 0) {

@@ -8,7 +8,7 @@
  */
 import type { AttributeChange } from '../model/plan.js';
 import { canonicalJson } from '../model/canonical.js';
-import { expressionsEqual } from '../sql/expression.js';
+import { constantMismatch, expressionsEqual } from '../sql/expression.js';
 import { canonicalType } from '../sql/types.js';
 import { readableExpression } from '../sql/readable.js';
 import type { AttributeRule } from '../resources/types.js';
@@ -95,7 +95,8 @@ function equalBy(kind: NonNullable<AttributeRule['compare']>, d: unknown, l: unk
       if ((d === null || d === undefined) && (l === null || l === undefined)) return true;
       if (typeof d !== 'string' || typeof l !== 'string') return false;
       if (expressionsEqual(d, l)) return true;
-      return observed !== undefined && observed.desired === d && observed.live === l;
+      // A constant (a frozen `'now'` timestamp) never stands in for an expression (`now()`).
+      return observed !== undefined && observed.desired === d && observed.live === l && !constantMismatch(d, l);
     }
     case 'type':
       return typeof d === 'string' && typeof l === 'string' && (canonicalType(d) ?? d) === (canonicalType(l) ?? l);

@@ -57,6 +57,7 @@ export function planDocument(plan: Plan, state: StateDocument | undefined, apiCa
     unmanaged: plan.unmanaged,
     diagnostics: plan.diagnostics,
     ...(resolved.length > 0 ? { resolved } : {}),
+    ...(plan.access ? { access: plan.access } : {}),
     ...(apiCalls ? { apiCalls } : {}),
   };
 }

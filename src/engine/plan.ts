@@ -20,6 +20,8 @@ import type { DesiredState } from './graph.js';
 import { forceReplace, removedAddresses, targetChanges } from './lifecycle.js';
 import type { Resolution } from './pending.js';
 import type { LiveState } from './refresh.js';
+import { planRenames } from './rename.js';
+import { referenceDiagnostics } from './plan-checks.js';
 
 /** Input of {@link buildPlan}. */
 export interface BuildPlanRequest {
@@ -59,6 +61,8 @@ export interface BuildPlanRequest {
   moved?: ReadonlyMap<string, string>;
   /** What resolving the state's pending operations found (engine/pending.ts). */
   resolution?: Pick<Resolution, 'resumed' | 'unrevealed'>;
+  /** `migrations.lock_timeout` of the configuration (default 3s). */
+  lockTimeout?: string;
 }
 
 /** Kinds whose deletion takes these child kinds with it (no API call of their own). */
@@ -69,10 +73,10 @@ const CASCADES: Partial<Record<ResourceKind, ReadonlySet<ResourceKind> | 'all'>>
 
 /** Builds the plan from refreshed live state. Pure: makes no API call. */
 export function buildPlan(req: BuildPlanRequest): Plan {
-  const { desired, live, state } = req;
+  const { desired } = req;
   // A refresh that failed leaves the live state incomplete: any change or problem derived from it
   // would be wrong ("built-in tenant does not exist" after a 401). Report the failure alone.
-  if (hasErrors(live.diagnostics)) {
+  if (hasErrors(req.live.diagnostics)) {
     return {
       formatVersion: PLAN_FORMAT_VERSION,
       endpoint: req.endpoint,
@@ -81,11 +85,13 @@ export function buildPlan(req: BuildPlanRequest): Plan {
       ...(req.refreshOnly ? { refreshOnly: true } : {}),
       changes: [],
       unmanaged: [],
-      diagnostics: [...live.diagnostics],
+      diagnostics: [...req.live.diagnostics],
       summary: summarize([]),
     };
   }
-  const diagnostics: Diagnostic[] = [...live.diagnostics];
+  const renames = planRenames({ desired, live: req.live, state: req.state });
+  const { live, state } = renames;
+  const diagnostics: Diagnostic[] = [...live.diagnostics, ...renames.diagnostics];
   const changes: ResourceChange[] = [];
   const unmanaged: UnmanagedResource[] = [];
   const addresses = new Set<string>([...desired.keys(), ...live.resources.keys(), ...Object.keys(state.resources)]);
@@ -118,7 +124,15 @@ export function buildPlan(req: BuildPlanRequest): Plan {
         );
         continue;
       }
-      const change = changeFor(d, l, state, req.refreshOnly ?? false);
+      const change = changeFor(d, l, state, req.refreshOnly ?? false, renames.attributes.get(address));
+      const rename = renames.renamed.get(address);
+      if (rename) {
+        change.renamedFrom = rename.from;
+        if (rename.children.length > 0) change.renamedChildren = rename.children;
+        // Renamed on the server by an interrupted apply: only the state has to catch up.
+        if (change.action === 'no-op') change.importing = true;
+        change.reason = `renamed from ${rename.from}`;
+      }
       if (!s && !d.builtin && !l.builtin && !d.external) {
         change.importing = true;
         change.reason = 'imported';
@@ -170,6 +184,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     creating,
     identities: req.identities ?? { user: true, serviceRole: true },
     capabilities: req.capabilities ?? {},
+    lockTimeout: req.lockTimeout,
   };
   const handlerDiagnostics: Diagnostic[] = [];
   for (const change of changes) {
@@ -177,6 +192,7 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     finishChange(change, desired.get(change.address), live.resources.get(change.address), context, handlerDiagnostics);
   }
   diagnostics.push(...(req.refreshOnly ? handlerDiagnostics.filter((d) => d.severity !== 'error') : handlerDiagnostics));
+  if (!req.refreshOnly) diagnostics.push(...referenceDiagnostics({ desired, live, changes }));
   for (const change of changes) {
     const resumed = resolution.resumed.get(change.address);
     // A resumed change of an unchanged declaration is gated on the hazards its original carried.
@@ -255,8 +271,12 @@ function writeOnlyChanges(d: DesiredResource, state: StateDocument, creating: bo
  * whole object, and apply then records its fingerprint), shown as a sensitive change; never in a
  * refresh-only plan, which sends nothing.
  */
-function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, refreshOnly: boolean): ResourceChange {
+function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, refreshOnly: boolean, renames: readonly AttributeChange[] = []): ResourceChange {
   const change = updateChange(d, l, writeOnlyChanges(d, state, false, l.writeOnlyPresent), state.resources[d.address]?.observed);
+  if (renames.length > 0) {
+    change.attributes = [...renames, ...change.attributes];
+    if (change.action === 'no-op') change.action = 'update';
+  }
   if (change.action === 'no-op' || refreshOnly) return change;
   const recorded = state.resources[d.address]?.writeOnly ?? {};
   for (const [attr, value] of Object.entries(d.writeOnly)) {

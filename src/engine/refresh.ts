@@ -127,6 +127,15 @@ function schemasOf(slug: string, desired: DesiredState, state: StateDocument | u
   const out = new Set<string>();
   for (const r of desired.values()) {
     if (r.tenant === slug && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) out.add(r.path[3]!);
+    // A webhook's tables (a bare name is in auth), so tables in Fluxbase's own schemas are read too.
+    if (r.tenant === slug && r.kind === 'webhook') {
+      for (const table of ((r.meta?.eventTables ?? []) as string[])) if (table !== '*') out.add(table.includes('.') ? table.split('.')[0]! : 'auth');
+    }
+    if (r.tenant === slug && r.kind === 'table') {
+      for (const c of Object.values((r.attrs.columns ?? {}) as Record<string, { references?: { table: string } | null }>)) {
+        if (c.references) out.add(c.references.table.split('.')[0]!);
+      }
+    }
   }
   for (const address of stateAddresses(state)) {
     const parsed = parseAddress(address);

@@ -5,7 +5,8 @@
  * The output is split into parts under a size limit (GitHub's comment limit is 65,536 characters).
  */
 import type { Plan, ResourceChange } from '../model/plan.js';
-import { attributeLines, changeVerb, hazardCounts, shownChanges } from './render.js';
+import { attributeLines, changeVerb, hazardCounts, migrationGroups, shownChanges } from './render.js';
+import { deltaLines, markdownText } from '../access/render.js';
 
 /** Default size limit of one part, in characters. */
 export const MARKDOWN_PART_LIMIT = 65_000;
@@ -22,7 +23,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
   if (hazards.size > 0 && !plan.refreshOnly) {
     head.push(`> [!CAUTION]`);
     head.push(`> **Hazards:** ${[...hazards.entries()].map(([t, n]) => `\`${t}\` × ${n}`).join(', ')}. Apply needs \`--allow-hazards=${[...hazards.keys()].join(',')}\`.`);
-    for (const c of changes) for (const h of c.hazards) head.push(`> - \`${c.address}\` — **${h.type}**: ${escape(h.message)}`);
+    for (const c of changes) for (const h of c.hazards) head.push(`> - \`${c.address}\` — **${h.type}**: ${markdownText(h.message)}`);
     head.push('');
   }
   if (changes.length === 0) {
@@ -45,12 +46,21 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
         : `**Plan:** ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.forget ? `, ${s.forget} to forget` : ''}.`,
     );
   }
+  if (plan.access && !plan.refreshOnly) {
+    const { tables, reach } = deltaLines(plan.access);
+    const item = (l: { symbol: string; text: string; hazard: boolean }) => `- ${l.hazard ? '⚠️ ' : ''}${l.symbol === '+' ? '➕' : l.symbol === '-' ? '➖' : '🔀'} ${markdownText(l.text)}`;
+    head.push('', '#### Access changes', '', 'Who can reach which rows after this apply (⚠️ widens access: gated by `AUTHZ_CHANGE`):', '', ...tables.map(item));
+    if (reach.length > 0) head.push('', 'Who reaches the roles:', '', ...reach.map(item));
+  }
   const blocks: string[] = [];
   for (const c of changes) {
     const body: string[] = [];
     const lines = attributeLines(c);
     if (lines.length > 0) body.push('```diff', ...lines, '```');
-    if (!plan.refreshOnly && c.sql && c.sql.length > 0) body.push('', 'SQL (migration):', '```sql', ...c.sql.map((x) => `${x};`), '```');
+    if (!plan.refreshOnly) {
+      const groups = migrationGroups(c);
+      groups.forEach((sql, i) => body.push('', groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}):` : 'SQL (migration):', '```sql', ...sql.map((x) => `${x};`), '```'));
+    }
     const action = c.action === 'no-op' || c.importing || c.movedFrom ? changeVerb(c) : c.action;
     const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${escape(action)}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
     blocks.push(['<details>', `<summary>${title}</summary>`, '', ...body, '', '</details>'].join('\n'));

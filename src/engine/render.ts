@@ -5,6 +5,7 @@
  * decisions: everything shown comes from the plan object.
  */
 import type { AttributeChange, HazardType, Plan, ResourceChange } from '../model/plan.js';
+import { deltaLines } from '../access/render.js';
 
 /** Output options. */
 export interface RenderOptions {
@@ -96,13 +97,17 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     const symbol = change.forget ? '=>' : change.importing && change.action === 'no-op' ? '<=' : change.movedFrom && change.action === 'no-op' ? '->' : SYMBOL[change.action];
     lines.push(`  ${paint(symbol.padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
-    if (!drift && change.sql && change.sql.length > 0) {
-      lines.push(`      ${c.cyan('SQL (applied as a migration):')}`);
-      for (const stmt of change.sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+    if (!drift) {
+      const groups = migrationGroups(change);
+      groups.forEach((sql, i) => {
+        lines.push(`      ${c.cyan(groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}, each in its own transaction):` : 'SQL (applied as a migration):')}`);
+        for (const stmt of sql) for (const l of `${stmt};`.split('\n')) lines.push(`        ${l}`);
+      });
     }
     if (!drift) for (const h of change.hazards) lines.push(`      ${c.red(`! ${h.type}`)}: ${h.message}`);
     lines.push('');
   }
+  if (plan.access && !drift) lines.push(...accessLines(plan, c), '');
   const hazards = hazardCounts(plan);
   if (hazards.size > 0 && !drift) {
     lines.push(
@@ -124,6 +129,24 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     ),
   );
   return lines.join('\n');
+}
+
+/** The plan's access delta: who gains or loses which rows (`!` marks what AUTHZ_CHANGE gates). */
+function accessLines(plan: Plan, c: ReturnType<typeof styler>): string[] {
+  const { tables, reach } = deltaLines(plan.access!);
+  const paint = (symbol: string) => (symbol === '+' ? c.green : symbol === '-' ? c.red : c.yellow)(symbol);
+  const line = (l: { symbol: string; text: string; hazard: boolean }) => `  ${paint(l.symbol)} ${l.text}${l.hazard ? c.red(' !') : ''}`;
+  const out = [c.bold('Access changes (who can reach which rows after this apply):')];
+  out.push(...tables.map(line));
+  if (reach.length > 0) out.push('  Who reaches the roles:', ...reach.map(line));
+  return out;
+}
+
+/** The SQL of each migration a change runs, in order (the steps' migrations, else its `sql`). */
+export function migrationGroups(change: ResourceChange): string[][] {
+  const steps = (change.steps ?? []).filter((s) => s.op === 'migration').map((s) => s.sql as string[]);
+  if (steps.length > 0) return steps;
+  return change.sql && change.sql.length > 0 ? [change.sql] : [];
 }
 
 /** Hazard type → number of changes carrying it, in canonical order. */

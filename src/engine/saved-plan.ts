@@ -6,7 +6,8 @@
  * check fails.
  */
 import { error, warning, type Diagnostic } from '../diag/index.js';
-import type { StateDocument } from '../state/document.js';
+import { emptyState, type StateDocument } from '../state/document.js';
+import { planRenames } from './rename.js';
 import type { DesiredState } from './graph.js';
 import { fingerprintDesired } from './plan.js';
 import type { PlanDocument } from './plan-document.js';
@@ -44,9 +45,11 @@ export function checkSavedPlan(req: {
   if (doc.endpoint !== req.endpoint) {
     out.push(warning('plan.stale', `${file} was planned against ${doc.endpoint}; applying to ${req.endpoint}`));
   }
+  // Renamed resources (and what is inside them) are still live under their old addresses.
+  const view = planRenames({ desired: req.desired, live: req.live, state: req.state ?? emptyState() }).live.resources;
   for (const change of doc.changes) {
     if (change.action === 'no-op') continue;
-    const live = req.live.resources.get(change.address);
+    const live = view.get(change.address);
     const now = live?.fingerprint;
     if (change.action === 'create' ? live !== undefined : now !== change.liveFingerprint) {
       out.push(

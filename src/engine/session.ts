@@ -19,6 +19,7 @@ import { currentProfile } from '../server/profile.js';
 import { validateDocument, type ValidConfig } from './validate.js';
 import type { ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
+import { annotatePlan, planAccessDelta } from '../access/delta.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
@@ -66,7 +67,7 @@ export interface PlanOptions {
  * `moved:` entries, and drops entries that are neither declared nor live. Changes `state` in
  * place; makes no API call.
  */
-export function reconcileState(req: { state: StateDocument; live: LiveState; desired: DesiredState; valid: ValidConfig }): Reconciled {
+export function reconcileState(req: { state: StateDocument; live: LiveState; desired: DesiredState; valid: { config: Pick<ValidConfig['config'], 'moved'> } }): Reconciled {
   const before = JSON.stringify(req.state);
   const resolution = resolvePending({ state: req.state, live: req.live, desired: req.desired });
   const moves = hasErrors(req.live.diagnostics) ? { moved: new Map<string, string>(), diagnostics: [] } : applyMoves({ state: req.state, moves: req.valid.config.moved ?? [], desired: req.desired, live: req.live });
@@ -76,7 +77,32 @@ export function reconcileState(req: { state: StateDocument; live: LiveState; des
 
 /** Refreshes the live state and plans the changes from it to the desired state. */
 export async function planConfig(req: { client: FluxbaseClient; valid: ValidConfig; state: StateDocument | undefined } & PlanOptions): Promise<PlanResult> {
-  const desired = buildDesired(req.valid);
+  return planDesired({
+    ...req,
+    desired: buildDesired(req.valid),
+    lifecycle: req.valid.config,
+    preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+    lockTimeout: req.valid.config.migrations?.lock_timeout,
+  });
+}
+
+/**
+ * {@link planConfig} for a desired state that is already built (e.g. only some kinds of a
+ * configuration, for the local emulator of `fluxbase test` and `plan --prove`). `lifecycle`: the
+ * configuration's `moved:` and `removed:` entries (none when absent).
+ */
+export async function planDesired(
+  req: {
+    client: FluxbaseClient;
+    desired: DesiredState;
+    state: StateDocument | undefined;
+    lifecycle?: Pick<ValidConfig['config'], 'moved' | 'removed'>;
+    preventDestroyDefault?: boolean;
+    /** `migrations.lock_timeout` of the configuration (a PostgreSQL interval such as `3s`). */
+    lockTimeout?: string;
+  } & PlanOptions,
+): Promise<PlanResult> {
+  const { desired } = req;
   const state = req.state ?? emptyState();
   const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
   if (hasErrors(before)) {
@@ -85,7 +111,7 @@ export async function planConfig(req: { client: FluxbaseClient; valid: ValidConf
     return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state, reconciled };
   }
   const live = await refresh({ client: req.client, desired, state });
-  const reconciled = reconcileState({ state, live, desired, valid: req.valid });
+  const reconciled = reconcileState({ state, live, desired, valid: { config: req.lifecycle ?? {} } });
   const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) => {
     const plan = buildPlan({
       endpoint: req.client.url,
@@ -96,11 +122,12 @@ export async function planConfig(req: { client: FluxbaseClient; valid: ValidConf
       refreshOnly: req.refreshOnly,
       identities: req.client.identities(),
       capabilities,
-      preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
+      preventDestroyDefault: req.preventDestroyDefault ?? false,
+      lockTimeout: req.lockTimeout,
       destroy: req.destroy,
       targets: req.targets,
       replace: req.replace,
-      removed: req.valid.config.removed,
+      removed: req.lifecycle?.removed,
       moved: reconciled.moved,
       resolution: reconciled.resolution,
     });
@@ -117,8 +144,10 @@ export async function planConfig(req: { client: FluxbaseClient; valid: ValidConf
     for (const kind of probing) capabilities[kind] = await handlerFor(kind).probe!({ client: req.client });
     plan = build(capabilities);
   }
+  // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
+  if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
-    const checks = [...(await preflight(req.client, plan, desired)), ...(await verifyIdentities(req.client, plan))];
+    const checks = [...(await preflight(req.client, plan, desired, live)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
   }
   return { plan, desired, live, state, reconciled };
@@ -148,14 +177,14 @@ async function verifyIdentities(client: FluxbaseClient, plan: Plan): Promise<Dia
  * the plan runs SQL. A failing check is reported on the changes it blocks; a check the server
  * cannot answer is left to apply.
  */
-async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState): Promise<Diagnostic[]> {
+async function preflight(client: FluxbaseClient, plan: Plan, desired: DesiredState, live: LiveState): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const active = plan.changes.filter((c) => c.action !== 'no-op' && !c.deletedWith);
   for (const kind of [...new Set(active.map((c) => c.kind))]) {
     const check = handlerFor(kind).preflight;
     if (!check) continue;
     try {
-      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired })));
+      out.push(...(await check({ client, changes: active.filter((c) => c.kind === kind), desired, tenants: live.tenants })));
     } catch (e) {
       if (!(e instanceof ApiError || e instanceof NetworkError)) throw e;
     }

@@ -4,11 +4,12 @@
  * to undeclared columns, and combinations PostgreSQL would reject.
  */
 import { error, warning, type Diagnostic } from '../diag/index.js';
-import type { Table } from '../model/config.generated.js';
+import type { Table, Tenant } from '../model/config.generated.js';
 import { INTERNAL_SCHEMAS, RESERVED_IDENTIFIERS } from '../sql/identifiers.js';
 import { AUTH_SETTINGS_AT_RUNTIME, currentProfile, FLUXBASE_INTERNAL_SCHEMAS } from '../server/profile.js';
-import { canonicalType } from '../sql/types.js';
-import { expressionKey } from '../sql/expression.js';
+import { canonicalType, isBuiltinType, parseType, TYPE_SUGGESTIONS } from '../sql/types.js';
+import { expressionFacts, unknownColumns } from '../sql/expression.js';
+import { defaultSql } from '../sql/defaults.js';
 import { toPointer } from './source-index.js';
 import { APP_SETTING_KEYS, SYSTEM_SETTING_KEYS } from '../resources/system-setting.js';
 import { closest } from './validate.js';
@@ -77,6 +78,15 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
           out.push(internal);
           continue;
         }
+        const previous = table.renamed_from;
+        if (previous !== undefined && (previous === tableName || schema.tables?.[previous])) {
+          out.push(
+            error('config.conflict', previous === tableName ? `table ${tableName} is renamed_from itself` : `table ${tableName} is renamed_from ${previous}, which is declared too`, {
+              ...at([...tablePath, 'renamed_from']),
+              detail: 'renamed_from names the table\'s previous name, which no other declaration may use: remove one of them.',
+            }),
+          );
+        }
         identifier('table', tableName, tablePath);
         if (/^pg./.test(tableName)) {
           out.push(
@@ -87,6 +97,7 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
           );
         }
         out.push(...tableDiagnostics(`${schemaName}.${tableName}`, table, tablePath, at, identifier));
+        out.push(...referenceDiagnostics(schemaName, table, tablePath, tenant, at));
       }
     }
   }
@@ -271,6 +282,25 @@ function tableDiagnostics(
           detail: 'Write a type PostgreSQL accepts, e.g. text, uuid, integer, timestamptz, varchar(255), numeric(10,2), text[].',
         }),
       );
+    } else if (!isBuiltinType(column.type)) {
+      const guess = parseType(column.type)!.schema ? undefined : closest(parseType(column.type)!.name, TYPE_SUGGESTIONS, 1);
+      out.push(
+        warning('config.reference', `'${column.type}' is not a built-in PostgreSQL type${guess ? ` (did you mean '${guess}'?)` : ''}`, {
+          ...at([...colPath, 'type']),
+          detail: 'It must be a type the server\'s database has (an extension\'s, an enum, a domain); the plan checks that it exists before any change.',
+        }),
+      );
+    }
+    const problem = defaultSql(column.default).problem;
+    if (problem) out.push(error('config.schema', problem.summary, { ...at([...colPath, 'default']), detail: problem.detail }));
+    if (column.using !== undefined) out.push(...expressionDiagnostics(`using of column ${name}`, column.using, columnNames, at([...colPath, 'using']), qualifiedName));
+    if (column.renamed_from !== undefined && (column.renamed_from === name || columnNames.has(column.renamed_from))) {
+      out.push(
+        error('config.conflict', column.renamed_from === name ? `column ${name} is renamed_from itself` : `column ${name} is renamed_from ${column.renamed_from}, which is declared too`, {
+          ...at([...colPath, 'renamed_from']),
+          detail: 'renamed_from names the column\'s previous name, which no other column may use: remove one of them.',
+        }),
+      );
     }
     if (column.primary_key && column.nullable === true) {
       out.push(
@@ -289,10 +319,9 @@ function tableDiagnostics(
       }
     });
   }
+  const known = table.external ? undefined : columnNames;
   for (const [name, expression] of Object.entries(table.checks ?? {})) {
-    if (expression !== undefined && expressionKey(expression) === undefined) {
-      out.push(sqlError(`check ${name} is not a valid SQL expression`, expression, at([...tablePath, 'checks', name])));
-    }
+    if (expression !== undefined) out.push(...expressionDiagnostics(`check ${name}`, expression, known, at([...tablePath, 'checks', name]), qualifiedName));
   }
   for (const [i, c] of (table.realtime?.exclude ?? []).entries()) {
     if (!table.external && !columnNames.has(c)) {
@@ -313,9 +342,7 @@ function tableDiagnostics(
     const command = policy.command ?? 'ALL';
     for (const field of ['using', 'with_check'] as const) {
       const expr = policy[field];
-      if (expr !== undefined && expressionKey(expr) === undefined) {
-        out.push(sqlError(`${field} of policy ${name} is not a valid SQL expression`, expr, at([...path, field])));
-      }
+      if (expr !== undefined) out.push(...expressionDiagnostics(`${field} of policy ${name}`, expr, known, at([...path, field]), qualifiedName));
     }
     if (policy.with_check !== undefined && (command === 'SELECT' || command === 'DELETE')) {
       out.push(error('config.conflict', `WITH CHECK cannot be applied to ${command} policies`, { ...at([...path, 'with_check']), detail: 'Remove with_check, or change the command.' }));
@@ -335,4 +362,47 @@ function sqlError(summary: string, sql: string, where: ReturnType<At>): Diagnost
     ...where,
     detail: `PostgreSQL cannot parse: ${sql}`,
   });
+}
+
+/**
+ * A policy, check or USING expression: it must parse as one expression, and every column it names
+ * outside subqueries must be a column of its table (`columns`; undefined: not known here, e.g. an
+ * external table, checked against the live table when planning). `table` is `schema.table`.
+ */
+function expressionDiagnostics(what: string, sql: string, columns: ReadonlySet<string> | undefined, where: ReturnType<At>, table?: string): Diagnostic[] {
+  const facts = expressionFacts(sql);
+  if (!facts) return [sqlError(`${what} is not a valid SQL expression`, sql, where)];
+  if (!columns) return [];
+  return unknownColumns(facts.columns, columns, table?.split('.')[1] ?? '').map((column) => {
+    const guess = closest(column, [...columns]);
+    return error('config.reference', `${what} refers to column ${column}, which ${table ?? 'the table'} does not declare${guess ? ` (did you mean '${guess}'?)` : ''}`, {
+      ...where,
+      detail: `Columns of ${table ?? 'the table'}: ${[...columns].join(', ')}. PostgreSQL would refuse the expression only when it is applied, after the changes before it.`,
+    });
+  });
+}
+
+/**
+ * Foreign keys to a table this tenant declares: the referenced column must be one of its columns
+ * (a table the tenant does not declare is checked against the live database when planning).
+ */
+function referenceDiagnostics(schema: string, table: Table, tablePath: (string | number)[], tenant: Tenant, at: At): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [name, column] of Object.entries(table.columns ?? {})) {
+    const ref = column?.references;
+    if (!ref) continue;
+    const [refSchema, refTable] = ref.table.includes('.') ? (ref.table.split('.') as [string, string]) : [schema, ref.table];
+    const target = tenant.schemas?.[refSchema]?.tables?.[refTable];
+    if (!target || target.external) continue;
+    const refColumn = ref.column ?? 'id';
+    if (!target.columns?.[refColumn]) {
+      out.push(
+        error('config.reference', `column ${name} references ${refSchema}.${refTable}(${refColumn}), which that table does not declare`, {
+          ...at([...tablePath, 'columns', name, 'references', ref.column !== undefined ? 'column' : 'table']),
+          detail: `Columns of ${refSchema}.${refTable}: ${Object.keys(target.columns ?? {}).join(', ')}. Set references.column to the referenced key.`,
+        }),
+      );
+    }
+  }
+  return out;
 }

@@ -4,13 +4,14 @@
  * syntax of expressions and types, references between declared objects). Makes no API call.
  */
 import type { ErrorObject } from 'ajv';
-import { error, type Diagnostic } from '../diag/index.js';
+import { closest, error, type Diagnostic } from '../diag/index.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
 import { configValidator } from './schema.js';
 import { fromPointer, type SourceIndex } from './source-index.js';
 import type { LoadedDocument } from './load.js';
 import { semanticDiagnostics } from './validate-semantics.js';
 import { loadSqlParser } from '../sql/parser.js';
+import { testSuite } from '../access/test-spec.js';
 
 /** A config that passed validation, with the positions of its values. */
 export interface ValidConfig {
@@ -56,6 +57,7 @@ export async function validateDocument(
   await loadSqlParser();
   const config: ValidConfig = { file: doc.file, config: data as FluxbaseConfig, sources: doc.sources, ...(doc.projectDir ? { projectDir: doc.projectDir } : {}) };
   diagnostics.push(...semanticDiagnostics(config));
+  diagnostics.push(...testSuite(config).diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { config, diagnostics };
 }
@@ -189,30 +191,5 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** The candidate within edit distance 2 of `name`, if any (for "did you mean"). */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
+/** Re-exported: "did you mean" suggestions (diag/suggest.ts). */
+export { closest };

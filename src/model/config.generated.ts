@@ -39,6 +39,29 @@ export type ForeignKeyAction = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL'
  * A PostgreSQL identifier as the Fluxbase DDL endpoints accept it, restricted to lower case: the real server's introspection silently loses mixed-case names (shared/fluxbase-api §5.5).
  */
 export type Identifier = string;
+/**
+ * A declared table as `schema.table`.
+ */
+export type TableName = string;
+/**
+ * A declared table as `schema.table`.
+ */
+export type TableName1 = string;
+/**
+ * A declared table as `schema.table`.
+ */
+export type TableName2 = string;
+/**
+ * A declared table as `schema.table`.
+ */
+export type TableName3 = string;
+/**
+ * A declared table as `schema.table`.
+ *
+ * This interface was referenced by `Tests`'s JSON-Schema
+ * via the `definition` "table_name".
+ */
+export type TableName4 = string;
 
 /**
  * Desired state of a Fluxbase instance (fluxbase.config.yaml). Values may use ${env:NAME} and ${env:NAME:-default}. The top-level `lifecycle` sets defaults for every resource, e.g. `prevent_destroy: ${env:FLUXBASE_PREVENT_DESTROY:-false}` so production can differ from staging.
@@ -50,6 +73,7 @@ export interface FluxbaseConfig {
   version: 1;
   state?: StateSettings;
   lifecycle?: Lifecycle;
+  migrations?: MigrationSettings;
   /**
    * Addresses of live resources this configuration adopts although they were created elsewhere (e.g. webhook.acme.legacy-hook). Each must also be declared. After the next apply they are managed like any other resource; the entries can then be removed.
    */
@@ -81,6 +105,8 @@ export interface FluxbaseConfig {
   tenants?: {
     [k: string]: Tenant | undefined;
   };
+  lints?: LintSwitches;
+  tests?: Tests;
 }
 /**
  * Where the state document lives (docs/state.md). `local` (default): a JSON file beside this config. `instance`: a custom setting in the Fluxbase instance's default tenant, so every CI runner shares one state with nothing else to set up (needs a dashboard admin login). `--state FILE` on the command line selects a local file.
@@ -107,6 +133,15 @@ export interface Lifecycle {
    * When true, a planned delete or replace of this resource is an error (plan.prevent-destroy). Default: the config-level `lifecycle.prevent_destroy`, else false.
    */
   prevent_destroy?: boolean;
+}
+/**
+ * How the SQL the tool runs through the migrations API behaves (docs/hazards.md "Locks").
+ */
+export interface MigrationSettings {
+  /**
+   * Every migration starts with SET LOCAL lock_timeout = '<value>': a statement that waits longer than this for a table lock fails (and the migration rolls back) instead of queueing behind a long transaction and blocking the application's queries behind it. Default 3s, as in pg-schema-diff; 0 waits forever.
+   */
+  lock_timeout?: string;
 }
 export interface Move {
   /**
@@ -507,6 +542,10 @@ export interface Schema {
  */
 export interface Table {
   /**
+   * The table's previous name in the same schema. When a table of that name exists and none of this name does, the plan renames it (PATCH /api/v1/admin/tables/{schema}/{table}) and keeps its rows, columns, policies and state; once applied, the directive does nothing and can be removed. A name that exists in neither form is an error (plan.reference). Unlike `moved:`, which changes only an address in the state, this renames the live table.
+   */
+  renamed_from?: string;
+  /**
    * Columns keyed by name, in creation order. Columns that exist live but are not declared here are dropped (DELETES_DATA).
    */
   columns?: {
@@ -525,6 +564,15 @@ export interface Table {
     [k: string]: string | undefined;
   };
   rls?: Rls;
+  /**
+   * Table privileges by role, applied through the migrations API (`GRANT … ON schema.table TO role` / `REVOKE … FROM role`). Only the roles named here are managed, each exactly: `anon: [SELECT]` grants SELECT and revokes INSERT, UPDATE and DELETE; `anon: []` revokes all four. Roles not named are left alone (the server itself grants SELECT, INSERT, UPDATE, DELETE to service_role on every table its DDL endpoint creates, internal/api/ddl_handler.go:740). Without a grant a role reaches no row whatever the policies say: Fluxbase's bootstrap gives `anon` and `authenticated` no privileges on tables in `public` (internal/database/bootstrap/bootstrap.sql). TRUNCATE, REFERENCES and TRIGGER are never touched.
+   */
+  grants?: {
+    /**
+     * The privileges this role holds on the table.
+     */
+    [k: string]: ('SELECT' | 'INSERT' | 'UPDATE' | 'DELETE')[] | undefined;
+  };
   realtime?: Realtime;
   /**
    * When true the table itself is not managed by this configuration (it is never created, altered or dropped, and `columns` must be omitted); only its RLS flag, policies and realtime settings are. Use it for tables another tool owns, such as auth.users.
@@ -538,9 +586,17 @@ export interface Table {
  */
 export interface Column {
   /**
+   * The column's previous name. When the live table has a column of that name and none of this name, the plan renames it (ALTER TABLE … RENAME COLUMN, through the migrations API) and keeps its values; once applied, the directive does nothing and can be removed. A name the live table has in neither form is an error (plan.reference).
+   */
+  renamed_from?: string;
+  /**
    * PostgreSQL type, e.g. uuid, text, timestamptz, integer, jsonb, varchar(255), numeric(10,2), text[], citext. The DDL endpoint's allow-list (text varchar char integer bigint smallint numeric decimal real "double precision" boolean bool date timestamp timestamptz time timetz uuid json jsonb bytea inet cidr macaddr) goes through POST /api/v1/admin/ddl/tables; any other type through the migrations API.
    */
   type: string;
+  /**
+   * A SQL expression converting the old value when `type` changes (ALTER COLUMN … TYPE … USING <expression>; refer to the column by name). Required when PostgreSQL has no assignment cast between the types (text → integer), and the way to convert on purpose when the change would lose data (numeric(10,2) → integer: `round(price * 100)`). Used only while the live type differs; remove it once applied.
+   */
+  using?: string;
   /**
    * SQL's convention: a column is nullable unless `nullable: false` or `primary_key: true`. (The real API's own default is NOT NULL, so the tool always sends the flag explicitly.)
    */
@@ -550,7 +606,7 @@ export interface Column {
    */
   primary_key?: boolean;
   /**
-   * Column default with the meaning the server's DDL endpoint gives it: the whitelisted functions (gen_random_uuid(), now(), …), the keywords current_timestamp/current_date/…, true/false/null, numbers, and `X::type` casts of those or of a 'quoted' literal pass through as SQL; anything else becomes a quoted string literal (`default: draft` is 'draft').
+   * Column default as a SQL expression, applied exactly as written (docs/hazards.md "Defaults are SQL"): now(), gen_random_uuid(), timezone('utc', now()), now() + interval '1 day', 0, true, '{}'::text[]. A string value is a string literal only when it is quoted the SQL way: `default: "'draft'"` (YAML removes its own quotes, so `default: 'draft'` is the bare word draft). A bare word, an empty string or text that does not parse as one expression is refused at validation. Function names are case-insensitive, as in PostgreSQL. Defaults the server's DDL endpoint keeps exactly go through it; any other default through the migrations API. null: no default.
    */
   default?: string | number | boolean | null;
   /**
@@ -782,4 +838,128 @@ export interface CustomSetting {
    */
   editable_by?: ('instance_admin' | 'tenant_admin' | 'admin' | 'service_role')[];
   lifecycle?: Lifecycle;
+}
+/**
+ * Security lints to silence, keyed by code (docs/access.md lists them). `fluxbase validate` and `fluxbase plan` report every lint as a warning unless it is silenced here, with the reason a reviewer will read.
+ */
+export interface LintSwitches {
+  [k: string]: LintSwitch | undefined;
+}
+export interface LintSwitch {
+  /**
+   * Why this finding is acceptable (required).
+   */
+  reason: string;
+  /**
+   * Silence it only for these tables or policies (addresses; a table's address also covers its policies). Absent: everywhere.
+   */
+  only?: string[];
+}
+/**
+ * Row-level security tests as code, run by `fluxbase test` (and `fluxbase plan --test`) on a fresh local emulator, never on a real instance: the configuration's tenants, tables, grants and policies are applied there, the fixture rows loaded, and every case run the way the server's REST API (/api/v1/tables/{schema}/{table}) runs a request: in a transaction with `SET LOCAL ROLE <role>` and `request.jwt.claims` set (internal/middleware/rls.go), writes with RETURNING. docs/access.md describes the format.
+ */
+export interface Tests {
+  /**
+   * Rows loaded before the cases, by tenant slug and then `schema.table`, as the table owner (row-level security does not apply). Each case runs in its own transaction, rolled back afterwards, so every case sees exactly these rows.
+   */
+  fixtures?: {
+    [k: string]: TenantFixtures | undefined;
+  };
+  /**
+   * Test cases keyed by a name that says what they prove, e.g. "anon reads only published posts".
+   */
+  cases?: {
+    [k: string]: TestCase | undefined;
+  };
+}
+/**
+ * Rows by table (`schema.table`), inserted in the order the tables are listed.
+ */
+export interface TenantFixtures {
+  /**
+   * The rows: column name → value (JSON values; omitted columns take their defaults).
+   */
+  [k: string]: FixtureRow[] | undefined;
+}
+/**
+ * One row.
+ */
+export interface FixtureRow {
+  [k: string]: unknown | undefined;
+}
+/**
+ * One statement run as a caller, and what must happen. Exactly one of select, insert, update, delete.
+ *
+ * This interface was referenced by `Tests`'s JSON-Schema
+ * via the `definition` "case".
+ */
+export interface TestCase {
+  /**
+   * Free text shown with a failure.
+   */
+  description?: string;
+  /**
+   * The tenant whose database the request goes to (its `X-FB-Tenant`). Default `default`.
+   */
+  tenant?: string;
+  /**
+   * The database role the server switches to: anon (anon keys, client keys), authenticated (signed-in users), service_role, tenant_service (service keys in another tenant). Default anon.
+   */
+  role?: string;
+  /**
+   * JWT claims of the caller, merged into the `request.jwt.claims` the server sets ({"sub": user id or "", "role": <role>}), e.g. { sub: 11111111-…, email: a@example.com, team: support }. `tenant_id` also sets app.current_tenant_id, as the server does.
+   */
+  claims?: {
+    [k: string]: unknown | undefined;
+  };
+  select?: TableName;
+  insert?: TableName1;
+  update?: TableName2;
+  delete?: TableName3;
+  /**
+   * A filter the caller adds (select, update, delete), as an SQL expression: `status = 'draft'`.
+   */
+  where?: string;
+  /**
+   * insert: a row or a list of rows; update: the new column values.
+   */
+  values?:
+    | {
+        [k: string]: unknown | undefined;
+      }
+    | [
+        {
+          [k: string]: unknown | undefined;
+        },
+        ...{
+          [k: string]: unknown | undefined;
+        }[]
+      ];
+  expect: TestExpectation;
+}
+/**
+ * What must happen: exactly one of rows, count, denied, allowed.
+ *
+ * This interface was referenced by `Tests`'s JSON-Schema
+ * via the `definition` "expect".
+ */
+export interface TestExpectation {
+  /**
+   * Exactly these rows are returned (seen, or written), in any order, compared on the columns each expected row names.
+   */
+  rows?: {
+    [k: string]: unknown | undefined;
+  }[];
+  /**
+   * This many rows are returned.
+   */
+  count?: number;
+  /**
+   * The request is refused: a permission error or row-level security violation, the server's refusal (an insert into a table without tenant_id in another tenant), or for update and delete no row affected.
+   */
+  denied?: true;
+  /**
+   * The statement succeeds and, for update and delete, affects at least one row.
+   */
+  allowed?: true;
 }

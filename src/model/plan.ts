@@ -3,6 +3,7 @@
  * human, JSON and Markdown renderers all read it; apply executes it; `plan --out` saves it. It
  * never holds a plaintext secret: a write-only attribute appears only as `{ sensitive: true }`.
  */
+import type { AccessDelta } from '../access/types.js';
 import type { Diagnostic } from '../diag/index.js';
 import type { ResourceKind } from './resource.js';
 
@@ -15,11 +16,45 @@ export const PLAN_FORMAT_VERSION = 1;
  */
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
-/** The closed set of hazards (after pg-schema-diff), each with a one-sentence consequence. */
-export type HazardType = 'DELETES_DATA' | 'AUTHZ_CHANGE' | 'ROTATES_CREDENTIAL' | 'BREAKS_SIGN_IN' | 'STOPS_DELIVERIES';
+/**
+ * The closed set of hazards (after pg-schema-diff), each with a one-sentence consequence
+ * (docs/hazards.md lists what triggers each):
+ * - `DELETES_DATA` — rows, columns, tables, schemas or tenants are dropped;
+ * - `LOSES_DATA` — a column type change converts stored values with loss (rounds, truncates,
+ *   drops the time of day or the time zone);
+ * - `REWRITES_TABLE` — every row is rewritten while an ACCESS EXCLUSIVE lock blocks reads and
+ *   writes (a type change that is not binary-coercible, a column added with a volatile default);
+ * - `LOCKS_TABLE` — a statement blocks writes (or reads) for time that grows with the table
+ *   (index builds, unique and primary keys, SET NOT NULL), because the migrations API runs
+ *   every migration in a transaction, where CONCURRENTLY is impossible;
+ * - `AUTHZ_CHANGE` — which rows a role can reach changes (policies, RLS);
+ * - `WEAKENS_SECURITY` — the security floor is lowered (RLS off, a policy widened to anon or
+ *   PUBLIC, sign-up enabled, a password rule, email confirmation or rate limiting relaxed);
+ * - `ROTATES_CREDENTIAL`, `BREAKS_SIGN_IN`, `STOPS_DELIVERIES`.
+ */
+export type HazardType =
+  | 'DELETES_DATA'
+  | 'LOSES_DATA'
+  | 'REWRITES_TABLE'
+  | 'LOCKS_TABLE'
+  | 'AUTHZ_CHANGE'
+  | 'WEAKENS_SECURITY'
+  | 'ROTATES_CREDENTIAL'
+  | 'BREAKS_SIGN_IN'
+  | 'STOPS_DELIVERIES';
 
 /** Every hazard type, in display order. */
-export const HAZARD_TYPES: readonly HazardType[] = ['DELETES_DATA', 'AUTHZ_CHANGE', 'ROTATES_CREDENTIAL', 'BREAKS_SIGN_IN', 'STOPS_DELIVERIES'];
+export const HAZARD_TYPES: readonly HazardType[] = [
+  'DELETES_DATA',
+  'LOSES_DATA',
+  'REWRITES_TABLE',
+  'LOCKS_TABLE',
+  'AUTHZ_CHANGE',
+  'WEAKENS_SECURITY',
+  'ROTATES_CREDENTIAL',
+  'BREAKS_SIGN_IN',
+  'STOPS_DELIVERIES',
+];
 
 /** A risk a change carries; apply refuses it unless its type is in --allow-hazards. */
 export interface Hazard {
@@ -70,6 +105,14 @@ export interface ResourceChange {
   sql?: string[];
   /** Set when the resource disappears with its parent (no API call of its own). */
   deletedWith?: string;
+  /**
+   * The address of the live resource this one is, under its old name (`renamed_from:` in the
+   * config; docs/hazards.md "Renames"). Apply renames it on the server and moves its state entry
+   * (and those of `renamedChildren`) to the new address; the data stays.
+   */
+  renamedFrom?: string;
+  /** State entries that move with the rename (e.g. the table's policies): [from, to] pairs. */
+  renamedChildren?: [string, string][];
   /** Handler-specific planned steps (plain data, no secrets), executed by the handler's apply. */
   steps?: PlannedStep[];
   /**
@@ -138,6 +181,12 @@ export interface Plan {
   unmanaged: UnmanagedResource[];
   diagnostics: Diagnostic[];
   summary: PlanSummary;
+  /**
+   * Who gains or loses access to which rows (src/access/delta.ts): present when the plan changes
+   * policies, RLS flags, grants, keys or sign-up in a way that changes the access matrix. Data for
+   * policy engines; renderers print its sentences.
+   */
+  access?: AccessDelta;
 }
 
 /** True when a plan would change anything (imports included: they change the state). */

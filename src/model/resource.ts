@@ -66,6 +66,18 @@ export interface DesiredResource {
   external?: boolean;
   /** Where the resource is declared. */
   source?: SourceLocation;
+  /**
+   * Where parts of the declaration are, by config path relative to the resource
+   * (`columns.title.type`, `renamed_from`, `events.0.table`), for diagnostics that point at them.
+   * Like `source`, never diffed or rendered.
+   */
+  sources?: Record<string, SourceLocation>;
+  /**
+   * The address this resource had before a rename the configuration declares (`renamed_from:`):
+   * when only that address exists live, the plan renames it instead of creating this one and
+   * deleting that one (engine/rename.ts).
+   */
+  renamedFrom?: string;
   /** Handler-private facts from the declaration (e.g. raw default texts); never diffed or rendered. */
   meta?: Record<string, unknown>;
   /** Config path of the declaration, e.g. ["tenants","acme","webhooks","x"]. */

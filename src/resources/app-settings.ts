@@ -12,6 +12,7 @@ import type { AppSettings } from '../model/config.generated.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, sourceOf } from './common.js';
+import { APP_SETTINGS_FLOOR, floorHazards, settingChanges } from './security-floor.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 /** GET /api/v1/admin/app/settings response. */
@@ -120,7 +121,9 @@ export const appSettingsHandler: ResourceHandler = {
         }),
       );
     }
-    return { drop, diagnostics };
+    const dropped = new Set(drop.map((p) => p.join('.')));
+    const kept = change.attributes.filter((a) => !dropped.has(a.path.join('.')));
+    return { drop, diagnostics, hazards: floorHazards(APP_SETTINGS_FLOOR, settingChanges(kept, 'settings.app')) };
   },
 
   async create(req: ApplyRequest): Promise<ApplyResult> {

@@ -9,6 +9,7 @@ import { warning } from '../diag/index.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { sourceOf } from './common.js';
+import { AUTH_SETTINGS_FLOOR, floorHazards, settingChanges } from './security-floor.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 const ADDRESS = 'auth_settings';
@@ -72,7 +73,8 @@ export const authSettingsHandler: ResourceHandler = {
   plan({ change, live }: PlanRequest): PlanResult {
     const overrides = (live?.meta?.overrides ?? {}) as Record<string, { env_var?: string }>;
     const locked = Object.entries(overrides).map(([k, v]) => `${k} (${v.env_var ?? 'environment'})`);
-    if (locked.length === 0 || change.attributes.length === 0) return {};
+    if (change.attributes.length === 0) return {};
+    if (locked.length === 0) return { hazards: floorHazards(AUTH_SETTINGS_FLOOR, settingChanges(change.attributes, 'settings.auth')) };
     return {
       drop: change.attributes.map((a) => a.path),
       diagnostics: [

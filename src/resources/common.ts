@@ -6,10 +6,33 @@ import type { Lifecycle } from '../model/config.generated.js';
 import type { SourceIndex } from '../engine/source-index.js';
 import { toPointer } from '../engine/source-index.js';
 import type { SourceLocation } from '../diag/index.js';
+import type { DesiredResource } from '../model/resource.js';
 
 /** Where the config path is declared (the key's position), if known. */
 export function sourceOf(sources: SourceIndex, path: readonly string[]): SourceLocation | undefined {
   return sources.locate(toPointer(path), true);
+}
+
+/**
+ * Where a part of a declaration is: the first of `paths` (relative to the resource, dotted) that
+ * DesiredResource.sources knows, else the resource's own position.
+ */
+export function sourceAt(d: DesiredResource, ...paths: string[]): SourceLocation | undefined {
+  for (const p of paths) if (d.sources?.[p]) return d.sources[p];
+  return d.source;
+}
+
+/**
+ * Positions of the given parts of a declaration (relative dotted paths) for DesiredResource.sources;
+ * `key: true` locates the key rather than the value.
+ */
+export function sourcesOf(sources: SourceIndex, path: readonly string[], parts: readonly { at: string; key?: boolean }[]): Record<string, SourceLocation> {
+  const out: Record<string, SourceLocation> = {};
+  for (const { at, key } of parts) {
+    const location = sources.locate(toPointer([...path, ...at.split('.')]), key ?? false);
+    if (location) out[at] = location;
+  }
+  return out;
 }
 
 /** `lifecycle.prevent_destroy` of a resource, else the inherited default. */

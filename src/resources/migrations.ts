@@ -28,6 +28,19 @@ export class MigrationRoutingError extends Error {
   }
 }
 
+/** The lock timeout when the configuration sets none (pg-schema-diff's default). */
+export const DEFAULT_LOCK_TIMEOUT = '3s';
+
+/**
+ * The SQL of one migration, starting with `SET LOCAL lock_timeout` (docs/hazards.md "Locks"):
+ * a statement that waits longer than `timeout` for a lock fails, and the migration's transaction
+ * rolls back, instead of queueing behind a long transaction while every later query on the table
+ * queues behind it. `'0'` sets none. SET LOCAL lasts until the migration's transaction ends.
+ */
+export function withLockTimeout(sql: readonly string[], timeout: string = DEFAULT_LOCK_TIMEOUT): string[] {
+  return timeout === '0' ? [...sql] : [`SET LOCAL lock_timeout = '${timeout}'`, ...sql];
+}
+
 /** A migration name that is unique and readable: `<tenant>-<yyyymmddhhmmss>-<what>-<hash8>`. */
 export function migrationName(tenant: string, what: string, sql: readonly string[], now: Date): string {
   const stamp = now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);

@@ -9,7 +9,7 @@
  */
 import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
-import type { Hazard } from '../model/plan.js';
+import type { Hazard, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { tableAddress } from './table.js';
@@ -18,7 +18,9 @@ import { isFluxbaseTable } from './internal-tables.js';
 import { renderedAs } from './table-export.js';
 import { readableExpression } from '../sql/readable.js';
 import { tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
+import { error, type Diagnostic } from '../diag/index.js';
+import { expressionFacts, unknownColumns } from '../sql/expression.js';
 
 /** Policy JSON of GET /api/v1/admin/policies. */
 export interface PolicyJson {
@@ -41,6 +43,29 @@ export function policyAddress(tenant: string, schema: string, table: string, nam
 export function canonicalRoles(roles: readonly string[] | null | undefined): string[] {
   const list = [...new Set(roles ?? [])].sort();
   return list.length === 0 ? ['public'] : list;
+}
+
+/** Roles everyone holds: a policy for them applies to visitors who never signed in. */
+const OPEN_ROLES = ['anon', 'public'];
+
+/**
+ * WEAKENS_SECURITY (the security floor, security-floor.ts): a policy on an existing table that
+ * starts letting anon or PUBLIC in — a permissive one created for them, or one whose roles gain
+ * them — or a restrictive one that stops holding them back.
+ */
+function openingHazards(change: ResourceChange, name: string, where: string, newTable: boolean): Hazard[] {
+  if (newTable) return [];
+  const before = change.before as { permissive?: boolean; roles?: string[] } | null;
+  const after = change.after as { permissive?: boolean; roles?: string[] } | null;
+  const open = (roles: string[] | undefined) => OPEN_ROLES.filter((r) => roles?.includes(r));
+  const gained = open(after?.roles).filter((r) => !(before?.permissive && open(before?.roles).includes(r)));
+  if (after?.permissive && change.action !== 'delete' && gained.length > 0) {
+    return [hazard('WEAKENS_SECURITY', `Policy ${name} on ${where} lets ${gained.join(' and ')} reach rows: visitors who never signed in get access.`)];
+  }
+  const held = before && !before.permissive ? open(before.roles) : [];
+  const released = held.length > 0 && (change.action === 'delete' || after?.permissive === true || open(after?.roles).length < held.length);
+  if (released) return [hazard('WEAKENS_SECURITY', `Restrictive policy ${name} on ${where} stops holding back ${held.join(' and ')}.`)];
+  return [];
 }
 
 function parts(address: string): { schema: string; table: string; name: string } {
@@ -85,6 +110,31 @@ export const policyHandler: ResourceHandler = {
             });
           }
         }
+      }
+    }
+    return out;
+  },
+
+  /**
+   * A policy on an external table (its columns are not declared, so validation could not check
+   * them) names only columns the live table has.
+   */
+  references({ desired, after }: ReferencesRequest): Diagnostic[] {
+    const { schema, table } = parts(desired.address);
+    const target = after(tableAddress(desired.tenant!, schema, table));
+    if (!target?.declared?.external || !target.live) return [];
+    const columns = new Set(Object.keys((target.live.attrs.columns ?? {}) as Record<string, unknown>));
+    const out: Diagnostic[] = [];
+    for (const field of ['using', 'with_check'] as const) {
+      const sql = desired.attrs[field] as string | null;
+      for (const column of sql ? unknownColumns(expressionFacts(sql)?.columns ?? [], columns, table) : []) {
+        out.push(
+          error('plan.reference', `${field} of policy ${parts(desired.address).name} refers to column ${column}, which ${schema}.${table} does not have`, {
+            location: desired.source,
+            path: [...desired.path, field],
+            detail: `Columns of ${schema}.${table}: ${[...columns].join(', ')}.`,
+          }),
+        );
       }
     }
     return out;
@@ -165,6 +215,7 @@ export const policyHandler: ResourceHandler = {
       });
       if (widened) hazards.push(hazard('AUTHZ_CHANGE', `Changes which rows policy ${name} on ${where} lets its roles reach; access may widen.`));
     }
+    hazards.push(...openingHazards(change, name, where, newTable));
     // Removing an expression cannot be expressed with ALTER POLICY: replace.
     const removed = change.attributes.filter((a) => (a.path[0] === 'using' || a.path[0] === 'with_check') && a.after === null && a.before !== null);
     return { hazards, ...(change.action === 'update' && removed.length > 0 ? { requiresReplace: removed.map((a) => a.path) } : {}) };

@@ -10,7 +10,7 @@ import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { BUILTIN_SCHEMAS, INTERNAL_SCHEMAS, quoteIdent } from '../sql/identifiers.js';
 import { hazard, preventDestroy, sourceOf } from './common.js';
-import { runMigration } from './migrations.js';
+import { runMigration, withLockTimeout } from './migrations.js';
 import { tenantAddress } from './tenant.js';
 import { migrationIdentity } from './table.js';
 import { schemaDeleteDiagnostics } from './tenant-limits.js';
@@ -84,13 +84,13 @@ export const schemaHandler: ResourceHandler = {
     return { path: ['tenants', tenant, 'schemas', name], spec: (live.builtin && !includeInternal) || isInternalSchema(name) ? undefined : {} };
   },
 
-  plan({ change, identities }: PlanRequest): PlanResult {
+  plan({ change, identities, lockTimeout }: PlanRequest): PlanResult {
     if (change.action !== 'delete') return {};
     const name = change.address.split('.').pop()!;
     const tenant = change.address.split('.')[1]!;
     return {
       diagnostics: [...schemaDeleteDiagnostics(change.address, tenant, name), ...migrationIdentity(tenant, identities, change.address)],
-      sql: [`DROP SCHEMA ${quoteIdent(name)} RESTRICT`],
+      sql: withLockTimeout([`DROP SCHEMA ${quoteIdent(name)} RESTRICT`], lockTimeout),
       hazards: [hazard('DELETES_DATA', `Drops schema ${name}; it fails if objects other than the planned deletions remain in it.`)],
     };
   },

@@ -7,7 +7,8 @@
  * whitelisted keys are write-only.
  */
 import { warning } from '../diag/index.js';
-import { formatAddress } from '../model/address.js';
+import { formatAddress, parseAddress } from '../model/address.js';
+import { floorHazards, SYSTEM_SETTINGS_FLOOR } from './security-floor.js';
 import { canonicalJson, fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, preventDestroy, sourceOf } from './common.js';
@@ -152,7 +153,15 @@ export const systemSettingHandler: ResourceHandler = {
 
   plan({ change, live }: PlanRequest): PlanResult {
     const lockedBy = live?.meta?.overriddenBy as string | undefined;
-    if (!lockedBy || change.action === 'no-op') return {};
+    if (change.action === 'no-op') return {};
+    if (!lockedBy) {
+      // Without a row the server's default applies: a create changes from it, a delete back to it.
+      const key = parseAddress(change.address)!.segments[0]!;
+      const fallback = SYSTEM_SETTING_DEFAULTS[key];
+      const before = change.action === 'create' ? fallback : change.before?.value;
+      const after = change.action === 'delete' ? fallback : change.after?.value;
+      return { hazards: floorHazards(SYSTEM_SETTINGS_FLOOR, [{ key, label: `settings.system["${key}"]`, before, after }]) };
+    }
     return {
       drop: change.attributes.map((a) => a.path),
       diagnostics: [

@@ -34,6 +34,8 @@ export interface CatalogConstraint {
   on_delete: string | null;
   on_update: string | null;
   check: string | null;
+  /** convalidated: false for a constraint added NOT VALID and not validated since. */
+  validated?: boolean;
 }
 
 /** A secondary index that does not back a constraint. */
@@ -52,11 +54,21 @@ export interface CatalogTable {
   name: string;
   rls_enabled: boolean;
   rls_forced: boolean;
-  /** The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2). */
+  /**
+   * The owning role (`pg_get_userbyid(relowner)`): who may ALTER the table (F2); it bypasses RLS
+   * unless `rls_forced`, and needs no grant.
+   */
   owner: string;
   columns: CatalogColumn[];
   constraints: CatalogConstraint[] | null;
   indexes: CatalogIndex[] | null;
+  /**
+   * Privileges granted directly on the table (its ACL, or PostgreSQL's default ACL when none was
+   * ever set), by grantee: every role of the cluster but the `pg_*` ones, the owner included, with
+   * the subset of SELECT, INSERT, UPDATE, DELETE it holds (possibly empty); `public` for PUBLIC.
+   * Privileges through role membership are not included.
+   */
+  grants?: Record<string, string[]>;
 }
 
 /**
@@ -72,6 +84,11 @@ export function catalogQuery(include: ReadonlySet<string>): string {
 const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'::json) AS tables FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
     pg_get_userbyid(c.relowner) AS owner,
+    (SELECT coalesce(json_object_agg(r.rolname, coalesce(p.privs, '[]'::json) ORDER BY r.rolname), '{}'::json)
+       FROM (SELECT oid, rolname FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' UNION ALL SELECT 0::oid, 'public'::name) r
+       LEFT JOIN LATERAL (SELECT json_agg(DISTINCT e.privilege_type ORDER BY e.privilege_type) AS privs
+                            FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) e
+                           WHERE e.grantee = r.oid AND e.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')) p ON true) AS grants,
     (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json)
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -84,7 +101,8 @@ const CATALOG_QUERY = `SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[
                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum),
         'on_delete', CASE WHEN con.contype = 'f' THEN con.confdeltype END,
         'on_update', CASE WHEN con.contype = 'f' THEN con.confupdtype END,
-        'check', CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END) ORDER BY con.conname)
+        'check', CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
+        'validated', con.convalidated) ORDER BY con.conname)
        FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
       WHERE con.conrelid = c.oid AND con.contype IN ('p', 'u', 'f', 'c')) AS constraints,
     (SELECT json_agg(json_build_object('name', ic.relname, 'unique', i.indisunique,
@@ -132,4 +150,67 @@ export async function readCatalog(client: FluxbaseClient, tenantId: string, incl
   const value = result.rows?.[0]?.tables;
   const tables = typeof value === 'string' ? (JSON.parse(value) as CatalogTable[]) : ((value ?? []) as CatalogTable[]);
   return tables;
+}
+
+/** A data type of the tenant's database outside pg_catalog (an extension's, an enum, a domain…). */
+export interface CatalogType {
+  schema: string;
+  name: string;
+}
+
+const TYPES_QUERY = `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', t.typname) ORDER BY n.nspname, t.typname), '[]'::json) AS types
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND t.typisdefined
+    AND (t.typtype IN ('b', 'd', 'e', 'r', 'm') OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
+    AND NOT (t.typelem <> 0 AND t.typcategory = 'A' AND left(t.typname, 1) = '_')`;
+
+/**
+ * Whether each table's storage is not empty (`pg_relation_size` > 0: it holds rows, or did and
+ * was not truncated). pg_relation_size takes a share lock on each table, so it is asked only for
+ * the tables that need it, after a short lock_timeout; a table that stays locked reads as unknown.
+ */
+function dataQuery(tables: readonly string[]): string {
+  const list = tables.map((t) => quoteLiteral(t)).join(', ');
+  // Looked up through the catalogs (no USAGE on the schema needed), not with ::regclass.
+  return `SELECT json_object_agg(n.nspname || '.' || c.relname, pg_relation_size(c.oid) > 0) AS data
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname || '.' || c.relname = ANY (ARRAY[${list}]::text[])`;
+}
+
+/** What {@link readPreflight} found; a part not asked for is absent. */
+export interface PreflightFacts {
+  types?: CatalogType[];
+  /** By `schema.table`; absent when it could not be read. */
+  hasData?: Record<string, boolean>;
+}
+
+/**
+ * The facts planning checks before any change, read with one POST /api/v1/admin/sql/execute:
+ * the database's types outside pg_catalog (when `types`), and whether `tables` hold data.
+ * Throws ApiError when the types cannot be read.
+ */
+export async function readPreflight(client: FluxbaseClient, tenantId: string, req: { types: boolean; tables: readonly string[] }): Promise<PreflightFacts> {
+  const statements = [...(req.types ? [TYPES_QUERY] : []), ...(req.tables.length > 0 ? ["SET LOCAL lock_timeout = '2s'", dataQuery(req.tables)] : [])];
+  const res = await client.request<{ results: SqlResult[] }>({
+    method: 'POST',
+    route: '/api/v1/admin/sql/execute',
+    tenantId,
+    body: { query: statements.join(';\n') },
+    expect: [200],
+  });
+  const results = res.body.results ?? [];
+  const value = (r: SqlResult | undefined, key: string) => {
+    const v = r?.rows?.[0]?.[key];
+    return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  };
+  const facts: PreflightFacts = {};
+  if (req.types) {
+    const r = results[0];
+    if (!r || r.error) throw new ApiError({ status: 200, body: { error: `type query failed: ${r?.error ?? 'no result'}` }, method: 'POST', path: '/api/v1/admin/sql/execute' });
+    facts.types = (value(r, 'types') ?? []) as CatalogType[];
+  }
+  if (req.tables.length > 0) {
+    const r = results[results.length - 1];
+    if (r && !r.error) facts.hasData = (value(r, 'data') ?? {}) as Record<string, boolean>;
+  }
+  return facts;
 }

@@ -13,7 +13,7 @@ import { readableDefault, readableExpression, readableType } from '../sql/readab
 import { compact } from './common.js';
 import { isFluxbaseTable } from './internal-tables.js';
 import { INTERNAL_SCHEMAS } from '../sql/identifiers.js';
-import type { ColumnAttrs, TableAttrs, TableMeta } from './table-spec.js';
+import { NOT_VALID_SUFFIX, type ColumnAttrs, type TableAttrs, type TableMeta } from './table-spec.js';
 import type { SpecFragment, ToSpecRequest } from './types.js';
 
 const ALL_EVENTS = ['DELETE', 'INSERT', 'UPDATE'];
@@ -25,7 +25,7 @@ export function renderedAs(path: string[], written: string, live: string): { pat
 
 function columnSpec(schema: string, name: string, c: ColumnAttrs, notes: string[]): Record<string, unknown> {
   const d = readableDefault(c.default, c.type);
-  if (!d.exact) notes.push(`column ${name}: default ${c.default} cannot be declared (the server's default sanitiser would store it as a string literal)`);
+  if (!d.exact) notes.push(`column ${name}: default ${c.default} cannot be declared (it is not one SQL expression a default allows)`);
   const ref = c.references;
   return compact({
     type: readableType(c.type),
@@ -42,6 +42,19 @@ function columnSpec(schema: string, name: string, c: ColumnAttrs, notes: string[
         })
       : undefined,
   });
+}
+
+/**
+ * The grants worth declaring: those of the API's client roles (`anon`, `authenticated`), PUBLIC
+ * and the roles the table's policies name, when they hold something. Grants the server gives by
+ * itself (service_role on every DDL-created table, default privileges) and those of
+ * administrative roles are left undeclared, hence unmanaged.
+ */
+function exportedGrants(grants: Record<string, string[]>, children: ToSpecRequest['children']): Record<string, string[]> {
+  const roles = new Set(['anon', 'authenticated', 'public']);
+  for (const c of children) if (c.kind === 'policy') for (const r of (c.attrs.roles as string[] | undefined) ?? []) roles.add(r);
+  roles.delete('service_role');
+  return Object.fromEntries(Object.entries(grants).filter(([role, list]) => roles.has(role) && list.length > 0).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** See module doc. */
@@ -72,13 +85,16 @@ export function tableToSpec({ live, children, includeInternal }: ToSpecRequest):
   } else if (indexes.length > 0) {
     spec.indexes = Object.fromEntries(indexes.map(([n, ix]) => [n, compact({ columns: ix.columns, unique: ix.unique || undefined })]));
   }
-  const checks = Object.entries(attrs.checks ?? {});
+  // A check PostgreSQL has not validated is declared as the check it is meant to be (the plan validates it).
+  const checks = Object.entries(attrs.checks ?? {}).map(([n, e]) => [n, e.endsWith(NOT_VALID_SUFFIX) ? e.slice(0, -NOT_VALID_SUFFIX.length) : e] as const);
   if (checks.length > 0) {
     spec.checks = Object.fromEntries(checks.map(([n, e]) => [n, readableExpression(e)]));
     for (const [n, e] of checks) comments.push(...renderedAs(['checks', n], readableExpression(e), e));
   }
   const hasPolicies = children.some((c) => c.kind === 'policy');
   if (attrs.rls_enabled || hasPolicies) spec.rls = { enabled: attrs.rls_enabled ?? false };
+  const grants = exportedGrants(attrs.grants ?? {}, children);
+  if (!own && Object.keys(grants).length > 0) spec.grants = grants;
   const rt = attrs.realtime;
   if (rt?.enabled) {
     const events = rt.events ?? ALL_EVENTS;

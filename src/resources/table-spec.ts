@@ -6,15 +6,19 @@
  *     indexes:   { <name>: { columns, unique } }        present on the desired side only when declared
  *     checks:    { <name>: <expression> }               likewise
  *     rls_enabled: boolean                               likewise
+ *     grants:    { <role>: [privilege…] }               likewise; sorted; live: every role (see table-catalog.ts)
  *     realtime:  { enabled, events?, exclude? }          likewise
  *
- * `default` is SQL text (the server sanitiser's output on the desired side, pg_get_expr on the
- * live side) or null; the engine compares it, check expressions and types semantically.
+ * `default` is SQL text (the declared expression on the desired side, docs/hazards.md "Defaults
+ * are SQL"; pg_get_expr on the live side) or null; the engine compares it, check expressions and
+ * types semantically. A constraint PostgreSQL holds as NOT VALID (added NOT VALID, its VALIDATE
+ * not run or failed) reads differently from the declared one — the check's text ends in
+ * ` NOT VALID`, the foreign key has `not_valid: true` — so the next plan validates it.
  * Single-column unique and foreign-key constraints appear as column attributes; constraints
  * with other shapes are not managed (left alone).
  */
 import type { Column, Table } from '../model/config.generated.js';
-import { defaultInput, isNullDefault, sanitizeDefault } from '../sql/defaults.js';
+import { defaultSql, isNullDefault } from '../sql/defaults.js';
 import type { CatalogTable } from './table-catalog.js';
 
 /** A foreign key on one column. `table` is always `schema.table`. */
@@ -23,6 +27,8 @@ export interface ReferenceAttrs {
   column: string;
   on_delete: string;
   on_update: string;
+  /** Live only: the constraint exists but PostgreSQL has not validated it (NOT VALID). */
+  not_valid?: true;
 }
 
 /** One column. */
@@ -48,12 +54,22 @@ export interface TableAttrs {
   indexes?: Record<string, { columns: string[]; unique: boolean }>;
   checks?: Record<string, string>;
   rls_enabled?: boolean;
+  /** SELECT/INSERT/UPDATE/DELETE held by each role, sorted (see {@link TABLE_PRIVILEGES}). */
+  grants?: Record<string, string[]>;
   realtime?: RealtimeAttrs;
+}
+
+/** The table privileges `grants` manages, in their canonical order. */
+export const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
+/** A privilege list in canonical order, duplicates removed. */
+export function sortPrivileges(list: readonly string[]): string[] {
+  return TABLE_PRIVILEGES.filter((p) => list.includes(p));
 }
 
 /** Names of the live constraints behind column attributes (for DROP statements). */
 export interface TableMeta {
-  /** The role owning the live table (F2: only the owner may alter it). */
+  /** The role owning the live table (F2: only the owner may alter it; the access model: it bypasses RLS unless forced). */
   owner?: string;
   primaryKeyName?: string;
   uniqueNames: Record<string, string>;
@@ -64,6 +80,18 @@ export interface TableMeta {
    * reports them as not exported.
    */
   unsupported?: string[];
+  /** FORCE ROW LEVEL SECURITY is set (the owner is subject to policies too). */
+  rlsForced?: boolean;
+}
+
+/** Planning facts about a declared table (its DesiredResource.meta); never diffed or rendered. */
+export interface TableDesiredMeta {
+  schema: string;
+  name: string;
+  /** Columns declared with `renamed_from`: new name → previous name. */
+  columnRenames: Record<string, string>;
+  /** Declared `using:` conversions by column. */
+  using: Record<string, string>;
 }
 
 /** Realtime registration as GET /api/v1/admin/realtime/tables lists it. */
@@ -78,11 +106,14 @@ export interface RealtimeRow {
 const ALL_EVENTS = ['DELETE', 'INSERT', 'UPDATE'];
 const FK_ACTIONS: Record<string, string> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
-/** The column default as SQL (the server's sanitiser applied to the YAML value), or null. */
+/** The column default as the SQL expression it declares (sql/defaults.ts), or null. */
 export function desiredDefault(value: Column['default']): string | null {
-  const sql = sanitizeDefault(defaultInput(value));
+  const { sql } = defaultSql(value);
   return isNullDefault(sql) ? null : sql!;
 }
+
+/** Suffix of a live check PostgreSQL has not validated (see module doc). */
+export const NOT_VALID_SUFFIX = ' NOT VALID';
 
 /** Canonical attributes of a declared column. `schema` qualifies a bare `references.table`. */
 export function desiredColumn(schema: string, column: Column): ColumnAttrs {
@@ -119,6 +150,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
   }
   if (table.checks) attrs.checks = Object.fromEntries(Object.entries(table.checks).map(([n, e]) => [n, e!.trim()]));
   if (table.rls?.enabled !== undefined) attrs.rls_enabled = table.rls.enabled;
+  if (table.grants) attrs.grants = Object.fromEntries(Object.entries(table.grants).map(([role, list]) => [role, sortPrivileges(list ?? [])]));
   if (table.realtime) {
     const enabled = table.realtime.enabled ?? true;
     attrs.realtime = enabled
@@ -132,7 +164,7 @@ export function desiredTable(schema: string, table: Table): TableAttrs {
 export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): { attrs: TableAttrs; meta: TableMeta } {
   const constraints = t.constraints ?? [];
   const pk = constraints.find((c) => c.type === 'p');
-  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {} };
+  const meta: TableMeta = { owner: t.owner, primaryKeyName: pk?.name, uniqueNames: {}, foreignKeyNames: {}, ...(t.rls_forced ? { rlsForced: true } : {}) };
   const single = (c: { columns: string[] | null }) => (c.columns && c.columns.length === 1 ? c.columns[0]! : undefined);
   const columns: Record<string, ColumnAttrs> = {};
   for (const col of t.columns) {
@@ -157,6 +189,7 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
         column: c.ref_columns[0]!,
         on_delete: FK_ACTIONS[c.on_delete ?? 'a'] ?? 'NO ACTION',
         on_update: FK_ACTIONS[c.on_update ?? 'a'] ?? 'NO ACTION',
+        ...(c.validated === false ? { not_valid: true as const } : {}),
       };
       meta.foreignKeyNames[column] = c.name;
     }
@@ -173,8 +206,11 @@ export function liveTable(t: CatalogTable, realtime: RealtimeRow | undefined): {
     indexes: Object.fromEntries(
       (t.indexes ?? []).map((ix) => [ix.name, { columns: ix.columns.map((c) => c ?? '(expression)'), unique: ix.unique }]),
     ),
-    checks: Object.fromEntries(constraints.filter((c) => c.type === 'c').map((c) => [c.name, c.check ?? ''])),
+    checks: Object.fromEntries(
+      constraints.filter((c) => c.type === 'c').map((c) => [c.name, `${c.check ?? ''}${c.validated === false ? NOT_VALID_SUFFIX : ''}`]),
+    ),
     rls_enabled: t.rls_enabled,
+    ...(t.grants ? { grants: Object.fromEntries(Object.entries(t.grants).map(([role, list]) => [role, sortPrivileges(list)])) } : {}),
     realtime:
       realtime && realtime.realtime_enabled
         ? { enabled: true, events: [...(realtime.events ?? [])].sort(), exclude: [...(realtime.excluded_columns ?? [])].sort() }

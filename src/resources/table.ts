@@ -8,17 +8,22 @@ import { formatAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
-import { hazard, preventDestroy, sourceOf } from './common.js';
+import { hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
+import type { SourceIndex } from '../engine/source-index.js';
+import type { Table } from '../model/config.generated.js';
 import { runMigration } from './migrations.js';
 import { isInternalSchema, schemaAddress } from './schema.js';
 import { readCatalog } from './table-catalog.js';
 import { planTableSteps } from './table-steps.js';
+import { renameTableColumns } from './table-rename.js';
+import { tablePreflight } from './table-preflight.js';
 import { tableToSpec } from './table-export.js';
-import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableMeta } from './table-spec.js';
+import { desiredTable, liveTable, type RealtimeRow, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
 import { tableLimitDiagnostics } from './tenant-limits.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler } from './types.js';
-import { error, type Diagnostic } from '../diag/index.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler } from './types.js';
+import { error, warning, type Diagnostic } from '../diag/index.js';
+import { canonicalType } from '../sql/types.js';
 import type { ApiRequest } from '../client/http.js';
 
 /** `table.<tenant>.<schema>.<table>` */
@@ -33,9 +38,12 @@ export const tableHandler: ResourceHandler = {
     { path: 'columns', exact: true },
     { path: 'columns.*.type', compare: 'type' },
     { path: 'columns.*.default', compare: 'sql' },
+    // A live foreign key PostgreSQL has not validated carries `not_valid: true` (table-spec.ts).
+    { path: 'columns.*.references', exact: true },
     { path: 'indexes', exact: true },
     { path: 'checks', exact: true },
     { path: 'checks.*', compare: 'sql' },
+    { path: 'grants.*', compare: 'set' },
     { path: 'realtime.events', compare: 'set' },
     { path: 'realtime.exclude', compare: 'set' },
   ],
@@ -61,14 +69,10 @@ export const tableHandler: ResourceHandler = {
             preventDestroy: preventDestroy(table?.lifecycle, preventDestroyDefault),
             external: table?.external ?? false,
             source: sourceOf(sources, path),
+            sources: declarationSources(table!, path, sources),
+            ...(table?.renamed_from ? { renamedFrom: tableAddress(slug, schema, table.renamed_from) } : {}),
             path,
-            meta: {
-              schema,
-              name,
-              defaultInputs: Object.fromEntries(
-                Object.entries(table?.columns ?? {}).map(([c, col]) => [c, col?.default ?? null]),
-              ),
-            },
+            meta: desiredMeta(schema, name, table!) as unknown as Record<string, unknown>,
           });
         }
       }
@@ -109,6 +113,51 @@ export const tableHandler: ResourceHandler = {
   /** See table-export.ts. */
   toSpec: tableToSpec,
 
+  /** Column renames (`renamed_from:` on columns): see table-rename.ts. */
+  renameInside: renameTableColumns,
+
+  /** Types exist; NOT NULL columns are not added to tables with data: see table-preflight.ts. */
+  preflight: tablePreflight,
+
+  /** Each foreign key's table and column exist once the plan is applied (declared, or live and kept). */
+  references({ desired, after }: ReferencesRequest): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    for (const [column, c] of Object.entries((desired.attrs as TableAttrs).columns ?? {})) {
+      if (!c.references) continue;
+      const [schema, table] = c.references.table.split('.') as [string, string];
+      const target = after(tableAddress(desired.tenant!, schema, table));
+      const where = { location: sourceAt(desired, `columns.${column}.references`, `columns.${column}`), path: [...desired.path, 'columns', column, 'references'] };
+      if (!target) {
+        out.push(
+          error('plan.reference', `column ${column} references table ${c.references.table}, which will not exist`, {
+            ...where,
+            detail: `No table ${c.references.table} is declared in this tenant, and none is live (or this plan drops it). Declare it, or correct references.table.`,
+          }),
+        );
+        continue;
+      }
+      const columns = target.declared && !target.declared.external ? (target.declared.attrs as TableAttrs).columns : (target.live?.attrs as TableAttrs | undefined)?.columns;
+      if (columns && !columns[c.references.column]) {
+        out.push(error('plan.reference', `column ${column} references ${c.references.table}(${c.references.column}), which has no such column`, { ...where, detail: `Its columns: ${Object.keys(columns).join(', ')}.` }));
+      }
+    }
+    // A `using:` left behind after its type change would convert again at the next one.
+    const live = after(desired.address)?.live?.attrs as TableAttrs | undefined;
+    for (const [column, using] of Object.entries(((desired.meta ?? {}) as Partial<TableDesiredMeta>).using ?? {})) {
+      const had = live?.columns?.[column];
+      const want = (desired.attrs as TableAttrs).columns?.[column];
+      if (!had || !want || (canonicalType(had.type) ?? had.type) !== (canonicalType(want.type) ?? want.type)) continue;
+      out.push(
+        warning('plan.type-change', `using: of column ${column} has nothing to convert: the column already has type ${had.type}`, {
+          location: sourceAt(desired, `columns.${column}.using`, `columns.${column}`),
+          path: [...desired.path, 'columns', column, 'using'],
+          detail: `Remove \`using: ${JSON.stringify(using)}\`: it is applied whenever the type changes, so a later type change would convert every value with it again.`,
+        }),
+      );
+    }
+    return out;
+  },
+
   plan(req: PlanRequest): PlanResult {
     const { change, desired } = req;
     if (desired?.external && change.action === 'create') {
@@ -123,15 +172,15 @@ export const tableHandler: ResourceHandler = {
       };
     }
     const reasons: string[] = [];
-    const steps = planTableSteps(req, reasons);
+    const { steps, hazards, diagnostics } = planTableSteps(req, reasons);
     const sql = steps.filter((s) => s.op === 'migration').flatMap((s) => s.sql as string[]);
     const [, tenant, schema] = change.address.split('.') as [string, string, string];
     const owner = change.action === 'update' ? (req.live?.meta as TableMeta | undefined)?.owner : undefined;
-    const diagnostics = [
+    diagnostics.push(
       ...tableLimitDiagnostics({ address: change.address, tenant, schema, steps, owner, desired, migrationReasons: reasons }),
       ...(sql.length > 0 ? migrationIdentity(tenant, req.identities, change.address) : []),
-    ];
-    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: tableHazards(change, steps), diagnostics };
+    );
+    return { steps, sql: sql.length > 0 ? sql : undefined, hazards: [...tableHazards(change, steps), ...hazards], diagnostics };
   },
 
   async create(req: ApplyRequest): Promise<ApplyResult> {
@@ -176,6 +225,7 @@ function tableHazards(change: ResourceChange, steps: PlannedStep[]): Hazard[] {
     }
     if (a.path[0] === 'rls_enabled' && a.before === true && a.after === false) {
       out.push(hazard('AUTHZ_CHANGE', `Disables row-level security on ${name}: every role with table privileges sees every row.`));
+      out.push(hazard('WEAKENS_SECURITY', `Turns row-level security off on ${name}: its policies stop applying, and anon and authenticated reach every row their table privileges allow.`));
     }
   }
   return out;
@@ -195,6 +245,8 @@ const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step:
     expect: [200, 404],
   }),
   ddl_drop_table: (t) => ({ method: 'DELETE', route: '/api/v1/admin/ddl/tables/:schema/:table', params: t, expect: [200, 404] }),
+  // PATCH /api/v1/admin/tables/:schema/:table {"newName"} (no /ddl variant; shared/fluxbase-api §5.2).
+  ddl_rename_table: (t, step) => ({ method: 'PATCH', route: '/api/v1/admin/tables/:schema/:table', params: { schema: t.schema, table: step.from as string }, body: { newName: t.table }, expect: [200] }),
   rls_toggle: (t, step) => ({ method: 'POST', route: '/api/v1/admin/tables/:schema/:table/rls/toggle', params: t, body: { enabled: step.enabled }, expect: [200] }),
   realtime_enable: (t, step) => ({
     method: 'POST',
@@ -209,7 +261,12 @@ const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step:
     body: { events: step.events, exclude: step.exclude },
     expect: [200],
   }),
-  realtime_disable: (t) => ({ method: 'DELETE', route: '/api/v1/admin/realtime/tables/:schema/:table', params: t, expect: [200, 404] }),
+  realtime_disable: (t, step) => ({
+    method: 'DELETE',
+    route: '/api/v1/admin/realtime/tables/:schema/:table',
+    params: { schema: t.schema, table: (step.table as string | undefined) ?? t.table },
+    expect: [200, 404],
+  }),
 };
 
 /**
@@ -242,6 +299,27 @@ async function runSteps(req: ApplyRequest): Promise<void> {
 function tableName(change: ResourceChange): [string, string] {
   const parts = change.address.split('.');
   return [parts[2]!, parts[3]!];
+}
+
+/** Renames and conversions of a table's columns (TableDesiredMeta). */
+function desiredMeta(schema: string, name: string, table: Table): TableDesiredMeta {
+  const meta: TableDesiredMeta = { schema, name, columnRenames: {}, using: {} };
+  for (const [column, c] of Object.entries(table.columns ?? {})) {
+    if (c?.renamed_from) meta.columnRenames[column] = c.renamed_from;
+    if (c?.using) meta.using[column] = c.using.trim();
+  }
+  return meta;
+}
+
+/** Positions of a table's `renamed_from` and each column's key, type, default, `renamed_from`, `references` and `using`. */
+function declarationSources(table: Table, path: string[], sources: SourceIndex) {
+  const parts: { at: string; key?: boolean }[] = [{ at: 'renamed_from' }];
+  for (const [column, c] of Object.entries(table.columns ?? {})) {
+    if (!c) continue;
+    parts.push({ at: `columns.${column}`, key: true }, { at: `columns.${column}.type` });
+    for (const field of ['default', 'renamed_from', 'references', 'using'] as const) if (c[field] !== undefined) parts.push({ at: `columns.${column}.${field}` });
+  }
+  return sourcesOf(sources, path, parts);
 }
 
 /** Re-exported for tests. */

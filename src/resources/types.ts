@@ -7,7 +7,7 @@
 import type { Diagnostic } from '../diag/index.js';
 import type { FluxbaseClient, Identity } from '../client/http.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
-import type { Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
+import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource, ResourceKind, TenantRef } from '../model/resource.js';
 import type { SourceIndex } from '../engine/source-index.js';
 
@@ -65,6 +65,8 @@ export interface PlanRequest {
    * no existing data (e.g. a permissive policy on a new table is not an AUTHZ_CHANGE hazard).
    */
   creating: ReadonlySet<string>;
+  /** `migrations.lock_timeout` of the configuration (default 3s): every migration starts with SET LOCAL lock_timeout. */
+  lockTimeout?: string;
 }
 
 /** Output of {@link ResourceHandler.plan}. */
@@ -86,6 +88,48 @@ export interface PlanResult {
    * a no-op) and reports the diagnostics, so they are not retried forever.
    */
   drop?: string[][];
+}
+
+/** Input of {@link ResourceHandler.renameInside}. */
+export interface RenameInsideRequest {
+  desired: DesiredResource;
+  /** The live resource under the desired address (after a rename of the resource itself). */
+  live: LiveResource;
+  /** Live resources inside it (`parent` is its address), e.g. a table's policies. */
+  children: readonly LiveResource[];
+}
+
+/** Output of {@link ResourceHandler.renameInside}. */
+export interface RenameInsideResult {
+  /** The live resource as it reads once the renames are made (e.g. columns under their new names). */
+  live: LiveResource;
+  /** The children as they read once the renames are made (PostgreSQL rewrites policy expressions). */
+  children: LiveResource[];
+  /** One attribute change per rename, shown in the plan (`columns.title.name: "headline" -> "title"`). */
+  attributes: AttributeChange[];
+  /** Renames whose source does not exist live (located errors). */
+  diagnostics: Diagnostic[];
+}
+
+/** Input of {@link ResourceHandler.references}. */
+export interface ReferencesRequest {
+  desired: DesiredResource;
+  /**
+   * What will be at `address` once the plan is applied: its declaration, or the live resource
+   * when it is live and the plan does not delete it; undefined when nothing will be there.
+   */
+  after(address: string): { declared?: DesiredResource; live?: LiveResource } | undefined;
+}
+
+/** Input of {@link ResourceHandler.preflight}. */
+export interface PreflightRequest {
+  client: FluxbaseClient;
+  /** The plan's changes of this kind (no-ops and cascaded deletes left out). */
+  changes: readonly ResourceChange[];
+  /** The desired resources, by address. */
+  desired: ReadonlyMap<string, DesiredResource>;
+  /** Live tenants by slug (UUIDs for X-FB-Tenant). */
+  tenants: ReadonlyMap<string, TenantRef>;
 }
 
 /** What apply passes to create/update/delete. */
@@ -189,6 +233,20 @@ export interface ResourceHandler {
    * export` cannot write this kind and reports every live resource of it as not exported.
    */
   toSpec?(req: ToSpecRequest): SpecFragment | undefined;
+  /**
+   * Renames the configuration declares inside one resource (`renamed_from:` on a table's
+   * columns): the live resource and its children as they will read after the renames, so the
+   * diff shows a rename instead of a drop and an add, and plan() can emit the rename. Called
+   * before diffing, only when the resource exists live. Without it nothing inside is renamed.
+   */
+  renameInside?(req: RenameInsideRequest): RenameInsideResult | undefined;
+  /**
+   * Checks that what the resource refers to outside itself will exist once the plan is applied
+   * (a foreign key's table and column, a webhook's tables), so a plan whose later step would fail
+   * because of an earlier one — or because the target never existed — is refused whole, before
+   * any call. Returns located errors. Without it nothing is checked.
+   */
+  references?(req: ReferencesRequest): Diagnostic[];
   /** Hazards, SQL and steps for a planned change. Without it a change has no hazards. */
   plan?(req: PlanRequest): PlanResult;
   /**
@@ -199,11 +257,11 @@ export interface ResourceHandler {
   probe?(req: { client: FluxbaseClient }): Promise<Record<string, boolean>>;
   /**
    * Read-only checks of the server before an apply may start, for what the refresh cannot see
-   * (e.g. a tenant slug held by a soft-deleted tenant). Called once per plan with this kind's
-   * planned changes (never for a refresh-only plan); returns located diagnostics. Without it,
-   * nothing is checked.
+   * (e.g. a tenant slug held by a soft-deleted tenant, the types a table declares, whether a table
+   * has data — Atlas' pre-migration checks). Called once per plan with this kind's planned changes
+   * (never for a refresh-only plan); returns located diagnostics. Without it, nothing is checked.
    */
-  preflight?(req: { client: FluxbaseClient; changes: readonly ResourceChange[]; desired: ReadonlyMap<string, DesiredResource> }): Promise<Diagnostic[]>;
+  preflight?(req: PreflightRequest): Promise<Diagnostic[]>;
   /** Creates the resource. If it throws, nothing was created (or the engine re-reads). */
   create(req: ApplyRequest): Promise<ApplyResult>;
   /** Updates in place. Without it every change is a replace. */

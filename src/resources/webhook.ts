@@ -10,12 +10,13 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import type { Webhook } from '../model/config.generated.js';
-import { compact, hazard, preventDestroy, sourceOf } from './common.js';
+import { compact, hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
 import { tableAddress } from './table.js';
 import { DEFAULT_TENANT_SLUG, tenantAddress } from './tenant.js';
 import { FLUXBASE_OWN_TABLES } from './internal-tables.js';
 import { currentProfile } from '../server/profile.js';
-import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
+import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ReferencesRequest, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
+import { error, type Diagnostic } from '../diag/index.js';
 
 /** Webhook JSON of GET /api/v1/webhooks (never includes the secret). */
 export interface WebhookJson {
@@ -168,11 +169,36 @@ export const webhookHandler: ResourceHandler = {
           preventDestroy: preventDestroy(w!.lifecycle, preventDestroyDefault),
           source: sourceOf(sources, path),
           path,
+          sources: sourcesOf(sources, path, (w!.events ?? []).map((_, i) => ({ at: `events.${i}.table` }))),
+          meta: { eventTables: (w!.events ?? []).map((e) => e.table) },
         });
       }
     }
     return out;
   },
+
+  /**
+   * Every table the webhook watches exists once the plan is applied: the server accepts a
+   * webhook on a missing table, and its deliveries then never happen.
+   */
+  references({ desired, after }: ReferencesRequest): Diagnostic[] {
+    const meta = (desired.meta ?? {}) as { eventTables?: string[] };
+    const out: Diagnostic[] = [];
+    (meta.eventTables ?? []).forEach((declared, i) => {
+      if (declared === '*') return;
+      const [schema, table] = eventTable(declared);
+      if (after(tableAddress(desired.tenant!, schema, table))) return;
+      out.push(
+        error('plan.reference', `webhook watches table ${schema}.${table}, which will not exist`, {
+          location: sourceAt(desired, `events.${i}.table`),
+          path: [...desired.path, 'events', String(i), 'table'],
+          detail: `No table ${schema}.${table} is declared in this tenant, and none is live (or this plan drops it); the server would accept the webhook and never deliver. Correct the table, or remove the event.`,
+        }),
+      );
+    });
+    return out;
+  },
+
 
   /** GET /api/v1/webhooks: a bare array of the tenant's webhooks, newest first. */
   async list({ client, tenant }: ListRequest): Promise<LiveResource[]> {
@@ -260,6 +286,12 @@ export const webhookHandler: ResourceHandler = {
     await client.request({ method: 'DELETE', route: '/api/v1/webhooks/:id', params: { id: change.id! }, tenantId: tenant!.id, expect: [200] });
   },
 };
+
+/** `schema.table` of an event's table; a bare name is in schema auth, as the server resolves it. */
+function eventTable(table: string): [string, string] {
+  const dot = table.indexOf('.');
+  return dot < 0 ? ['auth', table] : [table.slice(0, dot), table.slice(dot + 1)];
+}
 
 /** The full request body: live values for undeclared fields, declared values on top, the secret. */
 function body(desired: DesiredResource, live: Record<string, unknown>): Record<string, unknown> {

@@ -72,6 +72,29 @@ export function serviceRoleGrant(schema: string, table: string): string {
   return `GRANT SELECT, INSERT, UPDATE, DELETE ON ${qualified(schema, table)} TO service_role`;
 }
 
+/**
+ * The GRANT and REVOKE that give `role` exactly `after` of the privileges `managed` on a table,
+ * given it holds `before` (undefined: unknown, so every managed privilege not wanted is revoked).
+ * `public` is PostgreSQL's PUBLIC pseudo-role and is written unquoted.
+ */
+export function grantStatements(req: {
+  schema: string;
+  table: string;
+  role: string;
+  before: readonly string[] | undefined;
+  after: readonly string[];
+  managed: readonly string[];
+}): string[] {
+  const target = qualified(req.schema, req.table);
+  const grantee = req.role === 'public' ? 'PUBLIC' : quoteIdent(req.role);
+  const add = req.after.filter((p) => !req.before?.includes(p));
+  const remove = req.managed.filter((p) => !req.after.includes(p) && (req.before === undefined || req.before.includes(p)));
+  return [
+    ...(add.length > 0 ? [`GRANT ${add.join(', ')} ON ${target} TO ${grantee}`] : []),
+    ...(remove.length > 0 ? [`REVOKE ${remove.join(', ')} ON ${target} FROM ${grantee}`] : []),
+  ];
+}
+
 /** `ALTER TABLE "s"."t" <action>` */
 export function alterTable(schema: string, table: string, action: string): string {
   return `ALTER TABLE ${qualified(schema, table)} ${action}`;

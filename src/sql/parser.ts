@@ -3,7 +3,7 @@
  * once. Used to check SQL the user writes (types, policy and check expressions) before any API
  * call, and to compare expressions by syntax tree rather than by text (sql/expression.ts).
  */
-import { loadModule, parseSync } from 'libpg-query';
+import { loadModule, parseSync, scanSync } from 'libpg-query';
 
 let loaded: Promise<void> | undefined;
 
@@ -16,6 +16,22 @@ export function loadSqlParser(): Promise<void> {
 /** The raw parse tree of one SQL text (libpg-query JSON). Throws Error with PG's message on syntax errors. */
 export function parseSql(sql: string): { stmts: { stmt: Record<string, unknown> }[] } {
   return parseSync(sql) as { stmts: { stmt: Record<string, unknown> }[] };
+}
+
+/** One lexical token of SQL text (libpg-query's scanner: PostgreSQL's own lexer). */
+export interface SqlToken {
+  start: number;
+  end: number;
+  text: string;
+  /** `IDENT`, `SCONST`, `TYPECAST`, … (`UNKNOWN` for keywords and single characters). */
+  tokenName: string;
+  /** 0 for non-keywords, 1 unreserved, 2 column name, 3 type/function name, 4 reserved. */
+  keywordKind: number;
+}
+
+/** The tokens of `sql` as PostgreSQL's lexer reads them. Throws on text it cannot scan. */
+export function scanSql(sql: string): SqlToken[] {
+  return scanSync(sql).tokens;
 }
 
 /**

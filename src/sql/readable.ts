@@ -3,10 +3,10 @@
  * `(auth.uid() = id)` → `auth.uid() = id`, `(status = ANY (ARRAY['a'::text, 'b'::text]))` →
  * `status IN ('a', 'b')`, `timestamp with time zone` → `timestamptz`, `'draft'::text` → `draft`.
  * Every rewrite is verified with the comparison the plan itself uses (sql/expression.ts syntax
- * trees, sql/types.ts canonical types, sql/defaults.ts the server's default sanitiser): when a
+ * trees, sql/types.ts canonical types, sql/defaults.ts the rule for defaults): when a
  * simpler text cannot be proven to mean the same, the live text is kept. Requires loadSqlParser().
  */
-import { defaultInput, isNullDefault, sanitizeDefault } from './defaults.js';
+import { defaultSql, isNullDefault } from './defaults.js';
 import { expressionKey, expressionsEqual } from './expression.js';
 import { canonicalType } from './types.js';
 
@@ -104,6 +104,7 @@ function dropRedundantParens(sql: string, key: string): string {
  * simpler text provably means the same. Only `::text` casts of literals and columns are dropped
  * (an untyped literal compared with text resolves to text), IN-lists restored and redundant
  * parentheses removed; each step is kept only when the syntax tree compares equal.
+ * `'draft'::text` becomes `'draft'` (a string literal compared with text resolves to text).
  */
 export function readableExpression(live: string): string {
   const key = expressionKey(live);
@@ -143,21 +144,21 @@ export function readableType(live: string): string {
 export interface ReadableDefault {
   /** The YAML value of `default:`; undefined for no default. */
   value?: string | number | boolean;
-  /** False when no YAML value makes the server's sanitiser produce the live default (e.g. nextval()). */
+  /** False when no YAML value declares the live default (it is not one SQL expression a default allows). */
   exact: boolean;
 }
 
-/** What the server puts after DEFAULT for a YAML value (sql/defaults.ts). */
-function sanitised(value: string | number | boolean): string | undefined {
-  const sql = sanitizeDefault(defaultInput(value));
+/** What a YAML value declares (sql/defaults.ts: defaults are SQL). */
+function declared(value: string | number | boolean): string | undefined {
+  const { sql } = defaultSql(value);
   return isNullDefault(sql) ? undefined : sql;
 }
 
 /**
- * The simplest YAML value whose sanitised SQL means the live default `live` of a column of type
+ * The simplest YAML value whose SQL means the live default `live` of a column of type
  * `columnType`: a number or boolean whose text is the live text (`'-1'::integer` → -1), the
- * bare string of a literal whose cast (if any) is the column's own type (`'draft'::text` →
- * draft), the readable expression, or the live text itself; `exact: false` when none does.
+ * readable expression (`'draft'::text` → `'draft'`), or the live text itself; `exact: false`
+ * when none does.
  */
 export function readableDefault(live: string | null, columnType: string): ReadableDefault {
   if (live === null) return { exact: true };
@@ -167,10 +168,11 @@ export function readableDefault(live: string | null, columnType: string): Readab
   const unquoted = literal ? literal[1]! : live;
   if (/^-?\d+(\.\d+)?$/.test(unquoted) && String(Number(unquoted)) === unquoted && (!literal || ownType)) candidates.push(Number(unquoted));
   if (live === 'true' || live === 'false') candidates.push(live === 'true');
-  if (ownType && literal) candidates.push(literal[1]!.replace(/''/g, "'"));
-  candidates.push(readableExpression(live), live);
+  const readable = readableExpression(live);
+  if (ownType && literal && literal[2] !== undefined) candidates.push(`'${literal[1]!}'`);
+  candidates.push(readable, live);
   for (const c of candidates) {
-    const sql = sanitised(c);
+    const sql = declared(c);
     if (sql !== undefined && expressionsEqual(sql, live)) return { value: c, exact: true };
   }
   return { exact: false };

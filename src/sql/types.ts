@@ -29,12 +29,19 @@ const DISPLAY: Record<string, string> = {
 
 const TIME_TYPES = new Set(['timestamp', 'timestamptz', 'time', 'timetz']);
 
-/**
- * The canonical (format_type) spelling of a type, or undefined when it does not parse.
- * `pg_catalog.` qualification is dropped; other schema qualifications are kept, as format_type
- * keeps them for types outside the search path. Requires loadSqlParser().
- */
-export function canonicalType(type: string): string | undefined {
+/** A parsed type name: PostgreSQL's internal base name (`int4`, `varchar`, `timestamptz`), modifiers, array. */
+export interface ParsedType {
+  /** Schema when qualified with one other than pg_catalog (`extensions.citext`). */
+  schema?: string;
+  /** The parser's name: built-in spellings become internal names (`integer` → `int4`, `decimal` → `numeric`). */
+  name: string;
+  /** Type modifiers (`varchar(255)` → [255], `numeric(10,2)` → [10, 2]). */
+  mods: number[];
+  array: boolean;
+}
+
+/** The parts of a type as PostgreSQL's grammar reads it, or undefined when it does not parse. Requires loadSqlParser(). */
+export function parseType(type: string): ParsedType | undefined {
   let typeName: {
     names: { String: { sval: string } }[];
     typmods?: { A_Const?: { ival?: { ival?: number } } }[];
@@ -51,17 +58,66 @@ export function canonicalType(type: string): string | undefined {
     return undefined;
   }
   const names = typeName.names.map((n) => n.String.sval);
-  const base = names[names.length - 1]!;
-  const schema = names.length > 1 && names[0] !== 'pg_catalog' ? `${names.slice(0, -1).join('.')}.` : '';
-  const mods = (typeName.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? 0);
-  const display = schema ? base : (DISPLAY[base] ?? base);
+  const qualified = names.length > 1 && names[0] !== 'pg_catalog';
+  return {
+    ...(qualified ? { schema: names.slice(0, -1).join('.') } : {}),
+    name: names[names.length - 1]!,
+    mods: (typeName.typmods ?? []).map((m) => m.A_Const?.ival?.ival ?? 0),
+    array: (typeName.arrayBounds?.length ?? 0) > 0,
+  };
+}
+
+/**
+ * The canonical (format_type) spelling of a type, or undefined when it does not parse.
+ * `pg_catalog.` qualification is dropped; other schema qualifications are kept, as format_type
+ * keeps them for types outside the search path. Requires loadSqlParser().
+ */
+export function canonicalType(type: string): string | undefined {
+  const t = parseType(type);
+  if (!t) return undefined;
+  const schema = t.schema ? `${t.schema}.` : '';
+  const display = schema ? t.name : (DISPLAY[t.name] ?? t.name);
   let out: string;
-  if (!schema && TIME_TYPES.has(base) && mods.length > 0) {
+  if (!schema && TIME_TYPES.has(t.name) && t.mods.length > 0) {
     // timestamp(3) with time zone: the precision goes after the first word.
     const [first, ...rest] = display.split(' ');
-    out = [`${first}(${mods.join(',')})`, ...rest].join(' ');
+    out = [`${first}(${t.mods.join(',')})`, ...rest].join(' ');
   } else {
-    out = `${schema}${display}${mods.length > 0 ? `(${mods.join(',')})` : ''}`;
+    out = `${schema}${display}${t.mods.length > 0 ? `(${t.mods.join(',')})` : ''}`;
   }
-  return typeName.arrayBounds && typeName.arrayBounds.length > 0 ? `${out}[]` : out;
+  return t.array ? `${out}[]` : out;
 }
+
+/**
+ * PostgreSQL's built-in data types by internal name (pg_catalog types a column can have; checked
+ * against PostgreSQL 18 by test/unit/type-change.test.ts), plus the serial pseudo-types CREATE
+ * TABLE and ADD COLUMN accept. A column type outside this set must exist on the server (an
+ * extension's or the user's type), which the plan checks.
+ */
+export const BUILTIN_TYPES: ReadonlySet<string> = new Set([
+  'bool', 'bytea', 'char', 'int8', 'int2', 'int4', 'text', 'oid', 'json', 'xml', 'point', 'lseg', 'path', 'box',
+  'polygon', 'line', 'float4', 'float8', 'circle', 'money', 'macaddr', 'macaddr8', 'inet', 'cidr', 'bpchar', 'varchar',
+  'date', 'time', 'timestamp', 'timestamptz', 'interval', 'timetz', 'bit', 'varbit', 'numeric', 'uuid', 'jsonb',
+  'jsonpath', 'tsvector', 'tsquery', 'int4range', 'numrange', 'tsrange', 'tstzrange', 'daterange', 'int8range',
+  'int4multirange', 'nummultirange', 'tsmultirange', 'tstzmultirange', 'datemultirange', 'int8multirange',
+  'regclass', 'regtype', 'regproc', 'regprocedure', 'regoper', 'regoperator', 'regconfig', 'regdictionary',
+  'regnamespace', 'regrole', 'regcollation', 'pg_lsn', 'pg_snapshot', 'txid_snapshot', 'name', 'xid8', 'tid', 'xid', 'cid',
+]);
+
+/** The serial pseudo-types: valid only when a column is created. */
+export const SERIAL_TYPES: ReadonlySet<string> = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+
+/** True when `type` names a built-in PostgreSQL type (or a serial pseudo-type); false for anything the server must provide. */
+export function isBuiltinType(type: string): boolean {
+  const t = parseType(type);
+  if (!t) return false;
+  return !t.schema && (BUILTIN_TYPES.has(t.name) || SERIAL_TYPES.has(t.name));
+}
+
+/** SQL names people write for built-in types, for "did you mean" suggestions. */
+export const TYPE_SUGGESTIONS: readonly string[] = [
+  'text', 'varchar', 'char', 'integer', 'int', 'bigint', 'smallint', 'numeric', 'decimal', 'real', 'double precision',
+  'boolean', 'bool', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval', 'uuid', 'json', 'jsonb', 'bytea',
+  'inet', 'cidr', 'macaddr', 'money', 'serial', 'bigserial', 'smallserial', 'float4', 'float8', 'int2', 'int4', 'int8',
+  'tsvector', 'xml', 'point', 'bit', 'varbit',
+];

@@ -115,7 +115,13 @@ export const KINDS: readonly KindInfo[] = [
     pattern: ['tenants', '*', 'schemas', '*', 'tables', '*'],
     identity: ['tenant', 'schema', 'name'],
     identityDescriptions: [TENANT, 'Database schema of the table (`public`, or `fluxbase_schema.<name>.name`).', 'Table name.'],
-    derive: { exclude: ['rls.policies'], keyed: { columns: 'name' }, absentIsDefault: ['columns.*.default', 'columns.*.references'] },
+    // renamed_from and using are directives for one plan, not attributes of the table: the
+    // fluxbase CLI's plan honours them (docs/hazards.md); Terraform plans each resource on its own.
+    derive: {
+      exclude: ['rls.policies', 'renamed_from', 'columns.*.renamed_from', 'columns.*.using'],
+      keyed: { columns: 'name' },
+      absentIsDefault: ['columns.*.default', 'columns.*.references'],
+    },
     description: 'A table: columns (in order), indexes, checks, RLS enablement and realtime. Policies are fluxbase_rls_policy resources.',
   },
   {

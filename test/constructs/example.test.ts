@@ -28,9 +28,9 @@ async function loadValid(file: string): Promise<ValidConfig> {
   return config!;
 }
 
-/** Desired resources as a plain object; `source` (a file position) necessarily differs. */
+/** Desired resources as a plain object; `source` and `sources` (file positions) necessarily differ. */
 function comparable(desired: DesiredState): Record<string, unknown> {
-  return Object.fromEntries([...desired].map(([address, { source: _source, ...r }]) => [address, r]));
+  return Object.fromEntries([...desired].map(([address, { source: _source, sources: _sources, ...r }]) => [address, r]));
 }
 
 function columnOrders(valid: ValidConfig): Record<string, string[]> {

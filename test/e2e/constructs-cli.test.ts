@@ -45,7 +45,7 @@ describe('construct apps', () => {
   });
 
   it('apply with --app, then plan --app --detailed-exitcode exits 0', async () => {
-    const apply = await ws.cli(['apply', '--app', APP, '--auto-approve', '--secrets-out', 'keys.env']);
+    const apply = await ws.cli(['apply', '--app', APP, '--auto-approve', '--secrets-out', 'keys.env', '--allow-hazards=WEAKENS_SECURITY']);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
     const plan = await ws.cli(['plan', '--app', APP, '--detailed-exitcode']);

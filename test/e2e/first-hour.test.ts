@@ -18,13 +18,15 @@ tenants:
           pets:
             columns:
               id:   { type: bigint, primary_key: true }
-              kind: { type: text, default: dog }
+              kind: { type: text, default: "'dog'" }
           visits:
             columns:
               id: { type: bigint, primary_key: true }
     settings:
       custom:
         newsletter.schedule: { value: "0 7 * * MON" }
+lints:
+  security.rls-disabled: { reason: "these tests are about errors and plans, not access" }
 `;
 
 let emulator: RunningEmulator;
@@ -117,7 +119,7 @@ describe('plans as a Terraform user reads them', () => {
   });
 
   it('shows a changed default in one form on both sides', async () => {
-    await ws.write(CONFIG.replace('default: dog', 'default: cat'));
+    await ws.write(CONFIG.replace(`default: "'dog'"`, `default: "'cat'"`));
     const plan = await ws.cli(['plan']);
     expect(plan.stdout).toContain(`~ columns.kind.default: "'dog'" -> "'cat'"`);
     await ws.write(CONFIG);

@@ -62,8 +62,8 @@ describe('plan and apply against the emulator', () => {
   it('plans exactly three updates for one column default, one policy expression and the tenant metadata', async () => {
     await ws.edit((t) =>
       t
-        .replace('status:      { type: text, nullable: false, default: open }', 'status:      { type: text, nullable: false, default: new }')
-        .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() AND closed_at IS NULL\n                tickets_agents_all')
+        .replace(`status:      { type: text, nullable: false, default: "'open'" }`, `status:      { type: text, nullable: false, default: "'new'" }`)
+        .replace('using: requester = auth.uid()\n                tickets_agents_all', 'using: requester = auth.uid() OR closed_at IS NULL\n                tickets_agents_all')
         .replace('support_region: us-east', 'support_region: us-west'),
     );
     const plan = await ws.cli(['plan', '--json']);
@@ -82,10 +82,13 @@ describe('plan and apply against the emulator', () => {
     ]);
   });
 
-  it('applies them (the policy change needs AUTHZ_CHANGE allowed) and the plan is clean again', async () => {
+  it('applies them (the policy change widens access, so AUTHZ_CHANGE must be allowed) and the plan is clean again', async () => {
     const refused = await ws.cli(['apply', '--auto-approve']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('--allow-hazards=AUTHZ_CHANGE');
+    expect(refused.stderr).toContain(
+      "`authenticated` SELECT on `public.tickets` in tenant `globex` widens: rows where `requester = auth.uid() OR team = auth.jwt() ->> 'team'` → rows where `requester = auth.uid() OR team = auth.jwt() ->> 'team' OR closed_at IS NULL`",
+    );
     const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('0 added, 3 changed, 0 destroyed');

@@ -33,7 +33,7 @@ resource "fluxbase_table" "notes" {
   columns = [
     { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
     { name = "owner", type = "uuid", nullable = false },
-    { name = "body", type = "text", default = "draft" },
+    { name = "body", type = "text", default = "'draft'" },
     { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },${k.noteColumns ?? ''}
   ]
   # PostgreSQL renders NOT LIKE as !~~, which the syntax-tree comparison cannot prove equal: the

@@ -189,3 +189,86 @@ describe('config loading and validation', () => {
     expect(diagnostics.map((d) => [d.summary, d.detail])).toEqual([['must be a string, got boolean true', 'YAML reads an unquoted true as a boolean. Quote it to mean the text: "true".']]);
   });
 });
+
+describe('validation of SQL the configuration writes (issue 11)', () => {
+  const errorsOf = (diagnostics: Diagnostic[]) => diagnostics.filter((d) => d.severity === 'error');
+
+  it.each([
+    ['now()', undefined],
+    ['NOW()', undefined],
+    ['"timezone(\'utc\', now())"', undefined],
+    ['"now() + interval \'1 day\'"', undefined],
+    ['"\'draft\'"', undefined],
+    ['"\'\'"', undefined],
+    ['0', undefined],
+    ['-1.5', undefined],
+    ['false', undefined],
+    ['null', undefined],
+    ['"\'{}\'::text[]"', undefined],
+    ['now(', 'is not a SQL expression'],
+    ['""', 'an empty default is not SQL'],
+    ['draft', 'refers to a column (draft)'],
+    ['NOW', 'refers to a column (now)'],
+    ['"(SELECT 1)"', 'contains a subquery'],
+  ])('default: %s → %s', async (value, problem) => {
+    const { diagnostics } = await check(minimal(`          posts:\n            columns:\n              id: { type: text, default: ${value} }\n`));
+    const errors = errorsOf(diagnostics);
+    if (problem === undefined) expect(errors).toEqual([]);
+    else {
+      expect(errors.map((d) => [d.code, where(d)])).toEqual([['config.schema', '9:42']]);
+      expect(errors[0]!.summary).toContain(problem);
+    }
+  });
+
+  it('names the column a policy, check or using: refers to that the table does not declare, with a suggestion', async () => {
+    const { diagnostics } = await check(
+      minimal(`          posts:
+            columns:
+              id:     { type: uuid }
+              status: { type: integer, using: "stauts::integer" }
+            checks:
+              posts_valid: statsu > 0 AND posts.id IS NOT NULL AND EXISTS (SELECT 1 FROM other WHERE other.x = statsu)
+            rls:
+              enabled: true
+              policies:
+                p1: { command: SELECT, using: "auth.uid() = author_id AND ctid IS NOT NULL" }
+`),
+    );
+    const errors = errorsOf(diagnostics);
+    expect(errors.map((d) => [d.code, where(d), d.summary])).toEqual([
+      ['config.reference', '10:47', "using of column status refers to column stauts, which crm.posts does not declare (did you mean 'status'?)"],
+      ['config.reference', '12:28', "check posts_valid refers to column statsu, which crm.posts does not declare (did you mean 'status'?)"],
+      ['config.reference', '16:47', 'using of policy p1 refers to column author_id, which crm.posts does not declare'],
+    ]);
+  });
+
+  it('checks a foreign key to a declared table against its columns, and renamed_from against the other names', async () => {
+    const { diagnostics } = await check(
+      minimal(`          authors:
+            columns:
+              id: { type: uuid }
+          posts:
+            renamed_from: authors
+            columns:
+              id:        { type: uuid }
+              author_id: { type: uuid, references: { table: authors, column: uid } }
+              body:      { type: text, renamed_from: id }
+`),
+    );
+    expect(errorsOf(diagnostics).map((d) => [d.code, where(d), d.summary])).toEqual([
+      ['config.conflict', '11:27', 'table posts is renamed_from authors, which is declared too'],
+      ['config.conflict', '15:54', 'column body is renamed_from id, which is declared too'],
+      ['config.reference', '14:78', 'column author_id references crm.authors(uid), which that table does not declare'],
+    ]);
+  });
+
+  it('warns about a type that is not built in (the plan checks the server has it)', async () => {
+    const { diagnostics } = await check(minimal('          posts:\n            columns:\n              id: { type: txt }\n              tags: { type: "citext[]" }\n'));
+    expect(errorsOf(diagnostics)).toEqual([]);
+    expect(diagnostics.map((d) => [d.severity, d.code, d.summary])).toEqual([
+      ['warning', 'config.reference', "'txt' is not a built-in PostgreSQL type (did you mean 'text'?)"],
+      ['warning', 'config.reference', "'citext[]' is not a built-in PostgreSQL type"],
+    ]);
+  });
+});
+

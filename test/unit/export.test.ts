@@ -55,23 +55,24 @@ describe('PostgreSQL renderings written as a person would', () => {
   });
 
   it.each([
-    ["'draft'::text", 'text', 'draft'],
+    ["'draft'::text", 'text', "'draft'"],
     ["'-1'::integer", 'integer', -1],
     ['0', 'integer', 0],
     ['1.50', 'numeric', '1.50'],
     ['false', 'boolean', false],
     ['gen_random_uuid()', 'uuid', 'gen_random_uuid()'],
-    ["'{}'::jsonb", 'jsonb', '{}'],
-    ["''::text", 'text', "''::text"],
-    ["'5'::text", 'text', "'5'::text"],
+    ["'{}'::jsonb", 'jsonb', "'{}'"],
+    ["''::text", 'text', "''"],
+    ["'5'::text", 'text', "'5'"],
+    ["nextval('t_id_seq'::regclass)", 'integer', "nextval('t_id_seq'::regclass)"],
     ['(now())::date', 'date', 'now()::date'],
   ] as const)('default %s of a %s column is declared as %j', (live, type, value) => {
     expect(readableDefault(live, type)).toEqual({ value, exact: true });
   });
 
-  it('reports a default no YAML value can reproduce (the sanitiser would quote it)', () => {
-    expect(readableDefault("nextval('t_id_seq'::regclass)", 'integer')).toEqual({ exact: false });
+  it('declares no default as no default, and any live default as SQL (defaults are SQL)', () => {
     expect(readableDefault(null, 'text')).toEqual({ exact: true });
+    expect(readableDefault("(now() + '1 day'::interval)", 'timestamp with time zone')).toEqual({ value: "now() + '1 day'::interval", exact: true });
   });
 });
 
@@ -221,7 +222,6 @@ describe('exporting a live state', () => {
       # Left out (the configuration cannot declare them):
       #   service_key.acme.old: the key is revoked; a revoked key cannot be declared
       #   table.acme.app.legacy: in Fluxbase's internal schema app, where the server drops user tables at its next start (F1): move it to public or a schema of your own (e.g. ALTER TABLE app.legacy SET SCHEMA public), then export again
-      #   table.acme.public.posts: column seq: default nextval('posts_seq_seq'::regclass) cannot be declared (the server's default sanitiser would store it as a string literal)
       #   table.acme.public.posts: index posts_title_lower: CREATE INDEX posts_title_lower ON public.posts USING btree (lower(title))
       #   table.acme.public.posts: indexes are not declared: the configuration cannot express a partial or expression index, and declaring the others would drop it
 
@@ -239,9 +239,12 @@ describe('exporting a live state', () => {
                 posts:
                   columns:
                     id: {type: uuid, primary_key: true, default: gen_random_uuid()}
-                    status: {type: text, nullable: false, default: draft}
+                    status: {type: text, nullable: false, default: "'draft'"}
                     title: {type: varchar(200)}
-                    seq: {type: integer, nullable: false}
+                    seq:
+                      type: integer
+                      nullable: false
+                      default: nextval('posts_seq_seq'::regclass)
                   checks:
                     posts_status_check: status IN ('draft', 'published') # PostgreSQL renders this as (status = ANY (ARRAY['draft'::text, 'published'::text]))
                   rls:
@@ -265,11 +268,9 @@ describe('exporting a live state', () => {
       "
     `);
     expect(result.variables).toEqual([{ name: 'WEBHOOK_ACME_HOOK_SECRET', address: 'webhook.acme.hook', attribute: 'secret' }]);
-    // The self-check compares the declarations with the live resources: only the default that
-    // cannot be declared differs.
-    expect(result.diagnostics.filter((d) => d.code === 'export.mismatch').map((d) => [d.address, d.summary])).toEqual([
-      ['table.acme.public.posts', 'the declaration does not reproduce the live value of columns.seq.default'],
-    ]);
+    // The self-check compares the declarations with the live resources: every default is SQL, so
+    // even nextval(…) is declared as itself and nothing differs.
+    expect(result.diagnostics.filter((d) => d.code === 'export.mismatch')).toEqual([]);
   });
 
   it('loads back into desired resources equal to the live ones: adopted, the first plan changes nothing else', async () => {
@@ -283,7 +284,7 @@ describe('exporting a live state', () => {
     const plan = buildPlan({ endpoint: 'http://x', desired, live: live(), state });
     expect(plan.diagnostics).toEqual([]);
     const changed = plan.changes.filter((c) => c.action !== 'no-op').map((c) => [c.address, c.attributes.map((a) => a.path.join('.'))]);
-    expect(changed).toEqual([['table.acme.public.posts', ['columns.seq.default']]]);
+    expect(changed).toEqual([]);
   });
 
   it('is deterministic', async () => {

@@ -26,7 +26,7 @@ tenants:
             columns:
               id:         { type: uuid, primary_key: true, default: gen_random_uuid() }
               title:      { type: text, nullable: false }
-              status:     { type: text, nullable: false, default: draft }
+              status:     { type: text, nullable: false, default: "'draft'" }
               views:      { type: integer, default: -1 }
               created_at: { type: timestamptz, nullable: false, default: now() }
             rls:
@@ -156,7 +156,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
   });
 
   it('plans exactly one update each for a changed default, policy expression and webhook URL', async () => {
-    const changed = CONFIG.replace('default: draft', 'default: review')
+    const changed = CONFIG.replace(`default: "'draft'"`, `default: "'review'"`)
       .replace("views >= 0", 'views > 0')
       .replace('https://hooks.example.com/posts', 'https://hooks.example.com/v2/posts');
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(changed), live: liveState(), state: managedState() });
@@ -166,7 +166,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
       ['policy.default.public.posts.read_published', 'update', ['using']],
       ['webhook.default.posts-hook', 'update', ['url']],
     ]);
-    expect(changes[0]!.sql).toEqual(['ALTER TABLE "public"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
+    expect(changes[0]!.sql).toEqual(["SET LOCAL lock_timeout = '3s'", 'ALTER TABLE "public"."posts" ALTER COLUMN "status" SET DEFAULT \'review\'']);
     await expect(renderPlan(plan)).toMatchFileSnapshot('../golden/plan-three-updates.txt');
   });
 
@@ -234,5 +234,93 @@ describe('planning against live state rendered by PostgreSQL', () => {
     const a = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live: liveState(), state: managedState() });
     const b = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live: liveState(), state: managedState() });
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+});
+
+describe('checks across resources and renames (issue 11)', () => {
+  const table = (schema: string, name: string, columns: [string, string][], fks: [string, string][] = []): LiveResource => {
+    const { attrs, meta } = liveTable(
+      {
+        schema,
+        name,
+        rls_enabled: false,
+        rls_forced: false,
+        owner: 'postgres',
+        columns: columns.map(([n, type]) => ({ name: n, type, not_null: n === 'id', default: null })),
+        constraints: [
+          { name: `${name}_pkey`, type: 'p', columns: ['id'], ref_schema: null, ref_table: null, ref_columns: null, on_delete: null, on_update: null, check: null },
+          ...fks.map(([column, target]) => ({ name: `${name}_${column}_fkey`, type: 'f' as const, columns: [column], ref_schema: schema, ref_table: target, ref_columns: ['id'], on_delete: 'a', on_update: 'a', check: null })),
+        ],
+        indexes: null,
+      },
+      undefined,
+    );
+    return { address: `table.default.${schema}.${name}`, kind: 'table', tenant: 'default', id: `${schema}.${name}`, attrs: attrs as Record<string, unknown>, meta: meta as unknown as Record<string, unknown>, fingerprint: `f-${name}`, parent: `schema.default.${schema}` };
+  };
+  const live = (...tables: LiveResource[]): LiveState => ({
+    resources: new Map(
+      [
+        { address: 'tenant.default', kind: 'tenant', id: 't-0', attrs: { name: 'Default', metadata: {} }, fingerprint: 't', builtin: true } as LiveResource,
+        { address: 'schema.default.shop', kind: 'schema', tenant: 'default', id: 'shop', attrs: {}, fingerprint: 's', parent: 'tenant.default' } as LiveResource,
+        ...tables,
+      ].map((r) => [r.address, r]),
+    ),
+    tenants: new Map([['default', { slug: 'default', id: 't-0', isDefault: true }]]),
+    scanned: new Set(['default']),
+    diagnostics: [],
+  });
+  const managing = (...addresses: string[]) => {
+    const state = emptyState();
+    for (const a of ['schema.default.shop', ...addresses]) state.resources[a] = { kind: a.split('.')[0] as 'table' };
+    return state;
+  };
+  const config = (tables: string) => `version: 1
+tenants:
+  default:
+    schemas:
+      shop:
+        tables:
+${tables}`;
+
+  it('refuses a policy on an external table that names a column the live table lacks', async () => {
+    const desired = await desiredFrom(
+      config('          customers:\n            external: true\n            rls:\n              enabled: true\n              policies:\n                own: { command: SELECT, using: "owner_id = auth.uid()" }\n'),
+    );
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'customers', [['id', 'bigint'], ['owner', 'uuid']])), state: managing() });
+    expect(plan.diagnostics.map((d) => [d.code, d.address, d.summary, d.location?.line])).toEqual([
+      ['plan.reference', 'policy.default.shop.customers.own', 'using of policy own refers to column owner_id, which shop.customers does not have', 12],
+    ]);
+  });
+
+  it('plans a table and a column rename as one update that keeps the data, with the state moving along', async () => {
+    const desired = await desiredFrom(
+      config('          clients:\n            renamed_from: customers\n            columns:\n              id:    { type: bigint, primary_key: true }\n              label: { type: text, renamed_from: name }\n'),
+    );
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'customers', [['id', 'bigint'], ['name', 'text']])), state: managing('table.default.shop.customers') });
+    expect(plan.diagnostics).toEqual([]);
+    const changes = plan.changes.filter((c) => c.action !== 'no-op');
+    expect(changes.map((c) => [c.address, c.action, c.renamedFrom, c.hazards])).toEqual([['table.default.shop.clients', 'update', 'table.default.shop.customers', []]]);
+    expect(changes[0]!.attributes).toEqual([
+      { path: ['name'], before: 'customers', after: 'clients' },
+      { path: ['columns', 'label', 'name'], before: 'name', after: 'label' },
+    ]);
+    expect(changes[0]!.steps).toEqual([
+      { op: 'ddl_rename_table', from: 'customers', to: 'clients' },
+      { op: 'migration', sql: ["SET LOCAL lock_timeout = '3s'", 'ALTER TABLE "shop"."clients" RENAME COLUMN "name" TO "label"'] },
+    ]);
+  });
+
+  it('records the state under the new name when the server renamed the table but the apply was interrupted', async () => {
+    const desired = await desiredFrom(config('          clients:\n            renamed_from: customers\n            columns:\n              id: { type: bigint, primary_key: true }\n'));
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(table('shop', 'clients', [['id', 'bigint']])), state: managing('table.default.shop.customers') });
+    expect(plan.diagnostics).toEqual([]);
+    const change = plan.changes.find((c) => c.address === 'table.default.shop.clients')!;
+    expect([change.action, change.importing, change.renamedFrom, change.steps]).toEqual(['no-op', true, 'table.default.shop.customers', undefined]);
+  });
+
+  it('refuses a renamed_from whose source does not exist, located at the directive', async () => {
+    const desired = await desiredFrom(config('          clients:\n            renamed_from: nobody\n            columns:\n              id: { type: bigint, primary_key: true }\n'));
+    const plan = buildPlan({ endpoint: 'http://x', desired, live: live(), state: managing() });
+    expect(plan.diagnostics.map((d) => [d.code, d.address, d.location?.line, d.location?.column])).toEqual([['plan.reference', 'table.default.shop.clients', 8, 27]]);
   });
 });

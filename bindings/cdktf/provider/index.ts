@@ -22,7 +22,7 @@ export interface FluxbaseProviderConfig {
   */
   readonly adminPassword?: string;
   /**
-  * Hazard types a plan may carry (DELETES_DATA, AUTHZ_CHANGE, ROTATES_CREDENTIAL, BREAKS_SIGN_IN, STOPS_DELIVERIES); a change with any other hazard is an error, so nothing is applied (FLUXBASE_ALLOW_HAZARDS, comma-separated).
+  * Hazard types a plan may carry (DELETES_DATA, LOSES_DATA, REWRITES_TABLE, LOCKS_TABLE, AUTHZ_CHANGE, WEAKENS_SECURITY, ROTATES_CREDENTIAL, BREAKS_SIGN_IN, STOPS_DELIVERIES); a change with any other hazard is an error, so nothing is applied (FLUXBASE_ALLOW_HAZARDS, comma-separated).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs#allow_hazards FluxbaseProvider#allow_hazards}
   */

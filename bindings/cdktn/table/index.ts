@@ -28,6 +28,12 @@ export interface TableConfig extends cdktn.TerraformMetaArguments {
   */
   readonly external?: boolean | cdktn.IResolvable;
   /**
+  * Table privileges by role, applied through the migrations API (`GRANT … ON schema.table TO role` / `REVOKE … FROM role`). Only the roles named here are managed, each exactly: `anon: [SELECT]` grants SELECT and revokes INSERT, UPDATE and DELETE; `anon: []` revokes all four. Roles not named are left alone (the server itself grants SELECT, INSERT, UPDATE, DELETE to service_role on every table its DDL endpoint creates, internal/api/ddl_handler.go:740). Without a grant a role reaches no row whatever the policies say: Fluxbase's bootstrap gives `anon` and `authenticated` no privileges on tables in `public` (internal/database/bootstrap/bootstrap.sql). TRUNCATE, REFERENCES and TRIGGER are never touched. When unset, the server's value is left alone (and shown).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#grants Table#grants}
+  */
+  readonly grants?: { [key: string]: string[] } | cdktn.IResolvable;
+  /**
   * Secondary indexes keyed by index name (applied through the migrations API: CREATE [UNIQUE] INDEX). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#indexes Table#indexes}
@@ -264,7 +270,7 @@ export class TableColumnsReferencesOutputReference extends cdktn.ComplexObject {
 }
 export interface TableColumns {
   /**
-  * Column default with the meaning the server's DDL endpoint gives it: the whitelisted functions (gen_random_uuid(), now(), …), the keywords current_timestamp/current_date/…, true/false/null, numbers, and `X::type` casts of those or of a 'quoted' literal pass through as SQL; anything else becomes a quoted string literal (`default: draft` is 'draft').
+  * Column default as a SQL expression, applied exactly as written (docs/hazards.md "Defaults are SQL"): now(), gen_random_uuid(), timezone('utc', now()), now() + interval '1 day', 0, true, '{}'::text[]. A string value is a string literal only when it is quoted the SQL way: `default: "'draft'"` (YAML removes its own quotes, so `default: 'draft'` is the bare word draft). A bare word, an empty string or text that does not parse as one expression is refused at validation. Function names are case-insensitive, as in PostgreSQL. Defaults the server's DDL endpoint keeps exactly go through it; any other default through the migrations API. null: no default.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#default Table#default}
   */
@@ -1047,6 +1053,7 @@ export class Table extends cdktn.TerraformResource {
     this._checks = config.checks;
     this._columns.internalValue = config.columns;
     this._external = config.external;
+    this._grants = config.grants;
     this._indexes.internalValue = config.indexes;
     this._name = config.name;
     this._realtime.internalValue = config.realtime;
@@ -1105,6 +1112,22 @@ export class Table extends cdktn.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get externalInput() {
     return this._external;
+  }
+
+  // grants - computed: true, optional: true, required: false
+  private _grants?: { [key: string]: string[] } | cdktn.IResolvable; 
+  public get grants() {
+    return this.interpolationForAttribute('grants');
+  }
+  public set grants(value: { [key: string]: string[] } | cdktn.IResolvable) {
+    this._grants = value;
+  }
+  public resetGrants() {
+    this._grants = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get grantsInput() {
+    return this._grants;
   }
 
   // id - computed: true, optional: false, required: false
@@ -1208,6 +1231,7 @@ export class Table extends cdktn.TerraformResource {
       checks: cdktn.hashMapper(cdktn.stringToTerraform)(this._checks),
       columns: cdktn.listMapper(tableColumnsToTerraform, false)(this._columns.internalValue),
       external: cdktn.booleanToTerraform(this._external),
+      grants: cdktn.hashMapper(cdktn.listMapper(cdktn.stringToTerraform, false))(this._grants),
       indexes: cdktn.hashMapper(tableIndexesToTerraform)(this._indexes.internalValue),
       name: cdktn.stringToTerraform(this._name),
       realtime: tableRealtimeToTerraform(this._realtime.internalValue),
@@ -1236,6 +1260,12 @@ export class Table extends cdktn.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "boolean",
+      },
+      grants: {
+        value: cdktn.hashMapperHcl(cdktn.listMapperHcl(cdktn.stringToHclTerraform, false))(this._grants),
+        isBlock: false,
+        type: "map",
+        storageClassType: "stringListMap",
       },
       indexes: {
         value: cdktn.hashMapperHcl(tableIndexesToHclTerraform)(this._indexes.internalValue),

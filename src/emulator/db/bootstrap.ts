@@ -40,7 +40,8 @@ END $$;`,
  * of the real server is. Notable facts reproduced:
  * - `service_role`, `anon`, `authenticated` have USAGE on `public` but (PostgreSQL 15+) no CREATE;
  * - default privileges give `service_role` and `tenant_migration_role` ALL on future `public`
- *   tables created by the admin user, and nothing to `authenticated`;
+ *   tables created by the admin user, and nothing to `authenticated`; in the internal schemas
+ *   `authenticated` may read and write new tables (read only in jobs and ai);
  * - `tenant_migration_role` has USAGE and CREATE on `public` only.
  */
 export const DATABASE_BOOTSTRAP_SQL = `
@@ -56,10 +57,12 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO service_role, tenant_migration_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO service_role, tenant_migration_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO service_role, tenant_migration_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA auth GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO authenticated;
-ALTER DEFAULT PRIVILEGES IN SCHEMA auth GRANT ALL ON TABLES TO service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA realtime GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO authenticated;
-ALTER DEFAULT PRIVILEGES IN SCHEMA realtime GRANT ALL ON TABLES TO service_role;
+-- Default privileges of the internal schemas, as the real bootstrap sets them
+-- (internal/database/bootstrap/bootstrap.sql:204-294): authenticated may read and write new tables
+-- in auth, app, storage, functions, realtime and mcp, and read those in jobs and ai.
+${['auth', 'app', 'storage', 'functions', 'realtime', 'mcp'].map((s) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO authenticated;`).join('\n')}
+${['jobs', 'ai'].map((s) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO authenticated;`).join('\n')}
+${['auth', 'app', 'storage', 'functions', 'realtime', 'mcp', 'jobs', 'ai', 'rpc', 'branching', 'logging'].map((s) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT ALL ON TABLES TO service_role;`).join('\n')}
 
 -- JWT claims of the current request, as set by set_config('request.jwt.claims', …, true).
 CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb
