@@ -242,17 +242,34 @@ function reachDelta(
  * Puts the delta on the plan: `plan.access`, and on every change that causes a widening an
  * AUTHZ_CHANGE hazard listing exactly what widens. AUTHZ_CHANGE hazards that handlers proposed
  * from the change alone are replaced by these (a narrowing is not a hazard).
+ *
+ * The security floor (docs/hazards.md): a widening for `anon` — visitors who never signed in,
+ * which is also whom a PUBLIC policy lets in — on a table that exists is WEAKENS_SECURITY as
+ * well. The policy handler's guess of it from the policy alone (resources/policy.ts) is replaced
+ * by this, so a policy naming `anon` on a table `anon` holds no privilege on is no hazard. Other
+ * WEAKENS_SECURITY hazards (RLS turned off, settings) stay as the handlers planned them.
  */
 export function annotatePlan(plan: Plan, delta: AccessDelta): void {
   const widenings = new Map<string, string[]>();
-  const add = (address: string, text: string) => widenings.set(address, [...(widenings.get(address) ?? []), text]);
-  for (const e of delta.tables) if (widening(e.effect) && !e.newTable) for (const c of e.causes) add(c, e.text);
-  for (const e of delta.reach) if (e.effect === 'gains' && e.reachesRows && !e.newCredential) for (const c of e.causes) add(c, e.text);
+  const opened = new Map<string, string[]>();
+  const add = (to: Map<string, string[]>, address: string, text: string) => to.set(address, [...(to.get(address) ?? []), text]);
+  for (const e of delta.tables) {
+    if (!widening(e.effect) || e.newTable) continue;
+    for (const c of e.causes) {
+      add(widenings, c, e.text);
+      if (e.role === 'anon') add(opened, c, e.text);
+    }
+  }
+  for (const e of delta.reach) if (e.effect === 'gains' && e.reachesRows && !e.newCredential) for (const c of e.causes) add(widenings, c, e.text);
   for (const change of plan.changes) {
     if (!ACCESS_KINDS.has(change.kind) || change.action === 'no-op') continue;
-    const kept: Hazard[] = change.hazards.filter((h) => h.type !== 'AUTHZ_CHANGE');
+    const kept: Hazard[] = change.hazards.filter((h) => h.type !== 'AUTHZ_CHANGE' && !(change.kind === 'policy' && h.type === 'WEAKENS_SECURITY'));
     const texts = widenings.get(change.address);
     if (texts) kept.push({ type: 'AUTHZ_CHANGE', message: `Widens access: ${texts.join('; ')}.` });
+    const anon = opened.get(change.address);
+    if (anon && !kept.some((h) => h.type === 'WEAKENS_SECURITY')) {
+      kept.push({ type: 'WEAKENS_SECURITY', message: `Opens rows to visitors who never signed in: ${anon.join('; ')}.` });
+    }
     change.hazards = kept;
   }
   if (delta.tables.length > 0 || delta.reach.length > 0) plan.access = delta;

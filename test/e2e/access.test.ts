@@ -85,7 +85,9 @@ describe('the access delta of a plan', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain(`Access changes (who can reach which rows after this apply):\n  + ${WIDENS} !`);
     expect(plan.stdout).toContain(`! AUTHZ_CHANGE: Widens access: ${WIDENS}.`);
-    expect(plan.stdout).toContain('Hazards: AUTHZ_CHANGE (1). Apply requires --allow-hazards=AUTHZ_CHANGE.');
+    // anon is who never signed in: opening rows to it lowers the security floor too (docs/hazards.md).
+    expect(plan.stdout).toContain(`! WEAKENS_SECURITY: Opens rows to visitors who never signed in: ${WIDENS}.`);
+    expect(plan.stdout).toContain('Hazards: AUTHZ_CHANGE (1), WEAKENS_SECURITY (1). Apply requires --allow-hazards=AUTHZ_CHANGE,WEAKENS_SECURITY.');
   });
 
   it('carries the delta as data in the JSON plan, for policy engines', async () => {
@@ -108,7 +110,10 @@ describe('the access delta of a plan', () => {
       ],
       reach: [],
     });
-    expect(doc.hazards).toEqual([{ type: 'AUTHZ_CHANGE', addresses: ['policy.default.public.orders.orders_public'] }]);
+    expect(doc.hazards).toEqual([
+      { type: 'AUTHZ_CHANGE', addresses: ['policy.default.public.orders.orders_public'] },
+      { type: 'WEAKENS_SECURITY', addresses: ['policy.default.public.orders.orders_public'] },
+    ]);
   });
 
   it('shows it in the pull-request comment, marked as widening', async () => {
@@ -122,8 +127,11 @@ describe('the access delta of a plan', () => {
   it('refuses to widen access unless AUTHZ_CHANGE is allowed', async () => {
     const refused = await ws.cli(['apply', '--auto-approve']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('--allow-hazards=AUTHZ_CHANGE');
-    const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
+    expect(refused.stderr).toContain('--allow-hazards=AUTHZ_CHANGE,WEAKENS_SECURITY');
+    const weakens = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
+    expect(weakens.code).toBe(1);
+    expect(weakens.stderr).toContain(`WEAKENS_SECURITY — Opens rows to visitors who never signed in: ${WIDENS}.`);
+    const apply = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE,WEAKENS_SECURITY']);
     expect(apply.code).toBe(0);
   });
 
