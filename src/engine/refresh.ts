@@ -144,11 +144,16 @@ function schemasOf(desired: DesiredState, state: StateDocument | undefined): Map
       }
     }
   }
-  for (const address of Object.keys(state?.resources ?? {})) {
+  for (const address of stateAddresses(state)) {
     const parsed = parseAddress(address);
     if (parsed && ['schema', 'table', 'policy'].includes(parsed.kind)) add(parsed.segments[0]!, parsed.segments[1]!);
   }
   return out;
+}
+
+/** Addresses a state document manages or has pending operations for. */
+function stateAddresses(state: StateDocument | undefined): string[] {
+  return [...Object.keys(state?.resources ?? {}), ...(state?.pending ?? []).map((p) => p.address)];
 }
 
 /** Kinds declared in the desired state or recorded in the state document. */
@@ -156,13 +161,14 @@ export function relevantKinds(desired: DesiredState, state: StateDocument | unde
   const kinds = new Set<ResourceKind>();
   for (const r of desired.values()) kinds.add(r.kind);
   for (const entry of Object.values(state?.resources ?? {})) kinds.add(entry.kind);
+  for (const op of state?.pending ?? []) kinds.add(op.kind);
   return kinds;
 }
 
 /** Slugs of tenants that own resources recorded in a state document. */
 export function stateTenants(state: StateDocument | undefined): Set<string> {
   const out = new Set<string>();
-  for (const address of Object.keys(state?.resources ?? {})) {
+  for (const address of stateAddresses(state)) {
     const parsed = parseAddress(address);
     if (!parsed) continue;
     const kind = parsed.kind as ResourceKind;
@@ -177,4 +183,19 @@ function handlerScope(kind: ResourceKind): 'instance' | 'tenant' | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads one resource by address with its kind's list call (one call for its scope), for apply to
+ * confirm that a resource is gone after a delete that failed. Undefined when it does not exist
+ * (or its tenant does not). Throws ApiError/NetworkError.
+ */
+export async function readLive(req: { client: FluxbaseClient; kind: ResourceKind; address: string; tenant?: TenantRef }): Promise<LiveResource | undefined> {
+  const handler = handlerFor(req.kind);
+  const parsed = parseAddress(req.address);
+  const schemas = new Set<string>();
+  if (parsed && ['schema', 'table', 'policy'].includes(parsed.kind) && parsed.segments[1]) schemas.add(parsed.segments[1]);
+  if (handler.scope === 'tenant' && !req.tenant) return undefined;
+  const items = await handler.list({ client: req.client, tenant: handler.scope === 'tenant' ? req.tenant : undefined, schemas });
+  return items.find((i) => i.address === req.address);
 }
