@@ -28,6 +28,14 @@ export interface KindInfo {
    * The value is JSON, like the plain attribute at the same path.
    */
   extraWriteOnly?: readonly { path: readonly string[]; description: string }[];
+  /**
+   * A map (top-level body attribute `map`) whose entry order the server keeps when it creates
+   * the resource, which a Terraform map (unordered; Terraform hands it over sorted by key) cannot
+   * express: the config body lists the entries whose boolean attribute `first` is true first,
+   * then the others, each group in key order. Order never causes a planned change.
+   * `description` replaces the schema's description of the map (which speaks of YAML order).
+   */
+  createOrder?: { map: string; first: string; description: string };
   /** Shown as the resource's description. */
   description: string;
 }
@@ -119,10 +127,17 @@ export const KINDS: readonly KindInfo[] = [
     // fluxbase CLI's plan honours them (docs/hazards.md); Terraform plans each resource on its own.
     derive: {
       exclude: ['rls.policies', 'renamed_from', 'columns.*.renamed_from', 'columns.*.using'],
-      keyed: { columns: 'name' },
       absentIsDefault: ['columns.*.default', 'columns.*.references'],
     },
-    description: 'A table: columns (in order), indexes, checks, RLS enablement and realtime. Policies are fluxbase_rls_policy resources.',
+    // PostgreSQL cannot reorder existing columns, so order matters only to CREATE TABLE.
+    createOrder: {
+      map: 'columns',
+      first: 'primary_key',
+      description:
+        'Columns keyed by name. A map has no order and PostgreSQL cannot reorder existing columns, so order matters only when the table is created: primary-key columns first, then the others by name. Order never causes a change. Columns that exist live but are not declared here are dropped (DELETES_DATA).',
+    },
+    description:
+      'A table: columns keyed by name, indexes, checks, RLS enablement and realtime. A new table gets its primary-key columns first, then the others in name order; column order never causes a change. Policies are fluxbase_rls_policy resources.',
   },
   {
     kind: 'policy',
