@@ -150,10 +150,17 @@ export function keepUnchanged(model: ResourceModel, prior: Obj, planned: Obj, to
   return out;
 }
 
-/** The Terraform path (top-level attribute) to point diagnostics about a config path at. */
+/**
+ * The Terraform path to point diagnostics about a config path at: the top-level attribute, or
+ * the entry of a nested map (a table column: `['columns', 'id']`). Terraform locates a path in
+ * the configuration only down to an attribute or one index into it (internal/tfdiags
+ * contextual.go, ElaborateFromConfigBody): a deeper path falls back to the whole resource.
+ */
 export function diagnosticPath(model: ResourceModel, configPath: readonly (string | number)[]): ValuePath | undefined {
   const depth = model.info.pattern.length;
   const rest = configPath.slice(depth).map(String);
-  const attrs = terraformAttrsOf(model, rest);
-  return attrs[0] ? [attrs[0]] : undefined;
+  const top = terraformAttrsOf(model, rest)[0];
+  if (!top) return undefined;
+  const entry = rest[1];
+  return top === rest[0] && entry !== undefined && model.fields.attrs[top]?.field.type === 'object_map' ? [top, entry] : [top];
 }

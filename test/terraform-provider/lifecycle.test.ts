@@ -139,6 +139,18 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(plan.stdout).toContain('No changes.');
   });
 
+  it('locates a column\'s config error at that column\'s map entry', async () => {
+    const applied = ws.read('main.tf');
+    const bad = applied.replace(`default = "'draft'"`, 'default = "draft"');
+    expect(bad).not.toBe(applied);
+    ws.write('main.tf', bad);
+    const plan = await ws.ok(['plan'], 1);
+    expect(plan.output).toContain('Error: default "draft" refers to a column (draft)');
+    const line = bad.split('\n').findIndex((l) => l.includes('default = "draft"')) + 1;
+    expect(plan.output).toContain(`on main.tf line ${line}, in resource "fluxbase_table" "notes"`); // the column's line, not the resource's
+    ws.write('main.tf', applied);
+  });
+
   it('applies attribute changes in place', async () => {
     ws.config(
       config({

@@ -12,7 +12,9 @@ import { documentFor, addressOf, bodyFromTerraform, parseImportId, importId } fr
 import type { Attr, Field } from '../../src/terraform-provider/fields.js';
 import { KINDS } from '../../src/terraform-provider/kinds.js';
 import { modelOf, resourceModels } from '../../src/terraform-provider/model.js';
-import { bodyPathOf, keepUnchanged, writeLiveAt } from '../../src/terraform-provider/reconcile.js';
+import { bodyPathOf, diagnosticPath, keepUnchanged, writeLiveAt } from '../../src/terraform-provider/reconcile.js';
+import { toProtoPath } from '../../src/terraform/diagnostics.js';
+import { compileBlock } from '../../src/terraform/schema.js';
 
 type Obj = Record<string, unknown>;
 
@@ -146,6 +148,15 @@ describe('provider resource models', () => {
       expect(Object.keys(state.columns as Obj).sort()).toEqual(['extra', 'id']);
       expect((state.columns as Record<string, Obj>).id!.nullable).toBe(false);
       expect((state.columns as Record<string, Obj>).extra!.type).toBe('text');
+    });
+
+    it('points a diagnostic about one column at that map entry', () => {
+      const at = ['tenants', 'acme', 'schemas', 'public', 'tables', 'notes'];
+      const path = diagnosticPath(model, [...at, 'columns', 'body', 'default'])!;
+      expect(path).toEqual(['columns', 'body']);
+      expect(toProtoPath(path, compileBlock(model.schema, 'fluxbase_table').type).steps).toEqual([{ attribute_name: 'columns' }, { element_key_string: 'body' }]);
+      expect(diagnosticPath(model, [...at, 'rls', 'enabled'])).toEqual(['rls']);
+      expect(diagnosticPath(modelOf('fluxbase_webhook'), ['tenants', 'acme', 'webhooks', 'w', 'secret'])).toEqual(['secret_wo_version']);
     });
   });
 });
