@@ -36,11 +36,26 @@ export interface KindInfo {
    * `description` replaces the schema's description of the map (which speaks of YAML order).
    */
   createOrder?: { map: string; first: string; description: string };
+  /**
+   * The state schema version (0 when absent) and how to bring state stored under an older
+   * version (raw state JSON, attribute → value) into the current shape.
+   */
+  state?: { version: number; upgrade: (fromVersion: number, raw: Record<string, unknown>) => Record<string, unknown> };
   /** Shown as the resource's description. */
   description: string;
 }
 
 const TENANT = 'Slug of the owning tenant (`fluxbase_tenant.<name>.slug`).';
+
+/**
+ * Table state version 0 (provider before columns became a map) held `columns` as a list of
+ * objects with a `name`; version 1 holds the map keyed by that name.
+ */
+export function upgradeTableState(fromVersion: number, raw: Record<string, unknown>): Record<string, unknown> {
+  if (fromVersion >= 1 || !Array.isArray(raw.columns)) return raw;
+  const columns = (raw.columns as Record<string, unknown>[]).map(({ name, ...rest }) => [String(name), rest]);
+  return { ...raw, columns: Object.fromEntries(columns) };
+}
 
 /** Every resource type, in the engine's dependency order of kinds. */
 export const KINDS: readonly KindInfo[] = [
@@ -129,6 +144,7 @@ export const KINDS: readonly KindInfo[] = [
       exclude: ['rls.policies', 'renamed_from', 'columns.*.renamed_from', 'columns.*.using'],
       absentIsDefault: ['columns.*.default', 'columns.*.references'],
     },
+    state: { version: 1, upgrade: upgradeTableState },
     // PostgreSQL cannot reorder existing columns, so order matters only to CREATE TABLE.
     createOrder: {
       map: 'columns',

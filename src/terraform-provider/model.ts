@@ -106,7 +106,7 @@ function buildModel(resolver: SchemaResolver, info: KindInfo): ResourceModel {
       description: 'The key value, returned once by the create call and kept in state (null for an imported key). A replacement issues a new value.',
     };
   }
-  return { info, fields, writeOnly, schema: { version: 0, description: info.description, attributes } };
+  return { info, fields, writeOnly, schema: { version: info.state?.version ?? 0, description: info.description, attributes } };
 }
 
 function versionSpec(wo: string): AttributeSpec {

@@ -139,6 +139,21 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(plan.stdout).toContain('No changes.');
   });
 
+  it('upgrades state that an older provider stored with columns as a list (schema version 0)', async () => {
+    const doc = JSON.parse(ws.read('terraform.tfstate')) as ReturnType<FluxbaseWorkspace['state']>;
+    const table = doc.resources.find((r) => r.type === 'fluxbase_table')!.instances[0]!;
+    const columns = table.attributes.columns as Record<string, Record<string, unknown>>;
+    expect(table.schema_version).toBe(1);
+    table.schema_version = 0;
+    table.attributes.columns = Object.entries(columns).map(([name, c]) => ({ name, ...c }));
+    ws.write('terraform.tfstate', JSON.stringify(doc));
+    const refresh = await ws.ok(['apply', '-refresh-only', '-auto-approve']);
+    expect(refresh.stdout).toContain('No changes.');
+    const upgraded = ws.state().resources.find((r) => r.type === 'fluxbase_table')!.instances[0]!;
+    expect(upgraded.schema_version).toBe(1);
+    expect(upgraded.attributes.columns).toEqual(columns);
+  });
+
   it('locates a column\'s config error at that column\'s map entry', async () => {
     const applied = ws.read('main.tf');
     const bad = applied.replace(`default = "'draft'"`, 'default = "draft"');
