@@ -4,15 +4,18 @@
 //   1. start-to-handshake of dist/terraform-provider-fluxbase, spawned as Terraform spawns it
 //      (scripts/bench-provider-startup.mjs: magic cookie, AutoMTLS);
 //   2. wall time of a no-op `terraform plan` (full plugin protocol: Terraform starts the provider
-//      several times) with 1 and with 200 resources, and in debug (reattach) mode with one warm
+//      several times) with 1, 200 and 1,001 resources, and in debug (reattach) mode with one warm
 //      provider process;
-//   3. a no-op `fluxbase plan` (node dist/cli.js plan) on the same resources, adopted with
-//      `fluxbase import`.
+//   3. Terraform's own floor for the same number of resources: the same graph of built-in
+//      `terraform_data` resources (no provider process, no API), planned the same way;
+//   4. a no-op `fluxbase plan` (node dist/cli.js plan) on the same resources, adopted with
+//      `fluxbase import`, and `fluxbase apply` creating the same resources in another tenant
+//      next to `terraform apply` creating them through the provider.
 //
 // The emulator runs as its own process (`fluxbase local start`) on a throwaway PostgreSQL
 // server (test/support/postgres.ts), so both tools pay real HTTP. Prints figures; asserts nothing.
 //
-//   node scripts/bench-terraform.mjs [--runs 7] [--startup-runs 31]
+//   node scripts/bench-terraform.mjs [--runs 7] [--startup-runs 31] [--sizes 0,66,333]
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ const arg = (name, fallback) => {
 };
 const RUNS = arg('runs', 7);
 const STARTUP_RUNS = arg('startup-runs', 31);
+const SIZES = (process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '0,66,333').split(',').map(Number);
 const VERSION = '0.1.0';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -55,7 +59,7 @@ async function must(label, p) {
 
 /** `fluxbase local start` as its own process. */
 async function localStart(databaseUrl) {
-  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--database-url', databaseUrl, '--debug'], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--debug', '--database-url', databaseUrl], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d.toString()));
   while (!/FLUXBASE_TOKEN=\S+/.test(out)) {
@@ -91,21 +95,28 @@ function terraformDir(root) {
   };
 }
 
-/** HCL, YAML and engine addresses of `tables` tables (+ one policy and one webhook each) in tenant `slug`; tables = 0 ⇒ the tenant alone. */
+/**
+ * HCL, YAML and engine addresses of tenant `slug` and, in the default tenant, schema
+ * `shop_<slug>` with `tables` tables (+ one policy and one webhook each); tables = 0 ⇒ the tenant
+ * alone. The tables and webhooks are in the default tenant because webhooks there deliver events
+ * (the server installs no webhook triggers in a tenant's own database, F7, which the tool warns
+ * about per webhook).
+ */
 function configs(slug, tables) {
   const hcl = [`terraform {\n  required_providers {\n    fluxbase = { source = "fluxbase/fluxbase", version = "${VERSION}" }\n  }\n}\n`, `resource "fluxbase_tenant" "t" {\n  slug = "${slug}"\n  name = "Bench ${slug}"\n}\n`];
   const yaml = ['version: 1', 'tenants:', `  ${slug}:`, `    name: Bench ${slug}`];
   const addresses = [`tenant.${slug}`];
   if (tables > 0) {
-    hcl.push(`resource "fluxbase_schema" "s" {\n  tenant = fluxbase_tenant.t.slug\n  name   = "shop"\n}\n`);
-    yaml.push('    schemas:', '      shop:', '        tables:');
-    addresses.push(`schema.${slug}.shop`);
+    const schema = `shop_${slug}`;
+    hcl.push(`resource "fluxbase_schema" "s" {\n  tenant = "default"\n  name   = "${schema}"\n}\n`);
+    yaml.push('  default:', '    schemas:', `      ${schema}:`, '        tables:');
+    addresses.push(`schema.default.${schema}`);
     const hooks = ['    webhooks:'];
     for (let i = 0; i < tables; i++) {
       hcl.push(
-        `resource "fluxbase_table" "t${i}" {\n  tenant = fluxbase_tenant.t.slug\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = [\n    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n    { name = "owner_id", type = "uuid", nullable = false },\n    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n  ]\n  rls = { enabled = true }\n}\n`,
-        `resource "fluxbase_rls_policy" "p${i}" {\n  tenant  = fluxbase_tenant.t.slug\n  schema  = fluxbase_schema.s.name\n  table   = fluxbase_table.t${i}.name\n  name    = "items_${i}_read"\n  command = "SELECT"\n  roles   = ["authenticated"]\n  using   = "owner_id = auth.uid()"\n}\n`,
-        `resource "fluxbase_webhook" "w${i}" {\n  tenant = fluxbase_tenant.t.slug\n  name   = "hook-${i}"\n  url    = "https://hooks.example.com/${slug}/${i}"\n  events = [{ table = "shop.items_${i}", operations = ["INSERT"] }]\n}\n`,
+        `resource "fluxbase_table" "t${i}" {\n  tenant = "default"\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = [\n    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n    { name = "owner_id", type = "uuid", nullable = false },\n    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n  ]\n  rls = { enabled = true }\n}\n`,
+        `resource "fluxbase_rls_policy" "p${i}" {\n  tenant  = "default"\n  schema  = fluxbase_schema.s.name\n  table   = fluxbase_table.t${i}.name\n  name    = "items_${i}_read"\n  command = "SELECT"\n  roles   = ["authenticated"]\n  using   = "owner_id = auth.uid()"\n}\n`,
+        `resource "fluxbase_webhook" "w${i}" {\n  tenant = "default"\n  name   = "${slug}-hook-${i}"\n  url    = "https://hooks.example.com/${slug}/${i}"\n  events = [{ table = "${schema}.\${fluxbase_table.t${i}.name}", operations = ["INSERT"] }]\n}\n`,
       );
       yaml.push(
         `          items_${i}:`,
@@ -118,12 +129,32 @@ function configs(slug, tables) {
         '              policies:',
         `                items_${i}_read: { command: SELECT, roles: [authenticated], using: owner_id = auth.uid() }`,
       );
-      hooks.push(`      hook-${i}:`, `        url: https://hooks.example.com/${slug}/${i}`, `        events: [{ table: shop.items_${i}, operations: [INSERT] }]`);
-      addresses.push(`table.${slug}.shop.items_${i}`, `policy.${slug}.shop.items_${i}.items_${i}_read`, `webhook.${slug}.hook-${i}`);
+      hooks.push(`      ${slug}-hook-${i}:`, `        url: https://hooks.example.com/${slug}/${i}`, `        events: [{ table: ${schema}.items_${i}, operations: [INSERT] }]`);
+      addresses.push(`table.default.${schema}.items_${i}`, `policy.default.${schema}.items_${i}.items_${i}_read`, `webhook.default.${slug}-hook-${i}`);
     }
     yaml.push(...hooks);
   }
   return { hcl: hcl.join('\n'), yaml: `${yaml.join('\n')}\n`, addresses };
+}
+
+/**
+ * The same resource graph as {@link configs} with Terraform's built-in `terraform_data` (each
+ * `input` holds what the fluxbase resource declares, references included): Terraform's own cost
+ * per resource with no provider process and no API, the floor a provider can approach.
+ */
+function floorConfig(slug, tables) {
+  const hcl = [`resource "terraform_data" "t" {\n  input = { slug = "${slug}", name = "Bench ${slug}" }\n}\n`];
+  if (tables > 0) {
+    hcl.push(`resource "terraform_data" "s" {\n  input = { tenant = "default", name = "shop_${slug}" }\n}\n`);
+    for (let i = 0; i < tables; i++) {
+      hcl.push(
+        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = "default"\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = [\n      { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n      { name = "owner_id", type = "uuid", nullable = false },\n      { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n    ]\n    rls = { enabled = true }\n  }\n}\n`,
+        `resource "terraform_data" "p${i}" {\n  input = {\n    tenant  = "default"\n    schema  = terraform_data.s.output.name\n    table   = terraform_data.t${i}.output.name\n    name    = "items_${i}_read"\n    command = "SELECT"\n    roles   = ["authenticated"]\n    using   = "owner_id = auth.uid()"\n  }\n}\n`,
+        `resource "terraform_data" "w${i}" {\n  input = {\n    tenant = "default"\n    name   = "${slug}-hook-${i}"\n    url    = "https://hooks.example.com/${slug}/${i}"\n    events = [{ table = "shop_${slug}.\${terraform_data.t${i}.output.name}", operations = ["INSERT"] }]\n  }\n}\n`,
+      );
+    }
+  }
+  return hcl.join('\n');
 }
 
 async function debugProvider(env) {
@@ -164,6 +195,17 @@ async function benchPlans(label, slug, tables, emulator) {
     } finally {
       dbg.stop();
     }
+    // Terraform's floor: the same graph with terraform_data, no provider process.
+    const floorDir = path.join(root, 'floor');
+    mkdirSync(floorDir);
+    writeFileSync(path.join(floorDir, 'main.tf'), floorConfig(slug, tables));
+    await must('terraform init (floor)', run('terraform', ['init', '-no-color'], { cwd: floorDir, env: dir.env }));
+    const floorApply = await must('terraform apply (floor)', run('terraform', ['apply', '-auto-approve', '-no-color', '-parallelism=10'], { cwd: floorDir, env: dir.env }));
+    const floorTimes = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await must('terraform plan (floor)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: floorDir, env: dir.env }));
+      floorTimes.push(r.ms);
+    }
     const cliEnv = { PATH: process.env.PATH, HOME: dir.cli, NO_COLOR: '1', ...conn };
     writeFileSync(path.join(dir.cli, 'fluxbase.config.yaml'), yaml);
     await must('fluxbase import', run(process.execPath, [CLI, 'import', ...addresses], { cwd: dir.cli, env: cliEnv }));
@@ -174,10 +216,22 @@ async function benchPlans(label, slug, tables, emulator) {
       cliTimes.push(r.ms);
       calls = JSON.parse(r.stdout).apiCalls?.total ?? calls;
     }
-    console.log(`\n## ${label} (${addresses.length} in state and config)`);
+    // fluxbase apply creating the same resources (another tenant), as terraform apply did above.
+    const fresh = configs(`${slug}x`, tables);
+    const freshDir = path.join(root, 'cli-apply');
+    mkdirSync(freshDir);
+    writeFileSync(path.join(freshDir, 'fluxbase.config.yaml'), fresh.yaml);
+    const cliApply = await must('fluxbase apply', run(process.execPath, [CLI, 'apply', '--auto-approve', '--json', '--parallelism', '10'], { cwd: freshDir, env: { ...cliEnv, HOME: freshDir } }));
+    const applied = JSON.parse(cliApply.stdout);
+    const n = addresses.length;
+    console.log(`\n## ${label} (${n} in state and config)`);
     console.log(`terraform apply (create):                 ${(apply.ms / 1000).toFixed(1)} s`);
+    console.log(`fluxbase apply (create, --parallelism 10): ${(cliApply.ms / 1000).toFixed(1)} s, ${applied.applied?.length ?? '?'} changes, ${applied.apiCalls?.total ?? '?'} API calls — ${(apply.ms / cliApply.ms).toFixed(1)}× faster than terraform apply`);
+    console.log(`terraform apply, terraform_data (floor):  ${(floorApply.ms / 1000).toFixed(1)} s`);
     console.log(`terraform plan, no-op (full protocol):    ${fmt(tfTimes)}`);
     console.log(`terraform plan, no-op (debug/reattach):   ${fmt(dbgTimes)}`);
+    console.log(`terraform plan, no-op, terraform_data:    ${fmt(floorTimes)} — Terraform's floor for ${n} resources`);
+    console.log(`  provider / floor:                       ${(median(tfTimes) / median(floorTimes)).toFixed(2)}× (full protocol), ${(median(dbgTimes) / median(floorTimes)).toFixed(2)}× (debug/reattach)`);
     console.log(`fluxbase plan, no-op (same resources):    ${fmt(cliTimes)}, ${calls} API calls`);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -192,8 +246,10 @@ console.log(startup.stdout.trim());
 const pg = await startTestPostgres();
 const emulator = await localStart(pg.url);
 try {
-  await benchPlans('1 resource', 'solo', 0, emulator);
-  await benchPlans('200 resources (1 tenant, 1 schema, 66 tables, 66 policies, 66 webhooks)', 'bulk', 66, emulator);
+  for (const tables of SIZES) {
+    const n = tables === 0 ? 1 : 2 + 3 * tables;
+    await benchPlans(tables === 0 ? '1 resource' : `${n} resources (1 tenant; in the default tenant 1 schema, ${tables} tables, ${tables} policies, ${tables} webhooks)`, `bench${tables}`, tables, emulator);
+  }
 } finally {
   await emulator.stop();
   await pg.stop();

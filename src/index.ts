@@ -8,7 +8,7 @@
  *     const { plan, desired, live } = await planConfig({ client, valid: valid!, state });
  *     console.log(renderPlan(plan));
  */
-export { loadConfig, planConfig, type PlanResult } from './engine/session.js';
+export { loadConfig, planConfig, reconcileState, type PlanOptions, type PlanResult, type Reconciled } from './engine/session.js';
 export { loadConfigFile, loadConfigText, type LoadedDocument, type LoadOptions } from './engine/load.js';
 export { validateDocument, type ValidConfig } from './engine/validate.js';
 export { buildDesired, type DesiredState } from './engine/graph.js';
@@ -23,8 +23,8 @@ export { FluxbaseClient, IdentityError, type ClientOptions, type Credentials } f
 export { ApiError, NetworkError } from './client/errors.js';
 export { LocalStateBackend, MemoryStateBackend } from './state/local.js';
 export { InstanceStateBackend } from './state/instance.js';
-export { emptyState, type StateDocument, type StateEntry } from './state/document.js';
-export type { StateBackend, LockInfo } from './state/backend.js';
+export { emptyState, type PendingOperation, type StateDocument, type StateEntry } from './state/document.js';
+export { StateDamagedError, StateLockedError, type StateBackend, type LockInfo, type LockRequest } from './state/backend.js';
 export * from './diag/index.js';
 export * from './model/plan.js';
 export type { DesiredResource, LiveResource, ResourceKind, TenantRef } from './model/resource.js';

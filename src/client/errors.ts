@@ -1,6 +1,24 @@
 import { error, type Diagnostic } from '../diag/index.js';
 
 /**
+ * The identity a request needs: `user` — a token that carries a platform user id (custom setting
+ * writes refuse service-role JWTs, which have none); `service_role` — a service-role JWT (the
+ * migrations API runs a dashboard admin's migrations on the main database, a service-role
+ * JWT's in the tenant's database).
+ */
+export type Identity = 'user' | 'service_role';
+
+/** The credentials cannot act as the identity a request needs. */
+export class IdentityError extends Error {
+  readonly identity: Identity;
+  constructor(identity: Identity, why: string) {
+    super(why);
+    this.name = 'IdentityError';
+    this.identity = identity;
+  }
+}
+
+/**
  * A non-2xx answer from the Fluxbase API. `code` is the body's `code` when present (the server
  * uses six error body shapes, shared/fluxbase-api §1; several have no code), `message` its
  * `error` text. Never carries request bodies (which may hold secrets).

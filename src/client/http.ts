@@ -9,12 +9,16 @@
  *   response carries a secret (a new key's value) are sent without an Idempotency-Key, because
  *   the server stores the whole response for 24 h (F10), and are never retried after the server
  *   may have acted: their handlers reconcile with a list call instead (resources/keys.ts),
- * - counts calls by route for `--json` output and benchmarks.
- * It never logs request or response bodies.
+ * - sends requests marked `once` at most once where the server may have acted (see
+ *   {@link ApiRequest.once}),
+ * - counts calls by route for `--json` output and benchmarks,
+ * - logs what it sends and receives when asked (`FLUXBASE_LOG=debug|trace`): the method, route,
+ *   status and time at `debug`, bodies too at `trace`, with every secret masked (credentials,
+ *   declared write-only values, and fields such as `secret`, `password`, `token`, `key`).
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, RetryAgent, request as undiciRequest, type Dispatcher } from 'undici';
-import { ApiError, NetworkError } from './errors.js';
+import { ApiError, NetworkError, IdentityError, type Identity } from './errors.js';
 
 /**
  * How the client authenticates: a bearer token (an admin access token or a service-role JWT),
@@ -27,23 +31,8 @@ export interface Credentials {
   password?: string;
 }
 
-/**
- * The identity a request needs: `user` — a token that carries a platform user id (custom setting
- * writes refuse service-role JWTs, which have none); `service_role` — a service-role JWT (the
- * migrations API runs a dashboard admin's migrations on the main database, a service-role
- * JWT's in the tenant's database).
- */
-export type Identity = 'user' | 'service_role';
-
-/** The credentials cannot act as the identity a request needs. */
-export class IdentityError extends Error {
-  readonly identity: Identity;
-  constructor(identity: Identity, why: string) {
-    super(why);
-    this.name = 'IdentityError';
-    this.identity = identity;
-  }
-}
+// Defined beside ApiError so that modules which only check for it do not load undici.
+export { IdentityError, type Identity } from './errors.js';
 
 /** Options for {@link FluxbaseClient}. */
 export interface ClientOptions {
@@ -68,6 +57,8 @@ export interface ClientOptions {
   preferToken?: boolean;
   /** Observer of each completed attempt (for progress output); never receives bodies. */
   onAttempt?: (info: { method: string; route: string; status: number | undefined; retry: boolean }) => void;
+  /** Where log lines go, and how much is logged (see module doc). Default: nothing is logged. */
+  log?: { write: (line: string) => void; level: 'debug' | 'trace' };
 }
 
 /** One API request. `route` is the path template (counted per kind); `params` fill its `:name`s. */
@@ -102,6 +93,14 @@ export interface ApiRequest {
    * (setting keys with dots): sent verbatim; `route` is still what is counted.
    */
   rawPath?: string;
+  /**
+   * Send at most once where the server may have acted: retried only when it certainly did not
+   * (429, 503, connection refused), never after a reset connection, a 502/504 or a timeout. For
+   * creates of kinds whose names the server does not keep unique (webhooks, client keys, OAuth
+   * providers), where a blind retry could make a second object; the caller reports the unknown
+   * outcome and the next run resolves it (engine/pending.ts).
+   */
+  once?: boolean;
 }
 
 /** A successful response. `body` is parsed JSON, or undefined for an empty body. */
@@ -112,6 +111,10 @@ export interface ApiResponse<T = unknown> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const RETRY_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'];
+/** Connection errors that mean the request never reached the server. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Fields whose values are masked in logs wherever they appear. */
+const SECRET_FIELDS = /^(secret|client_secret|password|new_password|smtp_password|token|access_token|refresh_token|service_key|anon_key|key|setup_token|authorization)$/i;
 
 /** Client for one Fluxbase server. */
 export class FluxbaseClient {
@@ -121,15 +124,21 @@ export class FluxbaseClient {
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private readonly staticToken: string | undefined;
+  private identity: { user: boolean; serviceRole: boolean } | undefined;
   private loggingIn: Promise<void> | undefined;
   private readonly counts = new Map<string, number>();
   private retries = 0;
+  /** Idempotency keys of requests sent with `once`. */
+  private readonly onceKeys = new Set<string>();
+  /** Values masked in logs (credentials, declared write-only values). */
+  private readonly secrets = new Set<string>();
 
   constructor(options: ClientOptions) {
     this.options = options;
     this.url = options.url.replace(/\/+$/, '');
     this.staticToken = options.credentials.token;
     if (!this.hasLogin()) this.accessToken = this.staticToken;
+    this.addSecrets([options.credentials.token, options.credentials.password]);
     const agent = new Agent({
       connections: options.parallelism ?? 4,
       headersTimeout: options.timeoutMs ?? 120_000,
@@ -152,7 +161,9 @@ export class FluxbaseClient {
         const headers = (opts.headers ?? {}) as Record<string, string>;
         const safe = IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || (opts as { idempotent?: boolean }).idempotent === true;
         const status = e.statusCode;
-        const transient = status === 429 || ((status === 502 || status === 503 || status === 504 || status === undefined) && safe);
+        const once = this.onceKeys.has(headers['idempotency-key'] ?? '');
+        const notActed = status === 429 || status === 503 || (status === undefined && NOT_SENT_CODES.has(e.code ?? ''));
+        const transient = status === 429 || ((status === 502 || status === 503 || status === 504 || status === undefined) && safe && (!once || notActed));
         if (!transient || state.counter > maxRetries || (status === undefined && e.code && !RETRY_CODES.includes(e.code))) {
           cb(err);
           return;
@@ -186,13 +197,22 @@ export class FluxbaseClient {
     return this.retries;
   }
 
+  /** Adds values to mask in logs (e.g. the configuration's write-only values). */
+  addSecrets(values: Iterable<string | null | undefined>): void {
+    for (const v of values) if (typeof v === 'string' && v.length >= 4) this.secrets.add(v);
+  }
+
   /** Which identities these credentials can act as (see {@link Identity}). */
   identities(): { user: boolean; serviceRole: boolean } {
-    const claims = decodeClaims(this.staticToken);
-    return {
-      user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
-      serviceRole: claims?.role === 'service_role',
-    };
+    // The credentials never change, so neither does the answer (the provider asks per resource).
+    if (!this.identity) {
+      const claims = decodeClaims(this.staticToken);
+      this.identity = {
+        user: this.hasLogin() || (claims !== undefined && (typeof claims.user_id === 'string' || typeof claims.sub === 'string') && claims.role !== 'service_role'),
+        serviceRole: claims?.role === 'service_role',
+      };
+    }
+    return { ...this.identity };
   }
 
   /**
@@ -275,8 +295,11 @@ export class FluxbaseClient {
     // Never on login/refresh or secret-bearing creates: the server would keep the response for 24 h.
     const mutating = req.method === 'POST' || req.method === 'PATCH';
     if (mutating && !req.anonymous && (req.idempotency ?? 'key') === 'key') headers['idempotency-key'] = randomUUID();
+    if (req.once && headers['idempotency-key']) this.onceKeys.add(headers['idempotency-key']);
     const key = `${req.method} ${req.route}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const started = Date.now();
+    this.logRequest(req, path, headers);
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(`${this.url}${path}`, {
@@ -289,10 +312,14 @@ export class FluxbaseClient {
       });
     } catch (e) {
       this.options.onAttempt?.({ method: req.method, route: req.route, status: undefined, retry: false });
+      this.log(`<- ${req.method} ${path}: ${(e as Error).message} (${Date.now() - started} ms)`);
       throw new NetworkError(req.method, path, e as Error);
+    } finally {
+      if (headers['idempotency-key']) this.onceKeys.delete(headers['idempotency-key']);
     }
     const text = await res.body.text();
     this.options.onAttempt?.({ method: req.method, route: req.route, status: res.statusCode, retry: false });
+    this.log(`<- ${res.statusCode} ${req.method} ${path} (${Date.now() - started} ms)`, text);
     let body: unknown = undefined;
     if (text !== '') {
       try {
@@ -302,6 +329,34 @@ export class FluxbaseClient {
       }
     }
     return { status: res.statusCode, body: body as T, requestId: firstHeader(res.headers['x-request-id']), path };
+  }
+
+  /** Logs one request (`debug`: method, path, tenant; `trace`: headers and body too), secrets masked. */
+  private logRequest(req: ApiRequest, path: string, headers: Record<string, string>): void {
+    if (!this.options.log) return;
+    const extra = this.options.log.level === 'trace'
+      ? `\n  headers: ${this.mask(JSON.stringify(headers))}${req.body === undefined ? '' : `\n  body: ${this.mask(JSON.stringify(req.body))}`}`
+      : req.tenantId ? ` (X-FB-Tenant ${req.tenantId})` : '';
+    this.options.log.write(`-> ${req.method} ${path}${extra}`);
+  }
+
+  /** Logs a line; at `trace` with a response body (masked). */
+  private log(line: string, body?: string): void {
+    if (!this.options.log) return;
+    const withBody = this.options.log.level === 'trace' && body ? `${line}\n  body: ${this.mask(body)}` : line;
+    this.options.log.write(withBody);
+  }
+
+  /** Masks secret fields and every known secret value in a JSON (or any) text. */
+  private mask(text: string): string {
+    let out = text;
+    try {
+      out = JSON.stringify(JSON.parse(text), (k, v: unknown) => (SECRET_FIELDS.test(k) && v !== null && v !== '' && typeof v !== 'object' ? '(sensitive)' : v));
+    } catch {
+      // not JSON: only known values are masked
+    }
+    for (const secret of this.secrets) out = out.split(secret).join('(sensitive)').split(JSON.stringify(secret).slice(1, -1)).join('(sensitive)');
+    return out.replace(/Bearer [A-Za-z0-9._~+/=-]+/g, 'Bearer (sensitive)');
   }
 
   private async ensureAuthenticated(): Promise<void> {

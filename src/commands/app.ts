@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { error } from '../diag/index.js';
 import { printDiagnostics, type CommandIO } from './io.js';
 
@@ -18,6 +17,7 @@ import { printDiagnostics, type CommandIO } from './io.js';
 export async function appPointer(file: string): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
   try {
+    const { parse } = await import('yaml');
     const doc = parse(await readFile(file, 'utf8')) as unknown;
     if (doc && typeof doc === 'object' && !Array.isArray(doc) && typeof (doc as { app?: unknown }).app === 'string' && !('version' in doc)) {
       return (doc as { app: string }).app;

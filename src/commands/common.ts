@@ -5,16 +5,21 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FluxbaseClient } from '../client/http.js';
-import { error, hasErrors, type Diagnostic } from '../diag/index.js';
-import { loadConfig, planConfig, type PlanResult } from '../engine/session.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diag/index.js';
+import { loadConfigFile } from '../engine/load.js';
+import { loadConfig, planConfig, validateLoaded, type PlanOptions, type PlanResult, type Reconciled } from '../engine/session.js';
+import { StateDamagedError, StateLockedError } from '../state/backend.js';
+import type { StateDocument } from '../state/document.js';
 import type { ValidConfig } from '../engine/validate.js';
 import type { StateBackend } from '../state/backend.js';
 import { LocalStateBackend } from '../state/local.js';
 import { InstanceStateBackend } from '../state/instance.js';
 import type { FluxbaseConfig } from '../model/config.generated.js';
-import { connect, type ConnectOptions } from './connect.js';
+import type { ConnectOptions } from './connect.js';
 import { appPointer, synthesiseApp } from './app.js';
 import { printDiagnostics, type CommandIO } from './io.js';
+import { logSettings } from './log.js';
+import { buildDesired } from '../engine/graph.js';
 
 /** Options common to commands that read a config and a state. */
 export interface ConfigOptions extends ConnectOptions {
@@ -57,9 +62,14 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
     printDiagnostics(io, diagnostics);
     return undefined;
   }
-  const { client, diagnostics: connectDiagnostics } = connect(options, io.env);
+  // Imported here: the HTTP client (undici) is the largest module a command loads, and `validate` needs none.
+  const { connect } = await import('./connect.js');
+  const log = logSettings(io);
+  const { client, diagnostics: connectDiagnostics } = connect(options, io.env, log);
   printDiagnostics(io, [...diagnostics, ...connectDiagnostics]);
   if (!client) return undefined;
+  // Logged bodies mask every value the configuration declares as write-only.
+  if (log) for (const r of buildDesired(valid).values()) client.addSecrets(Object.values(r.writeOnly));
   return { valid, client, backend: stateBackendFor(options, valid.config, client, valid.projectDir) };
 }
 
@@ -68,8 +78,13 @@ export async function prepare(io: CommandIO, options: ConfigOptions): Promise<Pr
  * `app: <command>`, else the file itself. Undefined when the app failed (already reported).
  */
 export async function loadEither(io: CommandIO, options: ConfigOptions): Promise<Awaited<ReturnType<typeof loadConfig>> | undefined> {
-  const command = options.app ?? (await appPointer(options.config));
-  if (!command) return loadConfig(options.config, { env: io.env });
+  let command = options.app;
+  if (!command) {
+    // The file is read once; only a document shaped like a pointer is read again for the command as written.
+    const loaded = await loadConfigFile(options.config, { env: io.env });
+    command = mayBeAppPointer(loaded.data) ? await appPointer(options.config) : undefined;
+    if (!command) return validateLoaded(loaded);
+  }
   const cwd = options.app ? process.cwd() : path.dirname(path.resolve(options.config));
   const synth = await synthesiseApp(io, command, cwd);
   if (!synth) return undefined;
@@ -78,6 +93,11 @@ export async function loadEither(io: CommandIO, options: ConfigOptions): Promise
   } finally {
     await synth.dispose();
   }
+}
+
+/** `app: <string>` and no `version` (env substitution keeps strings strings, so this is what {@link appPointer} checks). */
+function mayBeAppPointer(data: unknown): boolean {
+  return !!data && typeof data === 'object' && !Array.isArray(data) && typeof (data as { app?: unknown }).app === 'string' && !('version' in data);
 }
 
 /**
@@ -106,22 +126,63 @@ export async function loadWithPlaceholders(
   return loaded ? { loaded, env, filled } : undefined;
 }
 
-/** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */
-export async function makePlan(
-  io: CommandIO,
-  prepared: Prepared,
-  extra: { refreshOnly?: boolean; imports?: ReadonlySet<string> } = {},
-): Promise<PlanResult | undefined> {
-  let state;
+/**
+ * Reads the state document; prints a diagnostic and returns `false` when it cannot be read (a
+ * damaged file gets a recovery message, not a parse error). Undefined: there is none yet.
+ */
+export async function readState(io: CommandIO, backend: StateBackend): Promise<StateDocument | undefined | false> {
   try {
-    state = await prepared.backend.read();
+    return await backend.read();
   } catch (e) {
-    printDiagnostics(io, [error('state.read', `cannot read state: ${(e as Error).message}`, { detail: `Backend: ${prepared.backend.describe()}.` })]);
-    return undefined;
+    if (e instanceof StateDamagedError) printDiagnostics(io, [error('state.damaged', e.message)]);
+    else printDiagnostics(io, [error('state.read', `cannot read state: ${(e as Error).message}`, { detail: `Backend: ${backend.describe()}.` })]);
+    return false;
   }
+}
+
+/** Reads the state and plans; prints diagnostics. Undefined when the plan could not be made. */
+export async function makePlan(io: CommandIO, prepared: Prepared, extra: PlanOptions = {}): Promise<PlanResult | undefined> {
+  const state = await readState(io, prepared.backend);
+  if (state === false) return undefined;
   const imports = new Set([...(prepared.valid.config.import ?? []), ...(extra.imports ?? [])]);
   const result = await planConfig({ client: prepared.client, valid: prepared.valid, state, ...extra, imports });
   return result;
+}
+
+/**
+ * Takes the state lock for a command; a lock whose owner is gone is taken over with a warning.
+ * Returns the release function, or undefined after reporting who holds it.
+ */
+export async function lockState(
+  io: CommandIO,
+  backend: StateBackend,
+  req: { operation: string; waitMs?: number; ttlMs: number },
+): Promise<(() => Promise<void>) | undefined> {
+  try {
+    return await backend.lock({
+      operation: req.operation,
+      waitMs: req.waitMs ?? 0,
+      ttlMs: req.ttlMs,
+      notice: (message) => printDiagnostics(io, [warning('state.locked', message)]),
+      signal: io.interrupt,
+    });
+  } catch (e) {
+    if (!(e instanceof StateLockedError)) throw e;
+    printDiagnostics(io, [error('state.locked', e.message)]);
+    return undefined;
+  }
+}
+
+/** The lines that say what reconciling the state found (pending operations resolved, moves). */
+export function reconciledLines(reconciled: Reconciled): string[] {
+  const notes = reconciled.resolution.notes.map((n) => `  ${n.address ? `${n.address}: ` : ''}${n.message}`);
+  const moves = [...reconciled.moved].map(([to, from]) => `  ${to}: moved from ${from} (moved:)`);
+  if (notes.length + moves.length === 0) return [];
+  return [
+    ...(notes.length > 0 ? ['Resolved the operations an interrupted apply left in the state:', ...notes] : []),
+    ...(moves.length > 0 ? ['Addresses changed by `moved:`:', ...moves] : []),
+    '',
+  ];
 }
 
 /** True when diagnostics contain errors (after printing them). */

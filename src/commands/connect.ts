@@ -4,7 +4,7 @@
  * FLUXBASE_ADMIN_PASSWORD (the client logs in and refreshes). With both, the token is used except
  * where the server needs a user (custom-setting writes), for which the client logs in.
  */
-import { FluxbaseClient } from '../client/http.js';
+import { FluxbaseClient, type ClientOptions } from '../client/http.js';
 import { error, type Diagnostic } from '../diag/index.js';
 
 /** Connection options shared by commands that talk to a server. */
@@ -13,8 +13,15 @@ export interface ConnectOptions {
   parallelism?: number;
 }
 
-/** Builds a client, or returns a diagnostic that says what is missing. */
-export function connect(options: ConnectOptions, env: Record<string, string | undefined>): { client?: FluxbaseClient; diagnostics: Diagnostic[] } {
+/**
+ * Builds a client, or returns a diagnostic that says what is missing. `log` receives what the
+ * client sends and receives (FLUXBASE_LOG; see commands/log.ts).
+ */
+export function connect(
+  options: ConnectOptions,
+  env: Record<string, string | undefined>,
+  log?: ClientOptions['log'],
+): { client?: FluxbaseClient; diagnostics: Diagnostic[] } {
   const url = options.url ?? env.FLUXBASE_URL;
   if (!url) {
     return {
@@ -49,6 +56,7 @@ export function connect(options: ConnectOptions, env: Record<string, string | un
     // 10 admin logins a minute, and a CI pipeline runs many commands.
     preferToken: true,
     parallelism: options.parallelism,
+    ...(log ? { log } : {}),
   });
   return { client, diagnostics: [] };
 }

@@ -16,7 +16,15 @@ export interface CommandIO {
   /** Asks a question on the terminal; undefined when not interactive. */
   prompt?: (question: string) => Promise<string>;
   env: Record<string, string | undefined>;
+  /**
+   * Aborted on the first SIGINT/SIGTERM. A command that changes things (apply, destroy) stops
+   * starting changes, finishes those in flight, saves the state and releases the lock; the CLI
+   * stops at once on a second signal. Commands that only read are stopped at once by the CLI.
+   */
+  interrupt?: AbortSignal;
 }
+
+export { colorEnabled } from './color.js';
 
 /** Writes diagnostics to stderr, sorted, coloured by severity. */
 export function printDiagnostics(io: CommandIO, diagnostics: readonly Diagnostic[]): void {

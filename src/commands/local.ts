@@ -26,6 +26,8 @@ export interface LocalStartOptions {
   host?: string;
   dataDir?: string;
   databaseUrl?: string;
+  /** With --database-url: keep the databases under this name prefix across restarts. */
+  databasePrefix?: string;
   /** FLUXBASE_DEBUG=true: the webhook URL guard is off (F9). */
   debug?: boolean;
   /** `migrations.allowed_ip_ranges`, comma-separated (F6). */
@@ -205,6 +207,7 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
   try {
     const dataDir = options.databaseUrl ? undefined : options.dataDir;
     if (options.databaseUrl && options.dataDir) return fail('--data-dir and --database-url exclude each other: the databases live in one place');
+    if (options.databasePrefix && !options.databaseUrl) return fail('--database-prefix names databases on the PostgreSQL server of --database-url: pass both');
     await checkPort(host, port);
     if (dataDir) await checkDataDir(dataDir);
     const kept = await readKept(dataDir);
@@ -223,7 +226,9 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
       port,
       jwtSecret,
       setupToken,
-      storage: options.databaseUrl ? { kind: 'postgres', databaseUrl: options.databaseUrl } : { kind: 'pglite', ...(dataDir ? { dataDir } : {}) },
+      storage: options.databaseUrl
+        ? { kind: 'postgres', databaseUrl: options.databaseUrl, ...(options.databasePrefix ? { prefix: options.databasePrefix, keep: true } : {}) }
+        : { kind: 'pglite', ...(dataDir ? { dataDir } : {}) },
       webhookUrlGuard: !(options.debug ?? false),
       ...(options.migrationsAllowedIpRanges ? { migrationsAllowedIpRanges: options.migrationsAllowedIpRanges.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
       envOverrides: settingOverrides(io.env),
@@ -241,7 +246,7 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     if (dataDir && JSON.stringify(keep) !== JSON.stringify(kept)) await writeKept(dataDir, keep);
 
     const storage = options.databaseUrl
-      ? `PostgreSQL server ${redactUrl(options.databaseUrl)} (this run's databases are dropped when it stops)`
+      ? `PostgreSQL server ${redactUrl(options.databaseUrl)} ${options.databasePrefix ? `(databases ${options.databasePrefix}*, kept across restarts)` : "(this run's databases are dropped when it stops)"}`
       : dataDir
         ? `PGlite in ${dataDir} (kept across restarts)`
         : 'PGlite in a temporary directory (removed when it stops; --data-dir DIR keeps it)';

@@ -40,17 +40,25 @@ const VERBS: Record<ResourceChange['action'], [string, string]> = {
   replace: ['Replacing...', 'Replacement complete'],
 };
 
+/** Progress words of one change; state-only changes (`removed:`, `moved:`) have their own. */
+function verbsOf(change: ResourceChange): [string, string] {
+  if (change.forget) return ['Removing from the state...', 'Removed from the state (left in place)'];
+  if (change.movedFrom && change.action === 'no-op' && !change.importing) return ['Moving...', `Moved from ${change.movedFrom}`];
+  return VERBS[change.action];
+}
+
 /** One progress line for an apply event (`webhook.default.x: Creation complete after 0.3s`). */
 export function applyEventLine(e: ApplyEvent, c: ReturnType<typeof styler>): string | undefined {
-  if (e.type === 'start') return `${e.change.address}: ${VERBS[e.change.action][0]}`;
-  if (e.type === 'done') return `${e.change.address}: ${VERBS[e.change.action][1]} after ${(e.ms / 1000).toFixed(1)}s`;
+  if (e.type === 'start') return `${e.change.address}: ${verbsOf(e.change)[0]}`;
+  if (e.type === 'done') return `${e.change.address}: ${verbsOf(e.change)[1]} after ${(e.ms / 1000).toFixed(1)}s`;
   if (e.type === 'fail') return c.red(`${e.change.address}: failed: ${e.diagnostic.summary}`);
   return undefined;
 }
 
-/** `Apply complete! Resources: 3 added, 1 changed, 0 destroyed.` */
+/** `Apply complete! Resources: 3 added, 1 changed, 0 destroyed.` (`Destroy complete! …` for a destroy plan) */
 export function applyCompleteLine(plan: Plan): string {
   const s = plan.summary;
+  if (plan.destroy) return `Destroy complete! Resources: ${s.destroy} destroyed.`;
   return `Apply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`;
 }
 

@@ -5,7 +5,10 @@
  * `--format markdown` prints a pull-request comment (parts separated by a split marker).
  * `--refresh-only` (and `fluxbase drift`) reports every difference between the live instance and
  * the configuration as drift, with the same exit codes, making only reading calls; apply refuses
- * a saved refresh-only document.
+ * a saved refresh-only document. `--destroy` plans the deletion of everything the state manages;
+ * `--target` and `--replace` narrow and force changes as on apply. The plan reads the state under
+ * its lock (waiting up to --lock-timeout) so it never sees an apply's half-written work; `--no-lock`
+ * reads without it, and says so.
  */
 import { writeFile } from 'node:fs/promises';
 import { hasChanges, type Plan } from '../model/plan.js';
@@ -13,9 +16,10 @@ import { renderPlan } from '../engine/render.js';
 import { renderMarkdown } from '../engine/render-markdown.js';
 import { planDocument, serialisePlan } from '../engine/plan-document.js';
 import { hasErrors } from '../diag/index.js';
+import { error, warning } from '../diag/index.js';
 import { securityLints } from '../access/lints.js';
-import { makePlan, prepare, reportErrors, type ConfigOptions, type Prepared } from './common.js';
-import type { CommandIO } from './io.js';
+import { lockState, makePlan, prepare, reconciledLines, reportErrors, type ConfigOptions, type Prepared } from './common.js';
+import { printDiagnostics, type CommandIO } from './io.js';
 import { apiCalls, hazardTypesOf } from './output.js';
 import { buildDesired } from '../engine/graph.js';
 import type { PlanResult } from '../engine/session.js';
@@ -31,6 +35,13 @@ export interface PlanOptions extends ConfigOptions {
   json?: boolean;
   format?: 'text' | 'markdown' | 'json';
   refreshOnly?: boolean;
+  destroy?: boolean;
+  target?: string[];
+  replace?: string[];
+  /** false (`--no-lock`): read the state without taking its lock. */
+  lock?: boolean;
+  /** How long to wait for the state lock, in ms (default 0: fail at once). */
+  lockTimeoutMs?: number;
   /** Run the configuration's tests on a local emulator first; no plan when they fail. */
   test?: boolean;
   /** Prove the plan on a local copy of the live schema (src/sandbox/prove.ts). */
@@ -51,8 +62,13 @@ export const MARKDOWN_SPLIT = '<!-- fluxbase-iac: split -->';
 /** Runs `fluxbase plan`; returns the exit code. */
 export async function planCommand(io: CommandIO, options: PlanOptions): Promise<number> {
   const format = options.json ? 'json' : (options.format ?? 'text');
+  if (options.destroy && options.refreshOnly) {
+    printDiagnostics(io, [error('cli.usage', '--destroy and --refresh-only cannot be combined', { detail: 'A drift report compares the live instance with the configuration; a destroy plan ignores the configuration.' })]);
+    return 1;
+  }
   const prepared = await prepare(io, options);
   if (!prepared) return 1;
+  let release: (() => Promise<void>) | undefined;
   try {
     if (options.test && !options.refreshOnly) {
       // The tests' report goes to stderr when stdout carries the JSON document.
@@ -62,23 +78,31 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
         return 1;
       }
     }
-    const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly });
+    if (options.lock === false) {
+      printDiagnostics(io, [warning('state.locked', 'reading the state without its lock (--no-lock): an apply running now may change it while this plan is made')]);
+    } else {
+      release = await lockState(io, prepared.backend, { operation: options.refreshOnly ? 'fluxbase drift' : 'fluxbase plan', waitMs: options.lockTimeoutMs, ttlMs: 10 * 60_000 });
+      if (!release) return 1;
+    }
+    const result = await makePlan(io, prepared, { refreshOnly: options.refreshOnly, destroy: options.destroy, targets: options.target, replace: options.replace });
+    await release?.();
+    release = undefined;
     if (!result) return 1;
-    const { plan, state } = result;
+    const { plan, state, reconciled } = result;
     // Lints describe the configuration, not the plan: printed (and in --json), never saved with --out.
-    const lints = options.refreshOnly ? [] : securityLints(prepared.valid);
+    const lints = options.refreshOnly || options.destroy ? [] : securityLints(prepared.valid);
     const failed = reportErrors(io, [...plan.diagnostics, ...lints]);
-    const printed = () => ({ ...planDocument(plan, state, apiCalls(prepared.client)), diagnostics: [...plan.diagnostics, ...lints] });
+    const printed = () => ({ ...planDocument(plan, state, apiCalls(prepared.client), reconciled), diagnostics: [...plan.diagnostics, ...lints] });
     if (failed) {
       if (format === 'json') io.out(serialisePlan(printed()).trimEnd());
       return 1;
     }
     if (format === 'markdown') io.out(renderMarkdown(plan).join(`\n\n${MARKDOWN_SPLIT}\n\n`));
-    else if (format === 'text') io.out(renderPlan(plan, { color: io.color }));
-    const proof = options.prove && !options.refreshOnly ? await prove(io, prepared, result, options, format) : undefined;
+    else if (format === 'text') io.out([...reconciledLines(reconciled), renderPlan(plan, { color: io.color })].join('\n'));
+    const proof = options.prove && !options.refreshOnly && !options.destroy ? await prove(io, prepared, result, options, format) : undefined;
     if (format === 'json') io.out(serialisePlan({ ...printed(), ...(proof ? { proof } : {}) }).trimEnd());
     if (options.out) {
-      await writeFile(options.out, serialisePlan(planDocument(plan, state)), { mode: 0o600 });
+      await writeFile(options.out, serialisePlan(planDocument(plan, state, undefined, reconciled)), { mode: 0o600 });
       if (format === 'text') {
         io.out(
           options.refreshOnly
@@ -90,6 +114,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
     if (proof && !proofHolds(proof)) return 1;
     return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {
+    await release?.();
     await prepared.client.close();
   }
 }

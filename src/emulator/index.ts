@@ -39,7 +39,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const started = Date.now();
   const cluster: Cluster =
     opts.storage.kind === 'postgres'
-      ? await PgCluster.start({ databaseUrl: opts.storage.databaseUrl, log: opts.log })
+      ? await PgCluster.start({ databaseUrl: opts.storage.databaseUrl, prefix: opts.storage.prefix, keep: opts.storage.keep, log: opts.log })
       : await PgliteCluster.start({ dataDir: opts.storage.dataDir, log: opts.log });
   const app = new EmulatorApp(opts, cluster);
   let server: ReturnType<typeof createServer> | undefined;

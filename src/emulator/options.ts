@@ -4,7 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from './db/types.js';
 
-export type StorageOptions = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; databaseUrl: string };
+/**
+ * Where the emulator keeps its data. `postgres`: databases named `<prefix>main`,
+ * `<prefix>tenant_<slug>` on the server at `databaseUrl`; with a fixed `prefix` and `keep` they
+ * survive `close()` (and a killed process), and the next start with that prefix resumes them.
+ */
+export type StorageOptions = { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; databaseUrl: string; prefix?: string; keep?: boolean };
 
 /** Fault injection (for client retry tests). Rates are shares of requests in [0, 1]. */
 export interface FaultOptions {

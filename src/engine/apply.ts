@@ -1,11 +1,15 @@
 /**
  * Stage 8 — apply: execute a plan. Before any API call it refuses a plan with errors or with
- * hazards that were not allowed. Then it walks the changes in dependency order (creates and
- * updates first, deletes after, in reverse dependency order), several at a time within the
- * client's bound, one handler call per change, recording each success in state as it goes.
- * After the first failure it starts nothing new, lets the in-flight changes finish, and reports
- * what was applied, what failed (with the API's error) and what was not attempted. Running apply
- * again converges without repeating completed work.
+ * hazards that were not allowed. Then it walks the changes in three phases — changes that close
+ * an exposure (`runsFirst`: a table without its declared RLS), then creates, updates and replaces
+ * in dependency order, then deletes in reverse dependency order — several at a time within the
+ * client's bound. Each change is recorded in the state before its first call and its result
+ * after (engine/apply-change.ts), so any interruption is resolved by the next run.
+ *
+ * It starts nothing new after the first failure or once `signal` is aborted (the first Ctrl-C),
+ * lets the changes in flight finish, writes the state and reports what was applied, what failed
+ * (with the API's error) and what was not attempted. Running apply again converges without
+ * repeating completed work.
  */
 import { ApiError, NetworkError, apiDiagnostic } from '../client/errors.js';
 import { IdentityError, type FluxbaseClient } from '../client/http.js';
@@ -13,13 +17,13 @@ import { error, hasErrors, type Diagnostic } from '../diag/index.js';
 import { HAZARD_TYPES, type HazardType, type Plan, type ResourceChange } from '../model/plan.js';
 import type { ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
-import type { ApplyResult } from '../resources/types.js';
 import { MigrationRoutingError } from '../resources/migrations.js';
-import { secretFingerprint, type StateDocument } from '../state/document.js';
+import { addPending, type StateDocument } from '../state/document.js';
+import { applyChange, pendingOperation, type ChangeContext, type RevealedValue } from './apply-change.js';
 import { observedRenderings } from './diff.js';
 import type { DesiredState } from './graph.js';
 import { refresh } from './refresh.js';
-import { applyRenameToState } from './rename.js';
+import { StateWriteError, stateWriter } from './state-writer.js';
 
 /** Progress events for the CLI's step-by-step output. */
 export type ApplyEvent =
@@ -37,13 +41,23 @@ export interface ApplyPlanRequest {
   tenants: Map<string, TenantRef>;
   /** The state document; updated in place as changes succeed. */
   state: StateDocument;
-  /** Persists the state (called after every completed change, serialised). */
+  /** Persists the state (calls never overlap; see engine/state-writer.ts). */
   persist: (state: StateDocument) => Promise<void>;
   allowHazards: ReadonlySet<HazardType>;
   /** Changes run at once (default 4). */
   parallelism?: number;
   now?: () => Date;
   onEvent?: (e: ApplyEvent) => void;
+  /**
+   * Aborted on the first interrupt (SIGINT/SIGTERM): no new change starts; the ones in flight
+   * finish and are recorded.
+   */
+  signal?: AbortSignal;
+  /**
+   * Shows a new key value to the user (terminal, --secrets-out) the moment the server returned
+   * it; awaited before the handler makes its next call. Also collected in the report.
+   */
+  onReveal?: (value: RevealedValue) => Promise<void>;
 }
 
 /** What happened. */
@@ -52,10 +66,12 @@ export interface ApplyReport {
   failed: { address: string; action: ResourceChange['action']; diagnostic: Diagnostic }[];
   notAttempted: string[];
   /** Values to show the user exactly once (new key values); never logged or stored. */
-  revealed: { address: string; name: string; value: string }[];
+  revealed: RevealedValue[];
   diagnostics: Diagnostic[];
   /** True when apply refused before making any call. */
   refused: boolean;
+  /** True when an interrupt stopped the apply before every change was attempted. */
+  interrupted: boolean;
 }
 
 /** Diagnostics for every hazard whose type is not allowed (empty when the plan may be applied). */
@@ -72,9 +88,14 @@ export function gateHazards(plan: Plan, allow: ReadonlySet<HazardType>): Diagnos
   ];
 }
 
+/** Errors the API and the handlers report for one change (anything else is a bug and is thrown). */
+function isChangeFailure(e: unknown): e is ApiError | NetworkError | MigrationRoutingError | IdentityError {
+  return e instanceof ApiError || e instanceof NetworkError || e instanceof MigrationRoutingError || e instanceof IdentityError;
+}
+
 /** Applies a plan (see module doc). Never throws for API errors: they are reported. */
 export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
-  const report: ApplyReport = { applied: [], failed: [], notAttempted: [], revealed: [], diagnostics: [], refused: false };
+  const report: ApplyReport = { applied: [], failed: [], notAttempted: [], revealed: [], diagnostics: [], refused: false, interrupted: false };
   if (hasErrors(req.plan.diagnostics)) {
     report.refused = true;
     report.diagnostics.push(error('apply.refused', 'the plan has errors; nothing was applied'));
@@ -86,18 +107,40 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     report.diagnostics.push(...gate);
     return report;
   }
-  const now = req.now ?? (() => new Date());
-  const persist = serialise(req.persist);
-  const pending = req.plan.changes.filter((c) => (c.action !== 'no-op' || c.importing) && !c.deletedWith);
+  const write = stateWriter(req.persist);
+  const ctx: ChangeContext = {
+    client: req.client,
+    desired: req.desired,
+    tenants: req.tenants,
+    state: req.state,
+    persist: () => write(req.state),
+    now: req.now ?? (() => new Date()),
+    reveal: async (r) => {
+      report.revealed.push(r);
+      await req.onReveal?.(r);
+    },
+    warn: (d) => report.diagnostics.push(d),
+  };
+  const pending = req.plan.changes.filter((c) => (c.action !== 'no-op' || c.importing || c.forget || c.movedFrom) && !c.deletedWith);
   const cascaded = req.plan.changes.filter((c) => c.deletedWith);
   const status = new Map<string, 'ok' | 'failed' | 'skipped'>();
   let stop = false;
+  // The approved plan, recorded before the first call: if this run stops, the next one gates each
+  // change it resumes on the hazards approved here (engine/pending.ts).
+  addPending(req.state, ...pending.flatMap((change) => pendingOperation(change, ctx) ?? []));
+  const interrupted = () => {
+    if (req.signal?.aborted && !stop) {
+      stop = true;
+      report.interrupted = true;
+    }
+    return stop;
+  };
 
   const runOne = async (change: ResourceChange): Promise<void> => {
     req.onEvent?.({ type: 'start', change });
     const started = Date.now();
     try {
-      await execute(change, req, now, report);
+      await applyChange(ctx, change);
       status.set(change.address, 'ok');
       report.applied.push({ address: change.address, action: change.action });
       if (change.action === 'delete') {
@@ -106,28 +149,37 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
           status.set(child.address, 'ok');
           report.applied.push({ address: child.address, action: 'delete' });
         }
+        if (cascaded.some((c) => c.deletedWith === change.address)) await ctx.persist();
       }
-      await persist(req.state);
       req.onEvent?.({ type: 'done', change, ms: Date.now() - started });
     } catch (e) {
-      if (!(e instanceof ApiError || e instanceof NetworkError || e instanceof MigrationRoutingError || e instanceof IdentityError)) throw e;
+      if (!isChangeFailure(e) && !(e instanceof StateWriteError)) throw e;
+      const diagnostic =
+        e instanceof StateWriteError
+          ? error('state.write', e.message, { address: change.address, detail: 'Nothing more was started. Fix the cause and run apply again: the next run resolves this change.' })
+          : e instanceof MigrationRoutingError || e instanceof IdentityError
+            ? error('apply.failed', e.message, { address: change.address })
+            : apiDiagnostic(e, { address: change.address, code: 'apply.failed' });
       stop = true;
       status.set(change.address, 'failed');
-      const diagnostic =
-        e instanceof MigrationRoutingError || e instanceof IdentityError
-          ? error('apply.failed', e.message, { address: change.address })
-          : apiDiagnostic(e, { address: change.address, code: 'apply.failed' });
       report.failed.push({ address: change.address, action: change.action, diagnostic });
       req.onEvent?.({ type: 'fail', change, diagnostic });
     }
   };
 
-  for (const phase of [pending.filter((c) => c.action !== 'delete'), pending.filter((c) => c.action === 'delete')]) {
+  const phases = [
+    pending.filter((c) => c.runsFirst),
+    pending.filter((c) => !c.runsFirst && c.action !== 'delete'),
+    pending.filter((c) => !c.runsFirst && c.action === 'delete'),
+  ];
+  const limit = Math.max(1, req.parallelism ?? 4);
+  // Tables a running change takes locks on (see tableKeys): changes sharing one run one at a time.
+  const busyTables = new Set<string>();
+  for (const phase of phases) {
     const waiting = new Map(phase.map((c) => [c.address, c]));
     const running = new Map<string, Promise<void>>();
-    const limit = Math.max(1, req.parallelism ?? 4);
     while (waiting.size > 0 || running.size > 0) {
-      if (!stop) {
+      if (!interrupted()) {
         for (const change of [...waiting.values()]) {
           if (running.size >= limit) break;
           const deps = change.dependsOn.filter((d) => waiting.has(d) || running.has(d) || status.get(d) !== undefined);
@@ -137,8 +189,14 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
             continue;
           }
           if (deps.some((d) => status.get(d) !== 'ok')) continue;
+          const tables = tableKeys(change);
+          if (tables.some((t) => busyTables.has(t))) continue;
           waiting.delete(change.address);
-          const p = runOne(change).finally(() => running.delete(change.address));
+          for (const t of tables) busyTables.add(t);
+          const p = runOne(change).finally(() => {
+            running.delete(change.address);
+            for (const t of tables) busyTables.delete(t);
+          });
           running.set(change.address, p);
         }
       }
@@ -147,72 +205,28 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     }
     for (const c of waiting.values()) status.set(c.address, 'skipped');
   }
+  const why = report.interrupted ? 'not attempted: apply was interrupted' : 'not attempted after an earlier failure';
   for (const change of [...pending, ...cascaded]) {
     if (!status.has(change.address) || status.get(change.address) === 'skipped') {
       report.notAttempted.push(change.address);
-      req.onEvent?.({ type: 'skip', change, reason: 'not attempted after an earlier failure' });
+      req.onEvent?.({ type: 'skip', change, reason: why });
     }
   }
-  await recordObserved(req, report);
-  await persist(req.state);
+  if (!report.interrupted) await recordObserved(req, report).catch(() => undefined);
+  await ctx.persist().catch((e: Error) => report.diagnostics.push(error('state.write', e.message)));
   for (const f of report.failed) report.diagnostics.push(f.diagnostic);
   if (report.notAttempted.length > 0) {
     report.diagnostics.push(
-      error('apply.not-attempted', `${report.notAttempted.length} change(s) were not attempted after the failure`, {
-        detail: `${report.notAttempted.join('\n')}\nFix the failure and run apply again: completed changes are not repeated.`,
-      }),
+      report.interrupted
+        ? error('apply.interrupted', `apply was interrupted: ${report.notAttempted.length} change(s) were not attempted`, {
+            detail: `${report.notAttempted.join('\n')}\nThe changes in flight were finished and recorded; run apply again to make the rest.`,
+          })
+        : error('apply.not-attempted', `${report.notAttempted.length} change(s) were not attempted after the failure`, {
+            detail: `${report.notAttempted.join('\n')}\nFix the failure and run apply again: completed changes are not repeated.`,
+          }),
     );
   }
   return report;
-}
-
-async function execute(change: ResourceChange, req: ApplyPlanRequest, now: () => Date, report: ApplyReport): Promise<void> {
-  const handler = handlerFor(change.kind);
-  const desired = req.desired.get(change.address);
-  const slug = desired?.tenant ?? tenantOf(change);
-  const tenant = slug ? req.tenants.get(slug) : undefined;
-  if (slug && change.kind !== 'tenant' && !tenant) throw new Error(`tenant ${slug} is not known for ${change.address}`);
-  const base = { client: req.client, change, desired, tenant, now };
-  if (change.action === 'delete') {
-    await handler.delete(base);
-    delete req.state.resources[change.address];
-    return;
-  }
-  let result: ApplyResult = {};
-  if (change.action === 'no-op') {
-    // An import with nothing to change: only the state is written.
-  } else if (change.action === 'create') result = await handler.create(base);
-  else if (change.action === 'update') result = await handler.update!(base);
-  else {
-    await handler.delete(base);
-    result = await handler.create({ ...base, change: { ...change, action: 'create' } });
-  }
-  const id = result.id ?? change.id;
-  for (const r of result.revealed ?? []) report.revealed.push({ address: change.address, ...r });
-  for (const w of result.warnings ?? []) report.diagnostics.push({ ...w, address: w.address ?? change.address });
-  if (change.kind === 'tenant' && id && desired) {
-    const s = desired.path[1]!;
-    req.tenants.set(s, { slug: s, id, isDefault: desired.builtin ?? false });
-  }
-  if (change.renamedFrom) applyRenameToState(req.state, change.renamedFrom, change.address, change.renamedChildren ?? []);
-  const previous = req.state.resources[change.address];
-  const writeOnly: Record<string, string | null> = {};
-  for (const [attr, value] of Object.entries(desired?.writeOnly ?? {})) {
-    writeOnly[attr] = value === null || value === undefined ? null : secretFingerprint(req.state.salt, `${change.address}#${attr}`, value);
-  }
-  req.state.resources[change.address] = {
-    kind: change.kind as ResourceKind,
-    ...(id ? { id } : {}),
-    ...(Object.keys(writeOnly).length > 0 ? { writeOnly } : {}),
-    ...(previous?.observed ? { observed: previous.observed } : {}),
-    ...(desired?.preventDestroy ? { preventDestroy: true } : {}),
-  };
-}
-
-function tenantOf(change: ResourceChange): string | undefined {
-  if (change.kind === 'tenant') return undefined;
-  const handler = handlerFor(change.kind);
-  return handler.scope === 'tenant' ? change.address.split(/[.[]/)[1] : undefined;
 }
 
 /**
@@ -245,14 +259,27 @@ async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promi
   }
 }
 
-/** Wraps an async writer so calls never overlap and the last state always wins. */
-function serialise(write: (s: StateDocument) => Promise<void>): (s: StateDocument) => Promise<void> {
-  let chain: Promise<void> = Promise.resolve();
-  return (s) => {
-    const snapshot = structuredClone(s) as StateDocument;
-    snapshot.serial = s.serial + 1;
-    s.serial = snapshot.serial;
-    chain = chain.then(() => write(snapshot));
-    return chain;
-  };
+/**
+ * The tables whose locks a change takes, as `tenant.schema.table`: a table change its own table and
+ * the tables its foreign keys reference (before and after), a policy change its table. Two such
+ * changes at once can deadlock in PostgreSQL (DROP TABLE of a referencing table against DROP
+ * POLICY on the referenced one: SQLSTATE 40P01, which the server answers as a 400 — e.g.
+ * internal/api/policy_handler.go:420-423 answers every error with 400), so apply runs changes that share a
+ * table one after another; the rest still run in parallel.
+ */
+export function tableKeys(change: ResourceChange): string[] {
+  if (change.kind !== 'table' && change.kind !== 'policy') return [];
+  const [, tenant, schema, table] = change.address.split('.');
+  if (!tenant || !schema || !table) return [];
+  const keys = new Set([`${tenant}.${schema}.${table}`]);
+  if (change.kind === 'table') {
+    for (const side of [change.before, change.after]) {
+      const columns = (side?.columns ?? {}) as Record<string, { references?: { table?: string } | null } | undefined>;
+      for (const c of Object.values(columns)) {
+        const ref = c?.references?.table;
+        if (ref) keys.add(`${tenant}.${ref.includes('.') ? ref : `${schema}.${ref}`}`);
+      }
+    }
+  }
+  return [...keys];
 }

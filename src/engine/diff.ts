@@ -7,7 +7,7 @@
  * value's live side is written as a person would, like the declared side.
  */
 import type { AttributeChange } from '../model/plan.js';
-import { canonicalJson } from '../model/canonical.js';
+import { canonicalJson, canonicallyEqual } from '../model/canonical.js';
 import { constantMismatch, expressionsEqual } from '../sql/expression.js';
 import { canonicalType } from '../sql/types.js';
 import { readableExpression } from '../sql/readable.js';
@@ -36,10 +36,24 @@ function compareStrings(a: string, b: string): number {
 
 /** The rule that applies to a path (`columns.*.default` matches ["columns","email","default"]). */
 export function ruleFor(rules: readonly AttributeRule[], path: readonly string[]): AttributeRule | undefined {
-  return rules.find((r) => {
-    const parts = r.path.split('.');
-    return parts.length === path.length && parts.every((p, i) => p === '*' || p === path[i]);
-  });
+  for (const { parts, rule } of compiledRules(rules)) {
+    if (parts.length !== path.length) continue;
+    let match = true;
+    for (let i = 0; i < parts.length && match; i++) match = parts[i] === '*' || parts[i] === path[i];
+    if (match) return rule;
+  }
+  return undefined;
+}
+
+/** Rule paths split once per rule list (handlers' lists live as long as the process). */
+const compiled = new WeakMap<readonly AttributeRule[], { parts: string[]; rule: AttributeRule }[]>();
+function compiledRules(rules: readonly AttributeRule[]): { parts: string[]; rule: AttributeRule }[] {
+  let out = compiled.get(rules);
+  if (!out) {
+    out = rules.map((rule) => ({ parts: rule.path.split('.'), rule }));
+    compiled.set(rules, out);
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -74,7 +88,7 @@ function walk(
     }
     return;
   }
-  if (canonicalJson(d) !== canonicalJson(l ?? null)) push(out, path, l, d, rule);
+  if (!canonicallyEqual(d, l ?? null)) push(out, path, l, d, rule);
 }
 
 function push(out: AttributeChange[], path: string[], before: unknown, after: unknown, rule: AttributeRule | undefined): void {

@@ -7,6 +7,7 @@
 import { HAZARD_TYPES, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
 import { canonicalJson } from '../model/canonical.js';
 import type { StateDocument } from '../state/document.js';
+import type { Reconciled } from './session.js';
 import { VERSION } from '../version.js';
 
 /** API calls made by one command, by `METHOD route`. */
@@ -24,11 +25,17 @@ export interface PlanDocument extends Plan {
   state: { lineage: string; serial: number } | null;
   /** Hazard types present, with the addresses that carry them. */
   hazards: { type: HazardType; addresses: string[] }[];
+  /** What the plan resolved in the state first: pending operations of an interrupted apply, moves. */
+  resolved?: { address?: string; message: string }[];
   apiCalls?: ApiCalls;
 }
 
 /** Builds the document. `apiCalls` is left out of saved plans so they are byte-identical for equal input. */
-export function planDocument(plan: Plan, state: StateDocument | undefined, apiCalls?: ApiCalls): PlanDocument {
+export function planDocument(plan: Plan, state: StateDocument | undefined, apiCalls?: ApiCalls, reconciled?: Reconciled): PlanDocument {
+  const resolved = [
+    ...(reconciled?.resolution.notes ?? []),
+    ...[...(reconciled?.moved ?? [])].map(([to, from]) => ({ address: to, message: `moved from ${from} (moved:)` })),
+  ];
   const hazards = HAZARD_TYPES.map((type) => ({
     type,
     addresses: plan.changes.filter((c) => c.hazards.some((h) => h.type === type)).map((c) => c.address),
@@ -38,6 +45,8 @@ export function planDocument(plan: Plan, state: StateDocument | undefined, apiCa
     formatVersion: PLAN_FORMAT_VERSION,
     tool: { name: 'fluxbase-iac', version: VERSION },
     state: state && state.serial > 0 ? { lineage: state.lineage, serial: state.serial } : null,
+    ...(plan.destroy ? { destroy: true as const } : {}),
+    ...(plan.targets ? { targets: plan.targets } : {}),
     endpoint: plan.endpoint,
     desiredFingerprint: plan.desiredFingerprint,
     liveFingerprint: plan.liveFingerprint,
@@ -47,6 +56,7 @@ export function planDocument(plan: Plan, state: StateDocument | undefined, apiCa
     changes: plan.changes,
     unmanaged: plan.unmanaged,
     diagnostics: plan.diagnostics,
+    ...(resolved.length > 0 ? { resolved } : {}),
     ...(plan.access ? { access: plan.access } : {}),
     ...(apiCalls ? { apiCalls } : {}),
   };
@@ -57,8 +67,11 @@ export function serialisePlan(doc: PlanDocument): string {
   return `${canonicalJson(doc, 2)}\n`;
 }
 
-/** Parses a saved plan, or returns the reason it cannot be used. */
-export function parsePlanDocument(text: string): { doc?: PlanDocument; problem?: string } {
+/**
+ * Parses a saved plan, or returns the reason it cannot be used. Drift reports (refresh-only) are
+ * refused unless `allowRefreshOnly` (for rendering them with `fluxbase show`).
+ */
+export function parsePlanDocument(text: string, options: { allowRefreshOnly?: boolean } = {}): { doc?: PlanDocument; problem?: string } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -68,7 +81,7 @@ export function parsePlanDocument(text: string): { doc?: PlanDocument; problem?:
   const d = doc as Partial<PlanDocument>;
   if (d?.format !== 'fluxbase-iac-plan') return { problem: 'not a fluxbase-iac plan (missing "format": "fluxbase-iac-plan")' };
   if (d.formatVersion !== PLAN_FORMAT_VERSION) return { problem: `plan format version ${String(d.formatVersion)} is not supported by this version (${PLAN_FORMAT_VERSION})` };
-  if (d.refreshOnly) return { problem: 'this is a refresh-only (drift) report, which cannot be applied' };
+  if (d.refreshOnly && !options.allowRefreshOnly) return { problem: 'this is a refresh-only (drift) report, which cannot be applied' };
   if (!Array.isArray(d.changes) || typeof d.desiredFingerprint !== 'string') return { problem: 'the plan is incomplete (changes or desiredFingerprint missing)' };
   return { doc: d as PlanDocument };
 }

@@ -17,6 +17,8 @@ import { RESOURCE_KINDS } from '../model/resource.js';
 import { desiredFingerprint, secretFingerprint, UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
 import { createChange, deleteChange, finishChange, updateChange } from './change.js';
 import type { DesiredState } from './graph.js';
+import { forceReplace, removedAddresses, targetChanges } from './lifecycle.js';
+import type { Resolution } from './pending.js';
 import type { LiveState } from './refresh.js';
 import { planRenames } from './rename.js';
 import { referenceDiagnostics } from './plan-checks.js';
@@ -44,6 +46,21 @@ export interface BuildPlanRequest {
    * removed from the configuration (so production can forbid every destroy from its environment).
    */
   preventDestroyDefault?: boolean;
+  /**
+   * `fluxbase destroy` / `plan --destroy`: every managed resource is deleted as if the
+   * configuration declared nothing (built-in objects excepted); `prevent_destroy` still applies.
+   */
+  destroy?: boolean;
+  /** `--target`: narrow the plan to these addresses and what they need (engine/lifecycle.ts). */
+  targets?: readonly string[];
+  /** `--replace`: addresses to delete and create again. */
+  replace?: readonly string[];
+  /** `removed:` of the configuration: managed addresses to drop from the state, left live. */
+  removed?: readonly string[];
+  /** Moves applied to `state` before planning (to → from), marked on their changes. */
+  moved?: ReadonlyMap<string, string>;
+  /** What resolving the state's pending operations found (engine/pending.ts). */
+  resolution?: Pick<Resolution, 'resumed' | 'unrevealed'>;
   /** `migrations.lock_timeout` of the configuration (default 3s). */
   lockTimeout?: string;
 }
@@ -78,9 +95,10 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   const changes: ResourceChange[] = [];
   const unmanaged: UnmanagedResource[] = [];
   const addresses = new Set<string>([...desired.keys(), ...live.resources.keys(), ...Object.keys(state.resources)]);
+  const forgotten = removedAddresses(req.removed ?? [], state, live);
 
   for (const address of [...addresses].sort()) {
-    const d = desired.get(address);
+    const d = req.destroy ? undefined : desired.get(address);
     const l = live.resources.get(address);
     const s = state.resources[address];
     const kind = (d?.kind ?? l?.kind ?? s?.kind)!;
@@ -132,10 +150,11 @@ export function buildPlan(req: BuildPlanRequest): Plan {
     } else if (l) {
       if (s) {
         if (l.builtin) {
-          diagnostics.push(warning('plan.not-supported', `built-in ${kind} is no longer declared; it is never deleted and is dropped from state`, { address }));
+          if (!req.destroy) diagnostics.push(warning('plan.not-supported', `built-in ${kind} is no longer declared; it is never deleted and is dropped from state`, { address }));
           continue;
         }
-        changes.push(deleteChange(l));
+        if (forgotten.has(address) && !req.destroy) changes.push(forgetChange(l));
+        else changes.push(deleteChange(l));
       } else if (!l.builtin && !l.hidden) {
         unmanaged.push({ address, kind: l.kind, id: l.id });
       }
@@ -143,6 +162,22 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   }
 
   markCascades(changes, live);
+  const resolution = req.resolution ?? { resumed: new Map(), unrevealed: new Set<string>() };
+  const replacing = new Set([...(req.replace ?? []), ...resolution.unrevealed]);
+  diagnostics.push(
+    ...forceReplace({
+      changes,
+      addresses: replacing,
+      reason: (a) => (resolution.unrevealed.has(a) ? 'created by an interrupted apply that never received its value' : 'replacement requested with --replace'),
+      desired,
+      live,
+      state,
+    }),
+  );
+  for (const [to, from] of req.moved ?? []) {
+    const change = changes.find((c) => c.address === to);
+    if (change) change.movedFrom = from;
+  }
   const byAddress = new Map(changes.map((c) => [c.address, c]));
   const creating = new Set(changes.filter((c) => c.action === 'create').map((c) => c.address));
   const context = {
@@ -158,6 +193,12 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   }
   diagnostics.push(...(req.refreshOnly ? handlerDiagnostics.filter((d) => d.severity !== 'error') : handlerDiagnostics));
   if (!req.refreshOnly) diagnostics.push(...referenceDiagnostics({ desired, live, changes }));
+  for (const change of changes) {
+    const resumed = resolution.resumed.get(change.address);
+    // A resumed change of an unchanged declaration is gated on the hazards its original carried.
+    if (resumed) change.hazards = change.hazards.filter((h) => resumed.hazards.includes(h.type));
+    if (exposesTable(change)) change.runsFirst = true;
+  }
   for (const change of changes) {
     if (req.refreshOnly) break;
     if (change.action !== 'delete' && change.action !== 'replace') continue;
@@ -176,9 +217,16 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   }
   orderDependencies(changes, byAddress, desired, live);
   if (!req.refreshOnly) diagnostics.push(...referencedDrops(changes, byAddress, desired, live));
-  const ordered = orderChanges(changes);
+  let ordered = orderChanges(changes);
+  if (req.targets && req.targets.length > 0) {
+    const targeted = targetChanges({ changes: ordered, targets: req.targets, desired, live, state });
+    ordered = targeted.changes;
+    diagnostics.push(...targeted.diagnostics);
+  }
   return {
     formatVersion: PLAN_FORMAT_VERSION,
+    ...(req.destroy ? { destroy: true as const } : {}),
+    ...(req.targets && req.targets.length > 0 ? { targets: [...req.targets] } : {}),
     endpoint: req.endpoint,
     desiredFingerprint: fingerprintDesired(desired),
     liveFingerprint: fingerprint(ordered.map((c) => [c.address, c.liveFingerprint ?? null])),
@@ -237,6 +285,19 @@ function changeFor(d: DesiredResource, l: LiveResource, state: StateDocument, re
     change.attributes.push({ path: [attr], before: { sensitive: true }, after: { sensitive: true }, sensitive: true });
   }
   return change;
+}
+
+/** The change of `l` that drops it from the state and leaves it live (`removed:`). */
+function forgetChange(l: LiveResource): ResourceChange {
+  return { ...deleteChange(l), action: 'no-op', forget: true, reason: 'removed from the configuration with `removed:`; left in place' };
+}
+
+/**
+ * True for a change that turns on the RLS a table declares: the table is reachable without it
+ * until the change runs (e.g. an interrupted apply created it and stopped), so apply runs it first.
+ */
+function exposesTable(change: ResourceChange): boolean {
+  return change.kind === 'table' && change.attributes.some((a) => a.path.length === 1 && a.path[0] === 'rls_enabled' && a.before === false && a.after === true);
 }
 
 /** Marks deletes that happen implicitly with an ancestor's delete (a tenant's contents, a table's policies). */

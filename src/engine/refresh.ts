@@ -66,11 +66,12 @@ export async function refresh(req: {
     );
   };
   const jobs: Promise<void>[] = [];
+  const schemasByTenant = schemasOf(req.desired, req.state);
   for (const slug of wanted) {
     const tenant = live.tenants.get(slug);
     if (!tenant) continue;
     live.scanned.add(slug);
-    const schemas = new Set([...schemasOf(slug, req.desired, req.state), ...(req.schemas ?? [])]);
+    const schemas = new Set([...(schemasByTenant.get(slug) ?? []), ...(req.schemas ?? [])]);
     for (const handler of allHandlers()) {
       if (handler.scope !== 'tenant' || !kinds.has(handler.kind)) continue;
       jobs.push(
@@ -122,26 +123,37 @@ function withUrlHint(d: Diagnostic, url: string): Diagnostic {
   return { ...d, detail: d.detail ? `${hint} ${d.detail}` : hint };
 }
 
-/** Schemas a tenant's desired resources and managed resources live in. */
-function schemasOf(slug: string, desired: DesiredState, state: StateDocument | undefined): Set<string> {
-  const out = new Set<string>();
+/** Schemas each tenant's desired resources and managed resources live in (one pass over each). */
+function schemasOf(desired: DesiredState, state: StateDocument | undefined): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (slug: string, schema: string) => {
+    const set = out.get(slug);
+    if (set) set.add(schema);
+    else out.set(slug, new Set([schema]));
+  };
   for (const r of desired.values()) {
-    if (r.tenant === slug && (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy')) out.add(r.path[3]!);
+    if (r.tenant === undefined) continue;
+    if (r.kind === 'schema' || r.kind === 'table' || r.kind === 'policy') add(r.tenant, r.path[3]!);
     // A webhook's tables (a bare name is in auth), so tables in Fluxbase's own schemas are read too.
-    if (r.tenant === slug && r.kind === 'webhook') {
-      for (const table of ((r.meta?.eventTables ?? []) as string[])) if (table !== '*') out.add(table.includes('.') ? table.split('.')[0]! : 'auth');
+    if (r.kind === 'webhook') {
+      for (const table of (r.meta?.eventTables ?? []) as string[]) if (table !== '*') add(r.tenant, table.includes('.') ? table.split('.')[0]! : 'auth');
     }
-    if (r.tenant === slug && r.kind === 'table') {
+    if (r.kind === 'table') {
       for (const c of Object.values((r.attrs.columns ?? {}) as Record<string, { references?: { table: string } | null }>)) {
-        if (c.references) out.add(c.references.table.split('.')[0]!);
+        if (c.references) add(r.tenant, c.references.table.split('.')[0]!);
       }
     }
   }
-  for (const address of Object.keys(state?.resources ?? {})) {
+  for (const address of stateAddresses(state)) {
     const parsed = parseAddress(address);
-    if (parsed && parsed.segments[0] === slug && ['schema', 'table', 'policy'].includes(parsed.kind)) out.add(parsed.segments[1]!);
+    if (parsed && ['schema', 'table', 'policy'].includes(parsed.kind)) add(parsed.segments[0]!, parsed.segments[1]!);
   }
   return out;
+}
+
+/** Addresses a state document manages or has pending operations for. */
+function stateAddresses(state: StateDocument | undefined): string[] {
+  return [...Object.keys(state?.resources ?? {}), ...(state?.pending ?? []).map((p) => p.address)];
 }
 
 /** Kinds declared in the desired state or recorded in the state document. */
@@ -149,13 +161,14 @@ export function relevantKinds(desired: DesiredState, state: StateDocument | unde
   const kinds = new Set<ResourceKind>();
   for (const r of desired.values()) kinds.add(r.kind);
   for (const entry of Object.values(state?.resources ?? {})) kinds.add(entry.kind);
+  for (const op of state?.pending ?? []) kinds.add(op.kind);
   return kinds;
 }
 
 /** Slugs of tenants that own resources recorded in a state document. */
 export function stateTenants(state: StateDocument | undefined): Set<string> {
   const out = new Set<string>();
-  for (const address of Object.keys(state?.resources ?? {})) {
+  for (const address of stateAddresses(state)) {
     const parsed = parseAddress(address);
     if (!parsed) continue;
     const kind = parsed.kind as ResourceKind;
@@ -170,4 +183,19 @@ function handlerScope(kind: ResourceKind): 'instance' | 'tenant' | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads one resource by address with its kind's list call (one call for its scope), for apply to
+ * confirm that a resource is gone after a delete that failed. Undefined when it does not exist
+ * (or its tenant does not). Throws ApiError/NetworkError.
+ */
+export async function readLive(req: { client: FluxbaseClient; kind: ResourceKind; address: string; tenant?: TenantRef }): Promise<LiveResource | undefined> {
+  const handler = handlerFor(req.kind);
+  const parsed = parseAddress(req.address);
+  const schemas = new Set<string>();
+  if (parsed && ['schema', 'table', 'policy'].includes(parsed.kind) && parsed.segments[1]) schemas.add(parsed.segments[1]);
+  if (handler.scope === 'tenant' && !req.tenant) return undefined;
+  const items = await handler.list({ client: req.client, tenant: handler.scope === 'tenant' ? req.tenant : undefined, schemas });
+  return items.find((i) => i.address === req.address);
 }

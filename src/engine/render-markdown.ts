@@ -5,7 +5,7 @@
  * The output is split into parts under a size limit (GitHub's comment limit is 65,536 characters).
  */
 import type { Plan, ResourceChange } from '../model/plan.js';
-import { attributeLines, hazardCounts, migrationGroups } from './render.js';
+import { attributeLines, changeVerb, hazardCounts, migrationGroups, shownChanges } from './render.js';
 import { deltaLines, markdownText } from '../access/render.js';
 
 /** Default size limit of one part, in characters. */
@@ -15,9 +15,9 @@ const ICON: Record<ResourceChange['action'], string> = { create: '➕', update: 
 
 /** Renders the plan as one or more Markdown parts, each at most `limit` characters. */
 export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[] {
-  const changes = plan.changes.filter((c) => c.action !== 'no-op');
+  const changes = shownChanges(plan);
   const head: string[] = [];
-  head.push(`### Fluxbase plan${plan.refreshOnly ? ' (drift report)' : ''}`);
+  head.push(`### Fluxbase plan${plan.refreshOnly ? ' (drift report)' : plan.destroy ? ' (destroy)' : ''}`);
   head.push('');
   const hazards = hazardCounts(plan);
   if (hazards.size > 0 && !plan.refreshOnly) {
@@ -43,7 +43,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
     head.push(
       plan.refreshOnly
         ? `**Drift:** ${changes.length} resource(s) differ from the configuration (diffs show live -> configuration). Nothing was changed.`
-        : `**Plan:** ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
+        : `**Plan:** ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.forget ? `, ${s.forget} to forget` : ''}.`,
     );
   }
   if (plan.access && !plan.refreshOnly) {
@@ -61,7 +61,8 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[
       const groups = migrationGroups(c);
       groups.forEach((sql, i) => body.push('', groups.length > 1 ? `SQL (migration ${i + 1} of ${groups.length}):` : 'SQL (migration):', '```sql', ...sql.map((x) => `${x};`), '```'));
     }
-    const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${c.action}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
+    const action = c.action === 'no-op' || c.importing || c.movedFrom ? changeVerb(c) : c.action;
+    const title = `${ICON[c.action]} <code>${escape(c.address)}</code> — ${escape(action)}${c.hazards.length > 0 ? ` ⚠️ ${[...new Set(c.hazards.map((h) => h.type))].join(', ')}` : ''}${c.reason ? ` (${escape(c.reason)})` : ''}`;
     blocks.push(['<details>', `<summary>${title}</summary>`, '', ...body, '', '</details>'].join('\n'));
   }
   if (plan.unmanaged.length > 0) {

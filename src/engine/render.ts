@@ -44,12 +44,29 @@ export function styler(color: boolean | undefined) {
   return { green: wrap('32'), yellow: wrap('33'), red: wrap('31'), magenta: wrap('35'), bold: wrap('1'), dim: wrap('2'), cyan: wrap('36') };
 }
 
+/** The changes a renderer shows: everything but unchanged resources (imports, `removed:` and `moved:` are shown). */
+export function shownChanges(plan: Pick<Plan, 'changes'>): ResourceChange[] {
+  return plan.changes.filter((x) => x.action !== 'no-op' || x.importing || x.forget || x.movedFrom);
+}
+
+/** What happens to a resource, in words (`will be created`, `has moved from …`). */
+export function changeVerb(change: ResourceChange): string {
+  if (change.forget) return 'will be removed from the state (the live object is left in place)';
+  const verb = change.importing
+    ? change.action === 'no-op'
+      ? 'will be imported'
+      : `will be imported and ${VERB[change.action].replace(/^will be /, '')}`
+    : VERB[change.action];
+  if (!change.movedFrom) return verb;
+  return change.action === 'no-op' ? `has moved from ${change.movedFrom}` : `has moved from ${change.movedFrom} and ${verb}`;
+}
+
 /** The full human-readable plan. */
 export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   const c = styler(options.color);
   const colorFor = (a: ResourceChange['action']) => (a === 'create' ? c.green : a === 'update' ? c.yellow : a === 'delete' ? c.red : c.magenta);
   const lines: string[] = [];
-  const changes = plan.changes.filter((x) => x.action !== 'no-op' || x.importing);
+  const changes = shownChanges(plan);
   if (plan.unmanaged.length > 0) {
     lines.push(c.bold('Not managed by this configuration (left untouched):'));
     for (const u of plan.unmanaged) lines.push(`  ${c.dim('?')} ${u.address}`);
@@ -64,19 +81,21 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   }
   const used = new Set(changes.map((x) => x.action));
   const drift = plan.refreshOnly === true;
-  lines.push(drift ? 'Drift between the configuration and the live instance (values shown as live -> configuration):' : 'Fluxbase will perform the following actions:');
+  lines.push(
+    drift
+      ? 'Drift between the configuration and the live instance (values shown as live -> configuration):'
+      : plan.destroy
+        ? 'Fluxbase will destroy every resource this configuration manages:'
+        : 'Fluxbase will perform the following actions:',
+  );
   lines.push('');
   for (const change of changes) {
     const paint = colorFor(change.action);
-    const verb = drift
-      ? DRIFT[change.action]
-      : change.importing
-        ? change.action === 'no-op'
-          ? 'will be imported'
-          : `will be imported and ${VERB[change.action].replace(/^will be /, '')}`
-        : VERB[change.action];
-    lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing ? c.dim(` (${change.reason})`) : ''}`);
-    lines.push(`  ${paint((change.importing && change.action === 'no-op' ? '<=' : SYMBOL[change.action]).padStart(3))} ${change.address}`);
+    const verb = drift ? DRIFT[change.action] : changeVerb(change);
+    const first = change.runsFirst && !drift ? c.dim(' (runs first: the table is reachable without its declared RLS until then)') : '';
+    lines.push(`  ${c.bold(`# ${change.address}`)} ${verb}${change.reason && !change.importing && !change.forget ? c.dim(` (${change.reason})`) : ''}${first}`);
+    const symbol = change.forget ? '=>' : change.importing && change.action === 'no-op' ? '<=' : change.movedFrom && change.action === 'no-op' ? '->' : SYMBOL[change.action];
+    lines.push(`  ${paint(symbol.padStart(3))} ${change.address}`);
     for (const line of attributeLines(change)) lines.push(`      ${paintLine(line, c)}`);
     if (!drift) {
       const groups = migrationGroups(change);
@@ -106,7 +125,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     c.bold(
       drift
         ? `Drift: ${changes.length} resource(s) differ from the configuration. Nothing was changed; \`fluxbase plan\` shows what apply would do.`
-        : `Plan: ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
+        : `Plan: ${s.import > 0 ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.forget ? `, ${s.forget} to forget` : ''}.`,
     ),
   );
   return lines.join('\n');

@@ -2,14 +2,16 @@
  * The stages wired together for the CLI and the library API: load + validate a config, refresh
  * and plan against a server, apply. Each function reports problems as diagnostics.
  */
-import { IdentityError, type FluxbaseClient } from '../client/http.js';
-import { ApiError, apiDiagnostic, NetworkError } from '../client/errors.js';
+import type { FluxbaseClient } from '../client/http.js';
+import { ApiError, apiDiagnostic, IdentityError, NetworkError } from '../client/errors.js';
 import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
+import { applyMoves } from './lifecycle.js';
+import { pruneGone, resolvePending, type Resolution } from './pending.js';
 import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
-import { loadConfigFile, type LoadOptions } from './load.js';
+import { loadConfigFile, type LoadedDocument, type LoadOptions } from './load.js';
 import { buildPlan } from './plan.js';
 import { refresh, relevantKinds, type LiveState } from './refresh.js';
 import { error } from '../diag/index.js';
@@ -21,7 +23,11 @@ import { annotatePlan, planAccessDelta } from '../access/delta.js';
 
 /** Loads and validates a config file (no API call). `valid` is set only when there are no errors. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
-  const doc = await loadConfigFile(file, options);
+  return validateLoaded(await loadConfigFile(file, options));
+}
+
+/** Validates a loaded document (no API call). `valid` is set only when there are no errors. */
+export async function validateLoaded(doc: LoadedDocument): Promise<{ valid?: ValidConfig; diagnostics: Diagnostic[] }> {
   const { config, diagnostics } = await validateDocument(doc);
   return hasErrors(diagnostics) ? { diagnostics } : { valid: config!, diagnostics };
 }
@@ -31,23 +37,54 @@ export interface PlanResult {
   plan: Plan;
   desired: DesiredState;
   live: LiveState;
+  /**
+   * The state the plan was computed against: the document read, with its pending operations
+   * resolved and `moved:` entries applied (apply persists it before the first change).
+   */
   state: StateDocument;
+  /** What resolving pending operations and applying moves changed in `state` (lines for the user). */
+  reconciled: Reconciled;
+}
+
+/** What {@link reconcileState} changed in the state document. */
+export interface Reconciled {
+  resolution: Resolution;
+  moved: Map<string, string>;
+  diagnostics: Diagnostic[];
+  /** True when the state document differs from the one read. */
+  changed: boolean;
+}
+
+/** Options of a plan beyond the configuration (the CLI's flags). */
+export interface PlanOptions {
+  imports?: ReadonlySet<string>;
+  refreshOnly?: boolean;
+  /** `fluxbase destroy` / `plan --destroy`. */
+  destroy?: boolean;
+  targets?: readonly string[];
+  replace?: readonly string[];
+}
+
+/**
+ * Brings a state document up to date with what is live before anything is planned: resolves the
+ * pending operations an interrupted run left (engine/pending.ts), applies the configuration's
+ * `moved:` entries, and drops entries that are neither declared nor live. Changes `state` in
+ * place; makes no API call.
+ */
+export function reconcileState(req: { state: StateDocument; live: LiveState; desired: DesiredState; valid: { config: Pick<ValidConfig['config'], 'moved'> } }): Reconciled {
+  const before = JSON.stringify(req.state);
+  const resolution = resolvePending({ state: req.state, live: req.live, desired: req.desired });
+  const moves = hasErrors(req.live.diagnostics) ? { moved: new Map<string, string>(), diagnostics: [] } : applyMoves({ state: req.state, moves: req.valid.config.moved ?? [], desired: req.desired, live: req.live });
+  resolution.notes.push(...pruneGone({ state: req.state, live: req.live, desired: req.desired }));
+  return { resolution, moved: moves.moved, diagnostics: moves.diagnostics, changed: JSON.stringify(req.state) !== before };
 }
 
 /** Refreshes the live state and plans the changes from it to the desired state. */
-export async function planConfig(req: {
-  client: FluxbaseClient;
-  valid: ValidConfig;
-  state: StateDocument | undefined;
-  imports?: ReadonlySet<string>;
-  refreshOnly?: boolean;
-}): Promise<PlanResult> {
+export async function planConfig(req: { client: FluxbaseClient; valid: ValidConfig; state: StateDocument | undefined } & PlanOptions): Promise<PlanResult> {
   return planDesired({
-    client: req.client,
+    ...req,
     desired: buildDesired(req.valid),
-    state: req.state,
-    imports: req.imports,
-    refreshOnly: req.refreshOnly,
+    lifecycle: req.valid.config,
     preventDestroyDefault: req.valid.config.lifecycle?.prevent_destroy ?? false,
     lockTimeout: req.valid.config.migrations?.lock_timeout,
   });
@@ -55,28 +92,32 @@ export async function planConfig(req: {
 
 /**
  * {@link planConfig} for a desired state that is already built (e.g. only some kinds of a
- * configuration, for the local emulator of `fluxbase test` and `plan --prove`).
+ * configuration, for the local emulator of `fluxbase test` and `plan --prove`). `lifecycle`: the
+ * configuration's `moved:` and `removed:` entries (none when absent).
  */
-export async function planDesired(req: {
-  client: FluxbaseClient;
-  desired: DesiredState;
-  state: StateDocument | undefined;
-  imports?: ReadonlySet<string>;
-  refreshOnly?: boolean;
-  preventDestroyDefault?: boolean;
-  /** `migrations.lock_timeout` of the configuration (a PostgreSQL interval such as `3s`). */
-  lockTimeout?: string;
-}): Promise<PlanResult> {
+export async function planDesired(
+  req: {
+    client: FluxbaseClient;
+    desired: DesiredState;
+    state: StateDocument | undefined;
+    lifecycle?: Pick<ValidConfig['config'], 'moved' | 'removed'>;
+    preventDestroyDefault?: boolean;
+    /** `migrations.lock_timeout` of the configuration (a PostgreSQL interval such as `3s`). */
+    lockTimeout?: string;
+  } & PlanOptions,
+): Promise<PlanResult> {
   const { desired } = req;
   const state = req.state ?? emptyState();
   const before = tokenDiagnostics(req.client, relevantKinds(desired, state));
   if (hasErrors(before)) {
     const live: LiveState = { resources: new Map(), tenants: new Map(), scanned: new Set(), diagnostics: before };
-    return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state };
+    const reconciled: Reconciled = { resolution: { notes: [], resumed: new Map(), unrevealed: new Set(), changed: false }, moved: new Map(), diagnostics: [], changed: false };
+    return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state, reconciled };
   }
   const live = await refresh({ client: req.client, desired, state });
-  const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) =>
-    buildPlan({
+  const reconciled = reconcileState({ state, live, desired, valid: { config: req.lifecycle ?? {} } });
+  const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) => {
+    const plan = buildPlan({
       endpoint: req.client.url,
       desired,
       live,
@@ -87,7 +128,16 @@ export async function planDesired(req: {
       capabilities,
       preventDestroyDefault: req.preventDestroyDefault ?? false,
       lockTimeout: req.lockTimeout,
+      destroy: req.destroy,
+      targets: req.targets,
+      replace: req.replace,
+      removed: req.lifecycle?.removed,
+      moved: reconciled.moved,
+      resolution: reconciled.resolution,
     });
+    plan.diagnostics.push(...reconciled.diagnostics);
+    return plan;
+  };
   let plan = build();
   // Some updates depend on what this server can do (e.g. a working PUT /service-keys/{id}): ask
   // once per kind, only when such an update is planned, and plan again with the answer.
@@ -104,7 +154,7 @@ export async function planDesired(req: {
     const checks = [...(await preflight(req.client, plan, desired, live)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };
   }
-  return { plan, desired, live, state };
+  return { plan, desired, live, state, reconciled };
 }
 
 /**

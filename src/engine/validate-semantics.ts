@@ -22,7 +22,8 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (path: (string | number)[], preferKey = false) => ({
     path,
-    location: valid.sources.locate(toPointer(path), preferKey),
+    // Looked up only if a diagnostic is reported and read (see SourceIndex.locateLater).
+    location: valid.sources.locateLater(toPointer(path), preferKey),
   });
   const identifier = (kind: string, name: string, path: (string | number)[]) => {
     if (RESERVED_IDENTIFIERS.has(name.toLowerCase())) {
@@ -36,7 +37,9 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   };
 
   out.push(...settingsDiagnostics(valid, at));
-  const declared = buildDesiredAddresses(valid);
+  // Building every desired resource is only worth it when there are imports, removals or moves to check.
+  const checksAddresses = [valid.config.import, valid.config.removed, valid.config.moved].some((list) => (list ?? []).length > 0);
+  const declared = checksAddresses ? buildDesiredAddresses(valid) : new Set<string>();
   (valid.config.import ?? []).forEach((address, i) => {
     if (!declared.has(address)) {
       out.push(
@@ -47,6 +50,7 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
       );
     }
   });
+  out.push(...lifecycleDiagnostics(valid, declared, at));
   for (const [slug, tenant] of Object.entries(valid.config.tenants ?? {})) {
     if (!tenant) continue;
     for (const [name, webhook] of Object.entries(tenant.webhooks ?? {})) {
@@ -121,6 +125,41 @@ function internalSchemaTable(schema: string, table: string, where: ReturnType<At
 }
 
 /** Addresses the config declares (to check `import:` entries). */
+/**
+ * `removed:` and `moved:` entries: a removed address must no longer be declared; a move goes from
+ * an address that is no longer declared to one that is, between resources of one kind, and each
+ * address moves once.
+ */
+function lifecycleDiagnostics(valid: ValidConfig, declared: ReadonlySet<string>, at: At): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  (valid.config.removed ?? []).forEach((address, i) => {
+    if (declared.has(address)) {
+      out.push(
+        error('config.conflict', `${address} is still declared`, {
+          ...at(['removed', i]),
+          detail: '`removed:` stops managing a resource the configuration no longer declares. Delete its declaration too, or drop this entry to keep managing it.',
+        }),
+      );
+    }
+  });
+  const sources = new Set<string>();
+  (valid.config.moved ?? []).forEach((move, i) => {
+    const kind = (a: string) => /^[a-z_]+/.exec(a)?.[0];
+    if (!declared.has(move.to)) {
+      out.push(error('config.reference', `${move.to} is not declared`, { ...at(['moved', i, 'to']), detail: 'A move gives a managed resource a new address that the configuration declares.' }));
+    }
+    if (declared.has(move.from)) {
+      out.push(error('config.conflict', `${move.from} is still declared`, { ...at(['moved', i, 'from']), detail: 'Delete the old declaration: after a move only the new address is declared.' }));
+    }
+    if (kind(move.from) !== kind(move.to)) {
+      out.push(error('config.conflict', `cannot move a ${kind(move.from)} to a ${kind(move.to)} address`, { ...at(['moved', i]), detail: 'A move keeps the kind of a resource; it only changes its address.' }));
+    }
+    if (sources.has(move.from)) out.push(error('config.conflict', `${move.from} is moved twice`, at(['moved', i, 'from'])));
+    sources.add(move.from);
+  });
+  return out;
+}
+
 function buildDesiredAddresses(valid: ValidConfig): Set<string> {
   const out = new Set<string>();
   for (const h of allHandlers()) for (const r of h.desired({ config: valid.config, sources: valid.sources, preventDestroyDefault: false })) out.add(r.address);

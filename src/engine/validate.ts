@@ -65,9 +65,10 @@ export async function validateDocument(
 /** Returns a copy of `data` with env-sourced scalars converted where a `type` error asks, or undefined. */
 function coerceEnvScalars(data: unknown, errors: ErrorObject[], envScalars: Set<string>): unknown {
   let changed = false;
+  const candidates = errors.filter((e) => e.keyword === 'type' && envScalars.has(e.instancePath));
+  if (candidates.length === 0) return undefined;
   const copy = structuredClone(data);
-  for (const e of errors) {
-    if (e.keyword !== 'type' || !envScalars.has(e.instancePath)) continue;
+  for (const e of candidates) {
     const segments = fromPointer(e.instancePath);
     const parent = segments.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], copy) as
       | Record<string, unknown>

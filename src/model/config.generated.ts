@@ -78,6 +78,14 @@ export interface FluxbaseConfig {
    * Addresses of live resources this configuration adopts although they were created elsewhere (e.g. webhook.acme.legacy-hook). Each must also be declared. After the next apply they are managed like any other resource; the entries can then be removed.
    */
   import?: string[];
+  /**
+   * Addresses this configuration stops managing without deleting them (Terraform's `removed` block with `destroy = false`): apply drops each from the state — and the resources inside it, such as a table's policies — and leaves the live object in place, listed as not managed from then on. The address must no longer be declared. Entries for addresses the state no longer holds do nothing and can be removed.
+   */
+  removed?: string[];
+  /**
+   * Address changes (Terraform's `moved` block): the state's entry for `from` — id, secret fingerprints, protection — becomes the entry for `to`, so the resource is neither deleted nor created again. Use it when the same live object gets another address, e.g. after it was renamed on the server (a rename in the configuration alone is a delete and a create; see `renamed_from` where supported). `to` must be declared and `from` must not. Entries already applied do nothing and can stay.
+   */
+  moved?: Move[];
   settings?: InstanceSettings;
   /**
    * OAuth providers keyed by provider name.
@@ -134,6 +142,16 @@ export interface MigrationSettings {
    * Every migration starts with SET LOCAL lock_timeout = '<value>': a statement that waits longer than this for a table lock fails (and the migration rolls back) instead of queueing behind a long transaction and blocking the application's queries behind it. Default 3s, as in pg-schema-diff; 0 waits forever.
    */
   lock_timeout?: string;
+}
+export interface Move {
+  /**
+   * The address the state records the resource under now.
+   */
+  from: string;
+  /**
+   * The address the configuration declares it under.
+   */
+  to: string;
 }
 /**
  * Instance-wide settings. Only declared keys are managed: an undeclared key is never reset.

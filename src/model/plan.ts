@@ -120,6 +120,18 @@ export interface ResourceChange {
    * in state (with no API call of its own when nothing else changes).
    */
   importing?: true;
+  /**
+   * The configuration's `removed:` stops managing the resource: apply drops it from the state and
+   * leaves the live object in place (action `no-op`, no API call).
+   */
+  forget?: true;
+  /** The configuration's `moved:` changed this resource's address from this one (state only). */
+  movedFrom?: string;
+  /**
+   * Apply runs this change before every other one: it closes an exposure (a table without the
+   * RLS its configuration declares, e.g. left so by an interrupted apply).
+   */
+  runsFirst?: true;
 }
 
 /** One planned API operation inside a change, e.g. `{ op: 'add_column', column: 'x' }`. */
@@ -144,10 +156,18 @@ export interface PlanSummary {
   unchanged: number;
   /** Resources adopted into state (import). */
   import: number;
+  /** Resources dropped from the state and left live (`removed:`). */
+  forget?: number;
+  /** Resources whose address changed (`moved:`). */
+  move?: number;
 }
 
 /** A complete plan. */
 export interface Plan {
+  /** `fluxbase destroy` / `plan --destroy`: every managed resource is deleted. */
+  destroy?: true;
+  /** `--target`: the plan covers only these addresses and what they depend on. */
+  targets?: string[];
   formatVersion: typeof PLAN_FORMAT_VERSION;
   /** The Fluxbase URL the plan was computed against. */
   endpoint: string;
@@ -171,7 +191,7 @@ export interface Plan {
 
 /** True when a plan would change anything (imports included: they change the state). */
 export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
-  return plan.changes.some((c) => c.action !== 'no-op' || c.importing);
+  return plan.changes.some((c) => c.action !== 'no-op' || c.importing || c.forget || c.movedFrom);
 }
 
 /** Computes the summary counts of a list of changes (a replace counts as one add and one destroy). */
@@ -179,6 +199,8 @@ export function summarize(changes: readonly ResourceChange[]): PlanSummary {
   const s: PlanSummary = { add: 0, change: 0, destroy: 0, replace: 0, unchanged: 0, import: 0 };
   for (const c of changes) {
     if (c.importing) s.import++;
+    if (c.forget) s.forget = (s.forget ?? 0) + 1;
+    if (c.movedFrom) s.move = (s.move ?? 0) + 1;
     if (c.action === 'create') s.add++;
     else if (c.action === 'update') s.change++;
     else if (c.action === 'delete') s.destroy++;
@@ -186,7 +208,7 @@ export function summarize(changes: readonly ResourceChange[]): PlanSummary {
       s.replace++;
       s.add++;
       s.destroy++;
-    } else s.unchanged++;
+    } else if (!c.forget) s.unchanged++;
   }
   return s;
 }

@@ -10,7 +10,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, groupByName, hazard, preventDestroy, sourceOf } from './common.js';
-import { createKeyOnce, deleteConfirmed, revealName } from './keys.js';
+import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
 interface ClientKeyJson {
@@ -118,7 +118,8 @@ export const clientKeyHandler: ResourceHandler = {
   },
 
   /** POST /api/v1/client-keys → 201 with the key object plus `key` (shown once). */
-  async create({ client, change, desired }: ApplyRequest): Promise<ApplyResult> {
+  async create(request: ApplyRequest): Promise<ApplyResult> {
+    const { client, desired } = request;
     const a = desired!.attrs as { description?: string; scopes: string[]; rate_limit_per_minute: number; expires_at?: string | null };
     const name = desired!.meta!.name as string;
     const res = await createKeyOnce({
@@ -136,7 +137,7 @@ export const clientKeyHandler: ResourceHandler = {
       },
       remove: (id) => deleteConfirmed({ client, route: '/api/v1/client-keys/:id', id }),
     });
-    return { id: res.body.id, revealed: res.body.key ? [{ name: revealName(change.address), value: res.body.key }] : [] };
+    return { id: res.body.id, revealed: await revealKey(request, res.body.key) };
   },
 
   /** PATCH /api/v1/client-keys/:id → 200 {success,message} (500 when missing). */

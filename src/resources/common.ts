@@ -10,7 +10,7 @@ import type { DesiredResource } from '../model/resource.js';
 
 /** Where the config path is declared (the key's position), if known. */
 export function sourceOf(sources: SourceIndex, path: readonly string[]): SourceLocation | undefined {
-  return sources.locate(toPointer(path), true);
+  return sources.locateLater(toPointer(path), true);
 }
 
 /**
@@ -29,7 +29,7 @@ export function sourceAt(d: DesiredResource, ...paths: string[]): SourceLocation
 export function sourcesOf(sources: SourceIndex, path: readonly string[], parts: readonly { at: string; key?: boolean }[]): Record<string, SourceLocation> {
   const out: Record<string, SourceLocation> = {};
   for (const { at, key } of parts) {
-    const location = sources.locate(toPointer([...path, ...at.split('.')]), key ?? false);
+    const location = sources.locateLater(toPointer([...path, ...at.split('.')]), key ?? false);
     if (location) out[at] = location;
   }
   return out;

@@ -4,10 +4,24 @@
  */
 import { ApiError, NetworkError } from '../client/errors.js';
 import type { FluxbaseClient } from '../client/http.js';
+import type { ApplyRequest, ApplyResult } from './types.js';
 
 /** The environment-variable style name under which a new key value is revealed (`--secrets-out`). */
 export function revealName(address: string): string {
   return address.replace(/\[["']?|["']?\]/g, '.').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
+}
+
+/**
+ * Hands a new key's value to the user the moment the create answered (ApplyRequest.reveal), so no
+ * later failure or interruption can lose it; returns what the result must still carry (nothing
+ * when it was handed over, the value itself for callers without `reveal`).
+ */
+export async function revealKey(req: ApplyRequest, value: string | undefined): Promise<NonNullable<ApplyResult['revealed']>> {
+  if (!value) return [];
+  const revealed = { name: revealName(req.change.address), value };
+  if (!req.reveal) return [revealed];
+  await req.reveal(revealed);
+  return [];
 }
 
 /**

@@ -178,6 +178,8 @@ export const oauthProviderHandler: ResourceHandler = {
       route: '/api/v1/admin/oauth/providers',
       body: { provider_name: desired!.meta!.name, ...desired!.attrs, client_secret: desired!.writeOnly.client_secret },
       expect: [201],
+      // The server does not keep instance-wide provider names unique: a blind retry could create a second one.
+      once: true,
     });
     return { id: res.body.id };
   },

@@ -15,7 +15,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
-import { createKeyOnce, deleteConfirmed, revealName } from './keys.js';
+import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
 import { tenantAddress } from './tenant.js';
 import type { ApplyRequest, ApplyResult, DesiredRequest, ListRequest, PlanRequest, PlanResult, ResourceHandler, SpecFragment, ToSpecRequest } from './types.js';
 
@@ -175,7 +175,8 @@ export const serviceKeyHandler: ResourceHandler = {
   },
 
   /** POST /api/v1/admin/service-keys → 201 with the key plus `key` (shown once); then disable if declared disabled. */
-  async create({ client, change, desired, tenant }: ApplyRequest): Promise<ApplyResult> {
+  async create(request: ApplyRequest): Promise<ApplyResult> {
+    const { client, desired, tenant } = request;
     const a = desired!.attrs as Record<string, unknown>;
     const name = desired!.meta!.name as string;
     const send = () => client.request<ServiceKeyJson>({
@@ -203,8 +204,9 @@ export const serviceKeyHandler: ResourceHandler = {
       },
       remove: (id) => deleteConfirmed({ client, route: ROUTE, id, tenantId: tenant!.id }),
     });
+    const revealed = await revealKey(request, res.body.key);
     if (a.enabled === false) await setEnabled(req(client, tenant!.id), res.body.id, false);
-    return { id: res.body.id, revealed: res.body.key ? [{ name: revealName(change.address), value: res.body.key }] : [] };
+    return { id: res.body.id, revealed };
   },
 
   /** PUT /{id} for the fields that changed (when any but `enabled`), then enable/disable. */

@@ -38,7 +38,7 @@ import { hazard, sourceAt } from './common.js';
 import type { DesiredResource } from '../model/resource.js';
 import { DEFAULT_LOCK_TIMEOUT, withLockTimeout } from './migrations.js';
 import { NOT_VALID_SUFFIX, TABLE_PRIVILEGES, type ColumnAttrs, type TableAttrs, type TableDesiredMeta, type TableMeta } from './table-spec.js';
-import { tablePlacement } from './tenant-limits.js';
+import { tablePlacement, type TablePlacement } from './tenant-limits.js';
 import type { PlanRequest } from './types.js';
 
 const PRIMARY_KEY_SUFFIX = 'pkey';
@@ -64,7 +64,8 @@ export function planTableSteps({ change, desired, live, lockTimeout }: PlanReque
   const attrs = desired!.attrs as TableAttrs;
   const timeout = lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
   if (change.action === 'create' || change.action === 'replace') {
-    const steps = createSteps({ schema, table, attrs, timeout, viaMigration: tablePlacement(tenant, schema) === 'tenant-public', reasons });
+    const placement = tablePlacement(tenant, schema);
+    const steps = createSteps({ schema, table, attrs, timeout, viaMigration: placement === 'tenant-public' || rlsInOneStep(placement, attrs), reasons });
     if (change.action === 'replace') steps.unshift({ op: 'ddl_drop_table' });
     return { steps, ...none };
   }
@@ -128,9 +129,24 @@ function referenceClause(table: string, name: string, c: ColumnAttrs): string {
 }
 
 /**
- * Steps that create a table. With `viaMigration` (a tenant's `public`, F2) the whole table —
- * keys, constraints, indexes, grants and RLS — is one migration, so `tenant_migration_role` owns
- * it and every later change can run as a migration too; RLS is then on from the first moment.
+ * A new table must never be reachable without the RLS its configuration declares. The DDL
+ * endpoint cannot create a table with RLS on (enabling it is a second call, and a run stopped in
+ * between would leave the table open), but a migration can do both in one transaction. A tenant's
+ * `public` is created by one migration anyway (F2); where migrations run as the admin user (the
+ * default tenant: internal/migrations/executor.go:68-79) a table that declares RLS is created by
+ * one migration too. Elsewhere the create is two steps, recorded as it goes, and a table left
+ * without its RLS is the first thing the next apply fixes (engine/plan.ts, `runsFirst`).
+ */
+function rlsInOneStep(placement: TablePlacement, attrs: TableAttrs): boolean {
+  return attrs.rls_enabled === true && placement === 'main';
+}
+
+/**
+ * Steps that create a table. With `viaMigration` (a tenant's `public`, F2, or a table that
+ * declares RLS where migrations run as the admin user) the whole table — keys, constraints,
+ * indexes, grants and RLS — is one migration, so RLS is on from the first moment (and in a
+ * tenant's `public`, `tenant_migration_role` owns it and every later change can run as a
+ * migration too).
  */
 function createSteps(req: { schema: string; table: string; attrs: TableAttrs; timeout: string; viaMigration: boolean; reasons: string[] }): PlannedStep[] {
   const { schema, table, attrs, viaMigration, reasons } = req;

@@ -269,11 +269,15 @@ const STEP_REQUESTS: Record<string, (t: { schema: string; table: string }, step:
   }),
 };
 
-/** Executes a change's planned steps in order. */
+/**
+ * Executes a change's planned steps in order, recording each finished step (ApplyRequest.progress)
+ * so that a run stopped between two steps leaves a record of how far it got.
+ */
 async function runSteps(req: ApplyRequest): Promise<void> {
   const { client, tenant, change } = req;
   const [schema, table] = tableName(change);
-  for (const step of change.steps ?? []) {
+  const steps = change.steps ?? [];
+  for (const [i, step] of steps.entries()) {
     if (step.op === 'migration') {
       await runMigration({
         client,
@@ -283,11 +287,12 @@ async function runSteps(req: ApplyRequest): Promise<void> {
         sql: step.sql as string[],
         now: req.now,
       });
-      continue;
+    } else {
+      const request = STEP_REQUESTS[step.op];
+      if (!request) throw new Error(`unknown table step ${step.op}`);
+      await client.request({ ...request({ schema, table }, step), tenantId: tenant!.id });
     }
-    const request = STEP_REQUESTS[step.op];
-    if (!request) throw new Error(`unknown table step ${step.op}`);
-    await client.request({ ...request({ schema, table }, step), tenantId: tenant!.id });
+    if (i < steps.length - 1) await req.progress?.(i + 1, steps.length);
   }
 }
 

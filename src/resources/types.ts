@@ -142,6 +142,14 @@ export interface ApplyRequest {
   tenant?: TenantRef;
   /** Clock for migration names (injected so tests are deterministic). */
   now: () => Date;
+  /**
+   * Hands a value the server shows only once (a new key's) to the user, before the handler makes
+   * any further call. A handler given it calls it at once and does not also return the value in
+   * {@link ApplyResult.revealed}. Absent: return it there.
+   */
+  reveal?: (value: { name: string; value: string }) => Promise<void>;
+  /** Records that `done` of `of` steps of a multi-step change finished (tables), durably. */
+  progress?: (done: number, of: number) => Promise<void>;
 }
 
 /** What a successful create/update reports back. */

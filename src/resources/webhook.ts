@@ -262,6 +262,8 @@ export const webhookHandler: ResourceHandler = {
       tenantId: tenant!.id,
       body: body(desired!, {}),
       expect: [201],
+      // The server does not keep webhook names unique: a blind retry could create a second one.
+      once: true,
     });
     return { id: res.body.id };
   },

@@ -77,7 +77,7 @@ export interface SandboxApply {
 export async function applyInSandbox(sandbox: Sandbox, req: { desired: DesiredState; state?: StateDocument; imports?: ReadonlySet<string> }): Promise<SandboxApply> {
   let state = req.state ?? emptyState();
   const planned = await planDesired({ client: sandbox.client, desired: req.desired, state, imports: req.imports });
-  const empty: ApplyReport = { applied: [], failed: [], notAttempted: [], revealed: [], diagnostics: [], refused: false };
+  const empty: ApplyReport = { applied: [], failed: [], notAttempted: [], revealed: [], diagnostics: [], refused: false, interrupted: false };
   if (hasErrors(planned.plan.diagnostics)) return { planned, report: empty, state, diagnostics: planned.plan.diagnostics.filter((d) => d.severity === 'error') };
   if (!hasChanges(planned.plan)) return { planned, report: empty, state, diagnostics: [] };
   const report = await applyPlan({

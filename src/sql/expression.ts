@@ -8,7 +8,7 @@
  * IN-lists. Anything this cannot prove equal is reported as a change; the engine then falls back
  * to the rendering it recorded in state after the last apply (engine/diff.ts).
  */
-import { parseSql, scanSql } from './parser.js';
+import { memoised, parseSql, scanSql } from './parser.js';
 
 const STRING_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'citext', 'character varying']);
 const NUMERIC_TYPES = new Set(['int2', 'int4', 'int8', 'integer', 'bigint', 'smallint', 'numeric', 'float4', 'float8', 'real']);
@@ -23,9 +23,13 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
  * is not a single valid expression. Equal keys mean equal expressions.
  */
 export function expressionKey(sql: string): string | undefined {
+  return cachedKey(sql);
+}
+
+const cachedKey = memoised((sql: string): string | undefined => {
   const tree = parseExpression(sql);
   return tree === undefined ? undefined : JSON.stringify(normalise(tree));
-}
+});
 
 /**
  * The syntax tree (libpg-query JSON) of `sql` when it is exactly one SQL expression, else
@@ -63,6 +67,11 @@ export interface ExpressionFacts {
 
 /** Columns, functions and shape of one expression; undefined when it is not one expression. */
 export function expressionFacts(sql: string): ExpressionFacts | undefined {
+  return cachedFacts(sql);
+}
+
+/** Facts per distinct text (a configuration repeats the same expressions across many policies); callers must not change them. */
+const cachedFacts = memoised((sql: string): ExpressionFacts | undefined => {
   const tree = parseExpression(sql);
   if (tree === undefined) return undefined;
   const facts: ExpressionFacts = { columns: [], functions: [], subquery: false, constant: isConstant(tree) };
@@ -91,7 +100,7 @@ export function expressionFacts(sql: string): ExpressionFacts | undefined {
   };
   visit(tree, false);
   return facts;
-}
+});
 
 /** A literal, a signed literal or a cast of one. */
 function isConstant(node: Json): boolean {

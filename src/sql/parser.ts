@@ -6,10 +6,13 @@
 import { loadModule, parseSync, scanSync } from 'libpg-query';
 
 let loaded: Promise<void> | undefined;
+let ready = false;
 
 /** Loads the WebAssembly parser (about 30 ms, once per process). Call before the sync helpers. */
 export function loadSqlParser(): Promise<void> {
-  loaded ??= loadModule();
+  loaded ??= loadModule().then(() => {
+    ready = true;
+  });
   return loaded;
 }
 
@@ -45,4 +48,24 @@ export function syntaxError(sql: string): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/**
+ * Memoises a pure function of SQL text: parsing is the costly part of checking and comparing SQL,
+ * and a configuration repeats the same expressions and types across many tables (ten thousand
+ * columns typically hold a dozen distinct types). Results are kept per process, up to `limit`
+ * distinct texts (then the cache starts over).
+ */
+export function memoised<T>(fn: (sql: string) => T, limit = 20_000): (sql: string) => T {
+  const cache = new Map<string, T>();
+  return (sql) => {
+    // Before the parser is loaded every parse fails: nothing is remembered from then.
+    if (!ready) return fn(sql);
+    const hit = cache.get(sql);
+    if (hit !== undefined || cache.has(sql)) return hit as T;
+    const value = fn(sql);
+    if (cache.size >= limit) cache.clear();
+    cache.set(sql, value);
+    return value;
+  };
 }

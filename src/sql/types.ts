@@ -3,7 +3,7 @@
  * `format_type()` gives a type (`timestamptz` → `timestamp with time zone`, `varchar(255)` →
  * `character varying(255)`, `int[]` → `integer[]`), so declared and live types compare equal.
  */
-import { parseSql } from './parser.js';
+import { memoised, parseSql } from './parser.js';
 
 /**
  * Types POST /api/v1/admin/ddl/tables and add-column accept: an exact match after
@@ -73,6 +73,10 @@ export function parseType(type: string): ParsedType | undefined {
  * keeps them for types outside the search path. Requires loadSqlParser().
  */
 export function canonicalType(type: string): string | undefined {
+  return cachedCanonicalType(type);
+}
+
+const cachedCanonicalType = memoised((type: string): string | undefined => {
   const t = parseType(type);
   if (!t) return undefined;
   const schema = t.schema ? `${t.schema}.` : '';
@@ -86,7 +90,7 @@ export function canonicalType(type: string): string | undefined {
     out = `${schema}${display}${t.mods.length > 0 ? `(${t.mods.join(',')})` : ''}`;
   }
   return t.array ? `${out}[]` : out;
-}
+});
 
 /**
  * PostgreSQL's built-in data types by internal name (pg_catalog types a column can have; checked

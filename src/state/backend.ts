@@ -14,6 +14,23 @@ export interface LockInfo {
   created: string;
   /** ISO 8601; after this the lock is stale and may be taken over. */
   expires: string;
+  /** Host name and process id of the owner: a lock whose owner on this host is dead is taken over. */
+  host?: string;
+  pid?: number;
+}
+
+/** Input of {@link StateBackend.lock}. */
+export interface LockRequest {
+  /** What the holder is doing (`fluxbase apply`), shown to whoever finds the state locked. */
+  operation: string;
+  /** Retry until this many ms have passed (0: fail at once). */
+  waitMs: number;
+  /** Validity of the lock; after it, another run takes it over. */
+  ttlMs: number;
+  /** Told when the lock of a run that is gone was taken over (one sentence). */
+  notice?: (message: string) => void;
+  /** Stops waiting (the lock is then reported as held) when aborted, e.g. by Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /** A state backend. */
@@ -22,13 +39,17 @@ export interface StateBackend {
   describe(): string;
   /** The current document, or undefined when none exists yet. Throws on unreadable/invalid state. */
   read(): Promise<StateDocument | undefined>;
-  /** Replaces the document (atomically where the medium allows). */
+  /**
+   * Replaces the document atomically (a reader sees the old or the new document, never a mix),
+   * after keeping the document it replaces as a backup (`<file>.backup`, `<key>.backup`).
+   */
   write(doc: StateDocument): Promise<void>;
   /**
    * Takes the lock or throws StateLockedError naming the holder. `waitMs` > 0 retries until then.
-   * Returns a release function.
+   * A lock that expired, or whose owner is a process on this host that no longer runs, is taken
+   * over (and `notice` told). Returns a release function.
    */
-  lock(req: { operation: string; waitMs: number; ttlMs: number }): Promise<() => Promise<void>>;
+  lock(req: LockRequest): Promise<() => Promise<void>>;
   /** Removes a lock by id regardless of owner (force-unlock). Throws if the id does not match. */
   forceUnlock(id: string): Promise<void>;
 }
@@ -37,11 +58,33 @@ export interface StateBackend {
 export class StateLockedError extends Error {
   readonly holder: LockInfo;
   constructor(holder: LockInfo, where: string) {
+    const age = Math.max(0, Math.round((Date.now() - Date.parse(holder.created)) / 1000));
     super(
-      `state ${where} is locked by ${holder.owner} since ${holder.created} (lock id ${holder.id}, expires ${holder.expires}); ` +
-        `wait for it to finish, or run \`fluxbase force-unlock ${holder.id}\` if that run is gone`,
+      `state ${where} is locked by ${holder.owner} since ${holder.created} (lock id ${holder.id}, expires ${holder.expires}), ` +
+        `running \`${holder.operation}\` for ${Number.isFinite(age) ? `${age} s` : 'an unknown time'}; ` +
+        `wait for it to finish (--lock-timeout SECONDS waits), or run \`fluxbase force-unlock ${holder.id}\` if that run is gone`,
     );
     this.name = 'StateLockedError';
     this.holder = holder;
   }
+}
+
+/** The state exists but cannot be read (not JSON, or not a state document). */
+export class StateDamagedError extends Error {
+  constructor(where: string, problem: string, backup?: string) {
+    super(
+      `the state ${where} is damaged: ${problem}. Nothing was changed.` +
+        (backup
+          ? ` The version before the last write is kept in ${backup}: check it, copy it over the damaged file (\`cp ${backup} ${where}\`), then run \`fluxbase plan\`; resources the lost write recorded show as "not managed" and can be adopted with \`fluxbase import\`.`
+          : ' Restore it from a copy, or move it aside and adopt the live resources with `fluxbase import` (or `fluxbase export --adopt`).'),
+    );
+    this.name = 'StateDamagedError';
+  }
+}
+
+/** The owner of a lock, as host and pid (parsed from `owner` for locks written without them). */
+export function lockOwner(info: LockInfo): { host?: string; pid?: number } {
+  if (info.host && info.pid) return { host: info.host, pid: info.pid };
+  const m = /@(\S+) \(pid (\d+)\)/.exec(info.owner ?? '');
+  return m ? { host: m[1], pid: Number(m[2]) } : {};
 }

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { canonicalJson } from '../model/canonical.js';
+import type { HazardType } from '../model/plan.js';
 import type { ResourceKind } from '../model/resource.js';
 
 /**
@@ -40,6 +41,45 @@ export interface StateEntry {
   preventDestroy?: boolean;
 }
 
+/**
+ * A change of the plan apply is executing (docs/state.md, "Pending operations"). Apply records
+ * every change of the approved plan before the first API call, marks each `started` (durably)
+ * before its first call, and removes it with the write that records its result. One left in the
+ * state means the run stopped — interrupted, killed, or with a call whose outcome it never learned —
+ * and the next plan resolves it against live state before planning anything (engine/pending.ts):
+ * started ones by looking at what is live, and all of them by gating the resumed change on the
+ * hazards the user approved for it. Never holds a plaintext secret.
+ */
+export interface PendingOperation {
+  address: string;
+  kind: ResourceKind;
+  /** `replace` is delete-then-create. */
+  action: 'create' | 'update' | 'delete' | 'replace';
+  /** Server id of the object being changed or deleted (for a replace: the object being replaced). */
+  id?: string;
+  /** ISO 8601 time of its first API call; absent: approved in the plan, never started. */
+  started?: string;
+  /** `sha256:` fingerprint of the declared attributes the call sends (creates, updates, replaces). */
+  desired?: string;
+  /** Write-only fingerprints of the values the call sends (as {@link StateEntry.writeOnly}). */
+  writeOnly?: Record<string, string | null>;
+  /** `lifecycle.prevent_destroy` of the declaration (recorded when the object is adopted). */
+  preventDestroy?: boolean;
+  /**
+   * For kinds whose value the server shows once (keys): the value reached the terminal or the
+   * `--secrets-out` file. A key created by an interrupted run without it is replaced (its value
+   * was never received).
+   */
+  revealed?: true;
+  /**
+   * Hazard types the change carried (and the user allowed). A resumed change of the same declared
+   * resource is never gated on a hazard outside them.
+   */
+  hazards?: HazardType[];
+  /** Steps of a multi-step change (a table's) that completed, and how many there are. */
+  steps?: { done: number; of: number };
+}
+
 /** The whole document. */
 export interface StateDocument {
   format: 'fluxbase-iac-state';
@@ -51,6 +91,8 @@ export interface StateDocument {
   /** Random key (base64) for write-only fingerprints, so equal secrets in two states do not match. */
   salt: string;
   resources: Record<string, StateEntry>;
+  /** Operations a run started and did not finish recording (absent when none; sorted by address). */
+  pending?: PendingOperation[];
 }
 
 /** A new, empty state. */
@@ -92,6 +134,31 @@ export function desiredFingerprint(nonSecret: unknown, secrets: readonly string[
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** Records pending operations (each replacing one for the same address), keeping the list sorted by address. */
+export function addPending(state: StateDocument, ...ops: PendingOperation[]): void {
+  const list = state.pending ?? [];
+  const fresh: PendingOperation[] = [];
+  for (const op of ops) {
+    const at = list.findIndex((p) => p.address === op.address);
+    if (at >= 0) list[at] = op;
+    else fresh.push(op);
+  }
+  state.pending = fresh.length === 0 ? list : [...list, ...fresh].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+/** The pending operation for an address, if any. */
+export function pendingFor(state: StateDocument, address: string): PendingOperation | undefined {
+  return state.pending?.find((p) => p.address === address);
+}
+
+/** Removes the pending operation for an address (dropping the list when it empties). */
+export function clearPending(state: StateDocument, address: string): void {
+  if (!state.pending) return;
+  const rest = state.pending.filter((p) => p.address !== address);
+  if (rest.length > 0) state.pending = rest;
+  else delete state.pending;
+}
+
 /**
  * Checks a parsed document's shape and version. Returns an error message, or undefined when usable.
  */
@@ -102,5 +169,6 @@ export function checkState(doc: unknown): string | undefined {
   if (typeof d.lineage !== 'string' || typeof d.serial !== 'number' || typeof d.salt !== 'string' || !d.resources || typeof d.resources !== 'object') {
     return 'state document is missing lineage, serial, salt or resources';
   }
+  if (d.pending !== undefined && !Array.isArray(d.pending)) return 'state document has a malformed `pending` list';
   return undefined;
 }

@@ -5,12 +5,15 @@
  * lock is a second custom setting, `<key>.lock`, created with POST — the server's unique key
  * index makes that create atomic (409 when held). Writing custom settings needs a platform user
  * id, so this backend needs a dashboard admin login (FLUXBASE_ADMIN_EMAIL/PASSWORD).
+ * Each write replaces the document with one PUT (atomic on the server) after putting the
+ * document it replaces into `<key>.backup`. A lock that expired, or whose owner is a process on
+ * the same host that no longer runs, is taken over.
  */
 import { ApiError } from '../client/errors.js';
 import type { FluxbaseClient } from '../client/http.js';
 import { checkState, type StateDocument } from './document.js';
-import { StateLockedError, type LockInfo, type StateBackend } from './backend.js';
-import { newLockInfo } from './local.js';
+import { StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
+import { newLockInfo, staleReason } from './local.js';
 
 const ROUTE = '/api/v1/admin/settings/custom';
 
@@ -18,6 +21,8 @@ const ROUTE = '/api/v1/admin/settings/custom';
 export class InstanceStateBackend implements StateBackend {
   private readonly client: FluxbaseClient;
   private readonly key: string;
+  /** The document as last read or written (the next write backs it up). */
+  private last: StateDocument | undefined;
 
   constructor(client: FluxbaseClient, key = 'fluxbase-iac.state') {
     this.client = client;
@@ -32,17 +37,28 @@ export class InstanceStateBackend implements StateBackend {
     const value = await this.get(this.key);
     if (value === undefined) return undefined;
     const problem = checkState(value);
-    if (problem) throw new Error(`${this.describe()}: ${problem}`);
-    return value as StateDocument;
+    if (problem) {
+      const backup = await this.get(`${this.key}.backup`).catch(() => undefined);
+      throw new StateDamagedError(this.describe(), problem, backup !== undefined && checkState(backup) === undefined ? `custom setting ${this.key}.backup` : undefined);
+    }
+    this.last = value as StateDocument;
+    return this.last;
   }
 
   async write(doc: StateDocument): Promise<void> {
+    if (this.last) await this.put(`${this.key}.backup`, this.last, 'fluxbase-iac state backup (the document before the latest write)');
+    await this.put(this.key, doc, 'fluxbase-iac state document (managed by fluxbase apply; do not edit)');
+    this.last = structuredClone(doc) as StateDocument;
+  }
+
+  /** PUT …/custom/{key} (one statement on the server: atomic), or POST when it does not exist yet. */
+  private async put(key: string, value: unknown, description: string): Promise<void> {
     const res = await this.client.request({
       method: 'PUT',
       route: `${ROUTE}/*`,
-      rawPath: `${ROUTE}/${this.key}`,
+      rawPath: `${ROUTE}/${key}`,
       identity: 'user',
-      body: { value: doc },
+      body: { value },
       expect: [200, 404],
     });
     if (res.status === 404) {
@@ -50,13 +66,13 @@ export class InstanceStateBackend implements StateBackend {
         method: 'POST',
         route: ROUTE,
         identity: 'user',
-        body: { key: this.key, value: doc, value_type: 'json', description: 'fluxbase-iac state document (managed by fluxbase apply; do not edit)' },
+        body: { key, value, value_type: 'json', description },
         expect: [201],
       });
     }
   }
 
-  async lock(req: { operation: string; waitMs: number; ttlMs: number }): Promise<() => Promise<void>> {
+  async lock(req: LockRequest): Promise<() => Promise<void>> {
     const lockKey = `${this.key}.lock`;
     const deadline = Date.now() + req.waitMs;
     for (;;) {
@@ -76,11 +92,13 @@ export class InstanceStateBackend implements StateBackend {
       }
       const holder = (await this.get(lockKey)) as LockInfo | undefined;
       if (!holder) continue;
-      if (Date.parse(holder.expires) < Date.now()) {
+      const gone = staleReason(holder);
+      if (gone) {
         await this.remove(lockKey);
+        req.notice?.(`Took over the state lock of ${holder.owner} (\`${holder.operation}\` since ${holder.created}): ${gone}.`);
         continue;
       }
-      if (Date.now() >= deadline) throw new StateLockedError(holder, this.describe());
+      if (Date.now() >= deadline || req.signal?.aborted) throw new StateLockedError(holder, this.describe());
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
     }
   }

@@ -13,6 +13,8 @@ import { isInternalSchema } from '../resources/schema.js';
 /** Cached `list()` results. */
 export class LiveCache {
   private readonly lists = new Map<string, Promise<LiveResource[]>>();
+  private readonly byAddress = new WeakMap<readonly LiveResource[], Map<string, LiveResource>>();
+  private readonly bySlug = new WeakMap<readonly LiveResource[], Map<string, LiveResource>>();
   /** List calls made (for tests and benchmarks). */
   calls = 0;
 
@@ -37,8 +39,29 @@ export class LiveCache {
 
   /** A live tenant by slug, or undefined. */
   async tenant(slug: string): Promise<TenantRef | undefined> {
-    const t = (await this.tenants()).find((r) => parseAddress(r.address)?.segments[0] === slug);
+    const t = this.index(this.bySlug, await this.tenants(), (r) => parseAddress(r.address)?.segments[0]).get(slug);
     return t ? { slug, id: t.id!, isDefault: t.builtin ?? false } : undefined;
+  }
+
+  /**
+   * A list's items by `key` (the first item wins, as Array.find would), built once per list:
+   * Terraform asks for each of a thousand resources in turn.
+   */
+  private index(
+    indexes: WeakMap<readonly LiveResource[], Map<string, LiveResource>>,
+    list: readonly LiveResource[],
+    key: (r: LiveResource) => string | undefined,
+  ): Map<string, LiveResource> {
+    let index = indexes.get(list);
+    if (!index) {
+      index = new Map();
+      for (const r of list) {
+        const k = key(r);
+        if (k !== undefined && !index.has(k)) index.set(k, r);
+      }
+      indexes.set(list, index);
+    }
+    return index;
   }
 
   /**
@@ -57,7 +80,7 @@ export class LiveCache {
 
   /** The live resource at `address`, or undefined. */
   async find(kind: ResourceKind, address: string, tenant?: string, schema?: string): Promise<LiveResource | undefined> {
-    return (await this.list(kind, tenant, schema)).find((r) => r.address === address);
+    return this.index(this.byAddress, await this.list(kind, tenant, schema), (r) => r.address).get(address);
   }
 
   /**

@@ -4,8 +4,13 @@
  * `FLUXBASE_TF_DEBUG=1` runs it in debug (reattach) mode instead; `install [--mirror DIR]`
  * installs it for Terraform (install.ts).
  */
+import { setFlagsFromString } from 'node:v8';
 import { serve } from '../terraform/index.js';
 import { fluxbaseProvider } from './provider.js';
+
+// The PostgreSQL parser's WebAssembly runs with V8's baseline compiler only, as in the CLI
+// (src/cli.ts): optimising it in the background costs more CPU and memory than it saves.
+setFlagsFromString('--liftoff-only');
 
 if (process.argv[2] === 'install') {
   // (no top-level await: the bundle is CommonJS)

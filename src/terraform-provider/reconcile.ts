@@ -11,7 +11,7 @@
  *   in the configuration plans no change.
  */
 import type { ValuePath } from '../terraform/index.js';
-import { canonicalJson } from '../model/canonical.js';
+import { canonicallyEqual } from '../model/canonical.js';
 import type { LiveResource, ResourceKind } from '../model/resource.js';
 import { fromBody, fromConfigValue } from './codec.js';
 import type { Attrs, Field } from './fields.js';
@@ -132,7 +132,7 @@ export function applyDrift(model: ResourceModel, prior: Obj, changes: readonly {
   return next;
 }
 
-const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+const same = (a: unknown, b: unknown) => canonicallyEqual(a ?? null, b ?? null);
 
 /**
  * Plan: sets every body attribute the engine does not change back to its prior value (inside a

@@ -68,7 +68,8 @@ function unary(log: Logger, name: string, fn: (req: Req) => Req | Promise<Req>) 
 /** Builds the gRPC server with all four services; `onShutdown` runs when go-plugin calls Shutdown. */
 export function createPluginServer(ps: ProviderServer, log: Logger, onShutdown: () => void): Server {
   const defs = serviceDefinitions();
-  const server = new Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+  // No channelz: Terraform never asks for it, and its per-call bookkeeping was ~5 % of a plan's CPU.
+  const server = new Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024, 'grpc.enable_channelz': 0 });
   const u = (name: string, fn: (req: Req) => Req | Promise<Req>) => unary(log, name, fn);
   const provider: UntypedServiceImplementation = {
     GetMetadata: u('GetMetadata', () => ps.GetMetadata()),

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { api, setupAdmin, startTestEmulator, Workspace } from './harness.js';
+import { ChaosProxy } from '../support/proxy.js';
+import { api, setupAdmin, startTestEmulator, tenantId, Workspace } from './harness.js';
 
 const CONFIG = `version: 1
 state:
@@ -72,5 +73,30 @@ describe('state kept in the instance', () => {
     expect(hooks.body).toEqual([]);
     const lock = await api(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state.lock', { token: adminToken });
     expect(lock.status).toBe(404);
+  });
+
+  it('keeps pending operations and a backup there too: a run whose create answer was lost is resolved by another runner', async () => {
+    await runnerA.write(CONFIG.replace('shared-hook', 'lost-hook'));
+    await runnerB.write(CONFIG.replace('shared-hook', 'lost-hook'));
+    const proxy = await ChaosProxy.start(Number(new URL(emulator.url).port));
+    proxy.onRequest = (r) => {
+      if (r.method === 'POST' && r.path === '/api/v1/webhooks') r.cutResponse(); // made, but the answer is lost
+    };
+    try {
+      const first = await runnerA.cli(['apply', '--auto-approve'], { FLUXBASE_URL: proxy.url });
+      expect(first.code).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+    const stored = await api<{ value: { pending?: { address: string; started?: string }[] } }>(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state', { token: adminToken });
+    expect(stored.body.value.pending).toEqual([expect.objectContaining({ address: 'webhook.default.lost-hook', started: expect.any(String) })]);
+    const backup = await api<{ value: { format: string } }>(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state.backup', { token: adminToken });
+    expect(backup.body.value.format).toBe('fluxbase-iac-state');
+    const apply = await runnerB.cli(['apply', '--auto-approve']);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('webhook.default.lost-hook: the interrupted create had made it: now managed');
+    const hooks = await api<{ name: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: await tenantId(emulator, 'default') });
+    expect(hooks.body.map((h) => h.name)).toEqual(['lost-hook']);
+    expect((await runnerA.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
   });
 });

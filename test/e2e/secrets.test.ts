@@ -38,18 +38,20 @@ afterAll(async () => {
 });
 
 describe('secrets never leak', () => {
-  it('through every command, format and file, including failures', async () => {
+  it('through every command, format and file, including failures', { timeout: 120_000 }, async () => {
     record('validate', await ws.cli(['validate']));
     record('plan', await ws.cli(['plan']));
     record('plan --json', await ws.cli(['plan', '--json']));
     record('plan markdown', await ws.cli(['plan', '--format', 'markdown']));
     record('plan --out', await ws.cli(['plan', '--out', 'saved-plan.json']));
-    const applied = record('apply saved', await ws.cli(['apply', 'saved-plan.json', '--secrets-out', 'keys.env', '--allow-hazards=WEAKENS_SECURITY']));
+    // FLUXBASE_LOG=trace logs every body sent and received (new key values included), masked.
+    const trace = { FLUXBASE_LOG: 'trace', FLUXBASE_LOG_PATH: 'trace.log' };
+    const applied = record('apply saved', await ws.cli(['apply', 'saved-plan.json', '--secrets-out', 'keys.env', '--allow-hazards=WEAKENS_SECURITY'], trace));
     expect(applied.code).toBe(0);
     // Rotate every secret: updates carrying write-only values.
     for (const [name, value] of Object.entries(CANARIES)) ws.env[name] = `${value}-rotated`;
     record('plan rotated', await ws.cli(['plan']));
-    record('apply rotated --json', await ws.cli(['apply', '--auto-approve', '--json', '--allow-hazards=AUTHZ_CHANGE']));
+    record('apply rotated --json', await ws.cli(['apply', '--auto-approve', '--json', '--allow-hazards=AUTHZ_CHANGE'], trace));
     // A failing change that carries a secret: the URL guard refuses a private address.
     await ws.edit((t) => t.replace('https://93.184.216.34/posts', 'http://10.0.0.5/posts'));
     ws.env.POSTS_WEBHOOK_SECRET = 'canary-posts-failure-5a5a5a';
@@ -72,7 +74,8 @@ describe('secrets never leak', () => {
       if (name === 'keys.env' || name === 'fluxbase.config.yaml') continue;
       files.push({ label: name, text: await readFile(path.join(ws.dir, name), 'utf8') });
     }
-    expect(files.map((f) => f.label).sort()).toEqual(['fluxbase.state.json', 'saved-plan.json']);
+    expect(files.map((f) => f.label).sort()).toEqual(['fluxbase.state.json', 'fluxbase.state.json.backup', 'saved-plan.json', 'trace.log']);
+    expect(files.find((f) => f.label === 'trace.log')!.text).toContain('"secret":"(sensitive)"');
     for (const { label, text } of [...outputs, ...files]) {
       for (const secret of [...canaries, ...keyValues]) {
         expect(text.includes(secret), `${label} contains a secret`).toBe(false);

@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { api, changesOf, ROOT, setupAdmin, sql, startTestEmulator, tenantId, Workspace } from './harness.js';
+import { ChaosProxy } from '../support/proxy.js';
 
 const CONFIG = `version: 1
 tenants:
@@ -235,21 +236,27 @@ describe('plans as artifacts', () => {
 describe('locking', () => {
   it('serialises two applies started together: one completes, the other names the lock holder, the state stays intact', async () => {
     await ws.edit((t) => t.replace('https://hooks.example.com/notes-v5', 'https://hooks.example.com/notes-v6'));
-    // Slow the server down (429s with Retry-After: 1) so the first apply still holds the lock when
-    // the second one starts.
-    emulator.faults.rate429 = 0.3;
-    const lockFile = path.join(ws.dir, 'fluxbase.state.json.lock');
-    const first = ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
-    const { existsSync } = await import('node:fs');
-    while (!existsSync(lockFile)) await new Promise((r) => setTimeout(r, 20));
-    const second = ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
-    const [a, b] = await Promise.all([first, second]);
-    emulator.faults.rate429 = 0;
-    const results = [a, b].sort((x, y) => x.code - y.code);
-    expect(results.map((r) => r.code)).toEqual([0, 1]);
-    expect(results[1]!.stderr).toContain('error[state.locked]');
-    expect(results[1]!.stderr).toMatch(/locked by .+@.+ \(pid \d+\) since .+ \(lock id [0-9a-f-]+/);
-    expect(results[1]!.stderr).toContain('fluxbase force-unlock');
+    // The first apply's requests are held at a proxy: it holds the lock for as long as the test
+    // wants, so the second apply meets the lock whatever the machine's load.
+    const proxy = await ChaosProxy.start(Number(new URL(emulator.url).port));
+    proxy.pause();
+    const reached = new Promise<void>((resolve) => (proxy.onRequest = () => resolve()));
+    try {
+      const first = ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE'], { FLUXBASE_URL: proxy.url });
+      await reached; // it has taken the lock and is refreshing
+      const second = await ws.cli(['apply', '--auto-approve', '--allow-hazards=AUTHZ_CHANGE']);
+      proxy.resume();
+      const a = await first;
+      expect(a.code).toBe(0);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('error[state.locked]');
+      expect(second.stderr).toMatch(/locked by .+@.+ \(pid \d+\) since .+ \(lock id [0-9a-f-]+/);
+      expect(second.stderr).toContain('running `fluxbase apply`');
+      expect(second.stderr).toContain('fluxbase force-unlock');
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
     const state = JSON.parse(await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8'));
     expect(state.format).toBe('fluxbase-iac-state');
     expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);

@@ -11,7 +11,7 @@ import { emptyState } from '../../src/state/document.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('.gitignore', () => {
-  it('ignores every file the local state backend creates besides the state: its lock and temporary files', async () => {
+  it('ignores every file the local state backend creates besides the state: its backup, lock and temporary files', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-gitignore-'));
     const seen = new Set<string>();
     const watcher = watch(dir, (_event, name) => {
@@ -21,6 +21,7 @@ describe('.gitignore', () => {
       const backend = new LocalStateBackend(path.join(dir, 'fluxbase.state.json'));
       const release = await backend.lock({ operation: 'test', waitMs: 0, ttlMs: 60_000 });
       await backend.write(emptyState());
+      await backend.write(emptyState()); // the second write keeps the first as the backup
       await release();
       await new Promise((r) => setTimeout(r, 100)); // let the watcher deliver the last events
     } finally {
@@ -30,6 +31,7 @@ describe('.gitignore', () => {
     const names = [...seen].sort();
     expect(names.some((n) => n.endsWith('.lock'))).toBe(true);
     expect(names.some((n) => n.endsWith('.tmp'))).toBe(true);
+    expect(names).toContain('fluxbase.state.json.backup');
     // git check-ignore prints the paths it ignores (the paths need not exist)
     const ignored = execFileSync('git', ['check-ignore', '--no-index', ...names], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').sort();
     expect(ignored).toEqual(names);

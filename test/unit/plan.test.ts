@@ -219,7 +219,9 @@ describe('planning against live state rendered by PostgreSQL', () => {
     ]);
     expect(changes.every((c) => c.action === 'create')).toBe(true);
     const table = changes[1]!;
-    expect(table.steps?.map((s) => s.op)).toEqual(['ddl_create_table', 'rls_toggle']);
+    // RLS is declared: the table is created with it on, in one migration (never reachable without it).
+    expect(table.steps?.map((s) => s.op)).toEqual(['migration']);
+    expect(table.sql?.at(-1)).toBe('ALTER TABLE "public"."posts" ENABLE ROW LEVEL SECURITY');
     // The webhook's event is sent in the form the server matches (F7): qualified + bare name.
     expect(changes[3]!.after?.events).toEqual([
       { table: 'posts', operations: ['INSERT', 'UPDATE'] },

@@ -5,8 +5,10 @@
  * emulators can share one server in parallel tests. Databases are cloned with
  * `CREATE DATABASE … TEMPLATE fbemu_tpl_<bootstrap version>`; the template is built once per
  * server (guarded by an advisory lock) and reused afterwards. `close()` drops the instance's
- * databases. The URL's user must be a superuser (or own CREATEDB + CREATEROLE and be a member of
- * the RLS roles).
+ * databases — unless the instance was started with a fixed `prefix` and `keep`, which makes it
+ * persistent: a later start with the same prefix finds its databases and carries on where the
+ * previous process stopped (or was killed). The URL's user must be a superuser (or own CREATEDB +
+ * CREATEROLE and be a member of the RLS roles).
  */
 import { randomBytes, createHash } from 'node:crypto';
 import pg from 'pg';
@@ -102,6 +104,10 @@ function randomPrefix(): string {
 
 export interface PgClusterOptions {
   databaseUrl: string;
+  /** Database-name prefix (default: `fbemu_<random>_`). */
+  prefix?: string;
+  /** Keep the databases when closed, so a start with the same prefix resumes them (default false). */
+  keep?: boolean;
   log?: (line: string) => void;
 }
 
@@ -111,23 +117,31 @@ const MIN_SERVER_MAJOR = 17;
 
 export class PgCluster implements Cluster {
   readonly kind = 'postgres' as const;
-  /** Databases are created fresh for every emulator (unique prefix) and dropped on close. */
-  readonly restarted = false;
+  /**
+   * True when a start with a fixed prefix found its databases (a restart: the server's start-up
+   * work on them runs, F1); false for databases created fresh.
+   */
+  restarted = false;
   private readonly dbs = new Map<string, PgDatabase>();
   private mainDb!: PgDatabase;
   private readonly admin: pg.Pool;
 
-  private constructor(private readonly url: string, readonly prefix: string, private readonly log: (l: string) => void) {
+  private constructor(
+    private readonly url: string,
+    readonly prefix: string,
+    private readonly log: (l: string) => void,
+    private readonly keep: boolean,
+  ) {
     this.admin = new pg.Pool({ connectionString: url, max: 2 });
     this.admin.on('error', () => {});
   }
 
-  /** Connects, ensures roles and the template, and creates this instance's main database. */
   /** The oldest PostgreSQL the real server runs on (F4: its schema files grant MAINTAIN, new in 17). */
   static readonly MIN_MAJOR = MIN_SERVER_MAJOR;
 
+  /** Connects, ensures roles and the template, and creates this instance's main database (or finds it again, with a fixed prefix). */
   static async start(opts: PgClusterOptions): Promise<PgCluster> {
-    const cluster = new PgCluster(opts.databaseUrl, randomPrefix(), opts.log ?? (() => {}));
+    const cluster = new PgCluster(opts.databaseUrl, opts.prefix ?? randomPrefix(), opts.log ?? (() => {}), opts.keep ?? false);
     try {
       const version = await cluster.admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
       const major = Math.floor(Number(version.rows[0]?.v ?? 0) / 10000);
@@ -140,7 +154,8 @@ export class PgCluster implements Cluster {
       await cluster.ensureRoles();
       const template = await cluster.ensureTemplate();
       const mainName = `${cluster.prefix}main`;
-      await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
+      cluster.restarted = opts.prefix !== undefined && (await cluster.exists(mainName));
+      if (!cluster.restarted) await cluster.admin.query(`CREATE DATABASE ${quoteIdent(mainName)} TEMPLATE ${quoteIdent(template)}`);
       cluster.mainDb = cluster.connect(mainName);
       await cluster.mainDb.exec(CONTROL_PLANE_SQL);
       cluster.templateName = template;
@@ -219,11 +234,20 @@ export class PgCluster implements Cluster {
 
   async open(physicalName: string): Promise<Database> {
     if (physicalName === this.mainDb.name) return this.mainDb;
-    if (!this.dbs.has(physicalName) && !(await this.exists(physicalName))) {
-      throw new Error(`database "${physicalName}" does not exist`);
-    }
-    return this.connect(physicalName);
+    if (this.dbs.has(physicalName)) return this.opening.get(physicalName) ?? this.dbs.get(physicalName)!;
+    if (!(await this.exists(physicalName))) throw new Error(`database "${physicalName}" does not exist`);
+    if (this.dbs.has(physicalName)) return this.opening.get(physicalName) ?? this.dbs.get(physicalName)!;
+    const db = this.connect(physicalName);
+    if (!this.onReopen) return db;
+    // A database this process did not create: a restart's start-up work runs on it first.
+    const ready = this.onReopen(physicalName, db).then(() => db);
+    this.opening.set(physicalName, ready);
+    return ready.finally(() => this.opening.delete(physicalName));
   }
+
+  /** Called once for each persisted database when this process first opens it (Cluster.onReopen). */
+  onReopen?: (physicalName: string, db: Database) => Promise<void>;
+  private readonly opening = new Map<string, Promise<PgDatabase>>();
 
   async create(physicalName: string): Promise<Database> {
     // CREATE DATABASE … TEMPLATE fails while another session is connected to the template;
@@ -256,6 +280,10 @@ export class PgCluster implements Cluster {
     const all = [...this.dbs.values()];
     this.dbs.clear();
     await Promise.all(all.map((d) => d.close().catch(() => {})));
+    if (this.keep) {
+      await this.admin.end().catch(() => {});
+      return;
+    }
     try {
       const r = await this.admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [this.prefix]);
       for (const row of r.rows) {
