@@ -173,6 +173,8 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     pending.filter((c) => !c.runsFirst && c.action === 'delete'),
   ];
   const limit = Math.max(1, req.parallelism ?? 4);
+  // Tables a running change takes locks on (see tableKeys): changes sharing one run one at a time.
+  const busyTables = new Set<string>();
   for (const phase of phases) {
     const waiting = new Map(phase.map((c) => [c.address, c]));
     const running = new Map<string, Promise<void>>();
@@ -187,8 +189,14 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
             continue;
           }
           if (deps.some((d) => status.get(d) !== 'ok')) continue;
+          const tables = tableKeys(change);
+          if (tables.some((t) => busyTables.has(t))) continue;
           waiting.delete(change.address);
-          const p = runOne(change).finally(() => running.delete(change.address));
+          for (const t of tables) busyTables.add(t);
+          const p = runOne(change).finally(() => {
+            running.delete(change.address);
+            for (const t of tables) busyTables.delete(t);
+          });
           running.set(change.address, p);
         }
       }
@@ -249,4 +257,29 @@ async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promi
     if (Object.keys(observed).length > 0) entry.observed = observed;
     else delete entry.observed;
   }
+}
+
+/**
+ * The tables whose locks a change takes, as `tenant.schema.table`: a table change its own table and
+ * the tables its foreign keys reference (before and after), a policy change its table. Two such
+ * changes at once can deadlock in PostgreSQL (DROP TABLE of a referencing table against DROP
+ * POLICY on the referenced one: SQLSTATE 40P01, which the server answers as a 400 — e.g.
+ * internal/api/policy_handler.go:420-423 answers every error with 400), so apply runs changes that share a
+ * table one after another; the rest still run in parallel.
+ */
+export function tableKeys(change: ResourceChange): string[] {
+  if (change.kind !== 'table' && change.kind !== 'policy') return [];
+  const [, tenant, schema, table] = change.address.split('.');
+  if (!tenant || !schema || !table) return [];
+  const keys = new Set([`${tenant}.${schema}.${table}`]);
+  if (change.kind === 'table') {
+    for (const side of [change.before, change.after]) {
+      const columns = (side?.columns ?? {}) as Record<string, { references?: { table?: string } | null } | undefined>;
+      for (const c of Object.values(columns)) {
+        const ref = c?.references?.table;
+        if (ref) keys.add(`${tenant}.${ref.includes('.') ? ref : `${schema}.${ref}`}`);
+      }
+    }
+  }
+  return [...keys];
 }

@@ -37,8 +37,9 @@ export function semanticDiagnostics(valid: ValidConfig): Diagnostic[] {
   };
 
   out.push(...settingsDiagnostics(valid, at));
-  // Building every desired resource is only worth it when there are imports to check.
-  const declared = (valid.config.import ?? []).length > 0 ? buildDesiredAddresses(valid) : new Set<string>();
+  // Building every desired resource is only worth it when there are imports, removals or moves to check.
+  const checksAddresses = [valid.config.import, valid.config.removed, valid.config.moved].some((list) => (list ?? []).length > 0);
+  const declared = checksAddresses ? buildDesiredAddresses(valid) : new Set<string>();
   (valid.config.import ?? []).forEach((address, i) => {
     if (!declared.has(address)) {
       out.push(

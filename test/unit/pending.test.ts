@@ -10,6 +10,7 @@ import { buildPlan } from '../../src/engine/plan.js';
 import { desiredAttrsFingerprint, pruneGone, resolvePending } from '../../src/engine/pending.js';
 import { applyMoves, targetChanges } from '../../src/engine/lifecycle.js';
 import { stateWriter } from '../../src/engine/state-writer.js';
+import { tableKeys } from '../../src/engine/apply.js';
 import type { LiveState } from '../../src/engine/refresh.js';
 import type { LiveResource } from '../../src/model/resource.js';
 import { emptyState, secretFingerprint, type PendingOperation, type StateDocument } from '../../src/state/document.js';
@@ -196,5 +197,24 @@ describe('colour', () => {
     ['TERM=dumb', { isTTY: true, env: { TERM: 'dumb' }, noColorFlag: false }, false],
   ])('with %s', (_name, req, expected) => {
     expect(colorEnabled(req)).toBe(expected);
+  });
+});
+
+describe('tables an apply change locks (engine/apply.ts tableKeys)', () => {
+  const change = (kind: string, address: string, before: unknown, after: unknown) =>
+    ({ kind, address, action: 'update', attributes: [], hazards: [], dependsOn: [], before, after }) as unknown as Parameters<typeof tableKeys>[0];
+
+  it('a policy locks its table, a table its own and every table its foreign keys reference before or after', () => {
+    expect(tableKeys(change('policy', 'policy.default.public.tasks.tasks_read', null, {}))).toEqual(['default.public.tasks']);
+    const files = change(
+      'table',
+      'table.default.public.files',
+      { columns: { task: { references: { table: 'public.tasks' } } } },
+      { columns: { task: { references: null }, owner: { references: { table: 'people' } } } },
+    );
+    expect(tableKeys(files).sort()).toEqual(['default.public.files', 'default.public.people', 'default.public.tasks']);
+    // so the DROP TABLE of files never runs beside a DROP POLICY on tasks (a deadlock in PostgreSQL)
+    expect(tableKeys(files)).toContain(tableKeys(change('policy', 'policy.default.public.tasks.tasks_insert', {}, null))[0]);
+    expect(tableKeys(change('webhook', 'webhook.default.hook', null, {}))).toEqual([]);
   });
 });
