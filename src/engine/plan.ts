@@ -193,10 +193,8 @@ export function buildPlan(req: BuildPlanRequest): Plan {
   }
   diagnostics.push(...(req.refreshOnly ? handlerDiagnostics.filter((d) => d.severity !== 'error') : handlerDiagnostics));
   if (!req.refreshOnly) diagnostics.push(...referenceDiagnostics({ desired, live, changes }));
+  gateResumed(changes, resolution);
   for (const change of changes) {
-    const resumed = resolution.resumed.get(change.address);
-    // A resumed change of an unchanged declaration is gated on the hazards its original carried.
-    if (resumed) change.hazards = change.hazards.filter((h) => resumed.hazards.includes(h.type));
     if (exposesTable(change)) change.runsFirst = true;
   }
   for (const change of changes) {
@@ -421,4 +419,18 @@ export function fingerprintDesired(desired: DesiredState): string {
     for (const k of Object.keys(r.writeOnly).sort()) secrets.push(`${address}#${k}=${r.writeOnly[k] ?? ''}`);
   }
   return desiredFingerprint(nonSecret, secrets);
+}
+
+/**
+ * A resumed change of an unchanged declaration (engine/pending.ts) is gated only on the hazard
+ * types approved for it in the interrupted run's plan, so a retry with the same
+ * `--allow-hazards` passes. Called when the plan is built and again after anything adds hazards
+ * to it (the access delta, access/delta.ts).
+ */
+export function gateResumed(changes: ResourceChange[], resolution: Pick<Resolution, 'resumed'> | undefined): void {
+  if (!resolution) return;
+  for (const change of changes) {
+    const resumed = resolution.resumed.get(change.address);
+    if (resumed) change.hazards = change.hazards.filter((h) => resumed.hazards.includes(h.type));
+  }
 }

@@ -12,7 +12,7 @@ import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { buildDesired, type DesiredState } from './graph.js';
 import { loadConfigFile, type LoadedDocument, type LoadOptions } from './load.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, gateResumed } from './plan.js';
 import { refresh, relevantKinds, type LiveState } from './refresh.js';
 import { error } from '../diag/index.js';
 import { currentProfile } from '../server/profile.js';
@@ -149,7 +149,11 @@ export async function planDesired(
     plan = build(capabilities);
   }
   // Who gains or loses access to which rows; AUTHZ_CHANGE names exactly what widens.
-  if (!req.refreshOnly) annotatePlan(plan, planAccessDelta({ plan, desired, live }));
+  if (!req.refreshOnly) {
+    annotatePlan(plan, planAccessDelta({ plan, desired, live }));
+    // What the delta adds to a change an interrupted apply left is gated as the original was.
+    gateResumed(plan.changes, reconciled.resolution);
+  }
   if (!req.refreshOnly && !hasErrors(plan.diagnostics)) {
     const checks = [...(await preflight(req.client, plan, desired, live)), ...(await verifyIdentities(req.client, plan))];
     if (checks.length > 0) plan = { ...plan, diagnostics: [...plan.diagnostics, ...checks] };

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/engine/load.js';
 import { validateDocument } from '../../src/engine/validate.js';
 import { buildDesired, type DesiredState } from '../../src/engine/graph.js';
-import { buildPlan } from '../../src/engine/plan.js';
+import { buildPlan, gateResumed } from '../../src/engine/plan.js';
 import { desiredAttrsFingerprint, pruneGone, resolvePending } from '../../src/engine/pending.js';
 import { applyMoves, targetChanges } from '../../src/engine/lifecycle.js';
 import { stateWriter } from '../../src/engine/state-writer.js';
@@ -117,6 +117,10 @@ describe('resolving pending operations', () => {
     const r = resolvePending({ state: approved, live: l, desired: d });
     expect(r.notes).toEqual([{ message: '1 change(s) the interrupted apply had not started are planned again, gated on the hazards approved for them then' }]);
     const resumed = buildPlan({ endpoint: 'x', desired: d, live: l, state: approved, resolution: r });
+    expect(resumed.changes.find((c) => c.address === policy.address)?.hazards).toEqual([]);
+    // A hazard added after the plan is built (the access delta, in session.ts) is gated the same way.
+    resumed.changes.find((c) => c.address === policy.address)!.hazards.push({ type: 'AUTHZ_CHANGE', message: 'Widens access: …' });
+    gateResumed(resumed.changes, r);
     expect(resumed.changes.find((c) => c.address === policy.address)?.hazards).toEqual([]);
     // …and is, when the plan that created the table did not include the policy.
     const fresh = buildPlan({ endpoint: 'x', desired: d, live: l, state: { ...emptyState(), resources: { 'table.default.public.notes': { kind: 'table' } } } });
