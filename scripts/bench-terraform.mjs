@@ -114,7 +114,7 @@ function configs(slug, tables) {
     const hooks = ['    webhooks:'];
     for (let i = 0; i < tables; i++) {
       hcl.push(
-        `resource "fluxbase_table" "t${i}" {\n  tenant = "default"\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = [\n    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n    { name = "owner_id", type = "uuid", nullable = false },\n    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n  ]\n  rls = { enabled = true }\n}\n`,
+        `resource "fluxbase_table" "t${i}" {\n  tenant = "default"\n  schema = fluxbase_schema.s.name\n  name   = "items_${i}"\n  columns = {\n    id         = { type = "uuid", primary_key = true, default = "gen_random_uuid()" }\n    owner_id   = { type = "uuid", nullable = false }\n    created_at = { type = "timestamptz", nullable = false, default = "now()" }\n  }\n  rls = { enabled = true }\n}\n`,
         `resource "fluxbase_rls_policy" "p${i}" {\n  tenant  = "default"\n  schema  = fluxbase_schema.s.name\n  table   = fluxbase_table.t${i}.name\n  name    = "items_${i}_read"\n  command = "SELECT"\n  roles   = ["authenticated"]\n  using   = "owner_id = auth.uid()"\n}\n`,
         `resource "fluxbase_webhook" "w${i}" {\n  tenant = "default"\n  name   = "${slug}-hook-${i}"\n  url    = "https://hooks.example.com/${slug}/${i}"\n  events = [{ table = "${schema}.\${fluxbase_table.t${i}.name}", operations = ["INSERT"] }]\n}\n`,
       );
@@ -148,7 +148,7 @@ function floorConfig(slug, tables) {
     hcl.push(`resource "terraform_data" "s" {\n  input = { tenant = "default", name = "shop_${slug}" }\n}\n`);
     for (let i = 0; i < tables; i++) {
       hcl.push(
-        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = "default"\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = [\n      { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },\n      { name = "owner_id", type = "uuid", nullable = false },\n      { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },\n    ]\n    rls = { enabled = true }\n  }\n}\n`,
+        `resource "terraform_data" "t${i}" {\n  input = {\n    tenant = "default"\n    schema = terraform_data.s.output.name\n    name   = "items_${i}"\n    columns = {\n      id         = { type = "uuid", primary_key = true, default = "gen_random_uuid()" }\n      owner_id   = { type = "uuid", nullable = false }\n      created_at = { type = "timestamptz", nullable = false, default = "now()" }\n    }\n    rls = { enabled = true }\n  }\n}\n`,
         `resource "terraform_data" "p${i}" {\n  input = {\n    tenant  = "default"\n    schema  = terraform_data.s.output.name\n    table   = terraform_data.t${i}.output.name\n    name    = "items_${i}_read"\n    command = "SELECT"\n    roles   = ["authenticated"]\n    using   = "owner_id = auth.uid()"\n  }\n}\n`,
         `resource "terraform_data" "w${i}" {\n  input = {\n    tenant = "default"\n    name   = "${slug}-hook-${i}"\n    url    = "https://hooks.example.com/${slug}/${i}"\n    events = [{ table = "shop_${slug}.\${terraform_data.t${i}.output.name}", operations = ["INSERT"] }]\n  }\n}\n`,
       );

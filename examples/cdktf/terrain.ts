@@ -28,12 +28,13 @@ export class FluxbaseStack extends TerraformStack {
       tenant: 'default',
       schema: sales.name,
       name: 'orders',
-      columns: [
-        { name: 'id', type: 'uuid', primaryKey: true, default: 'gen_random_uuid()' },
-        { name: 'customer', type: 'uuid', nullable: false },
-        { name: 'total', type: 'numeric(10,2)', nullable: false, default: '0' },
-        { name: 'created_at', type: 'timestamptz', nullable: false, default: 'now()' },
-      ],
+      // keyed by column name; a new table gets its primary key first, then the others by name
+      columns: {
+        id: { type: 'uuid', primaryKey: true, default: 'gen_random_uuid()' },
+        customer: { type: 'uuid', nullable: false },
+        total: { type: 'numeric(10,2)', nullable: false, default: '0' },
+        created_at: { type: 'timestamptz', nullable: false, default: 'now()' },
+      },
       indexes: { orders_customer_idx: { columns: ['customer'] } },
       rls: { enabled: true },
     });

@@ -52,13 +52,15 @@ resource "fluxbase_table" "contacts" {
   tenant = "default"
   schema = fluxbase_schema.crm.name
   name   = "contacts"
-  columns = [
-    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
-    { name = "owner", type = "uuid", nullable = false },
-    { name = "email", type = "text", nullable = false, unique = true },
-    { name = "status", type = "text", nullable = false, default = "'lead'" },
-    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },
-  ]
+  # Columns keyed by name: the plan names the column added, removed or changed. A new table gets
+  # its primary-key columns first, then the others by name (README.md, "Columns").
+  columns = {
+    id         = { type = "uuid", primary_key = true, default = "gen_random_uuid()" }
+    owner      = { type = "uuid", nullable = false }
+    email      = { type = "text", nullable = false, unique = true }
+    status     = { type = "text", nullable = false, default = "'lead'" }
+    created_at = { type = "timestamptz", nullable = false, default = "now()" }
+  }
   indexes  = { contacts_owner_idx = { columns = ["owner"] } }
   checks   = { contacts_status_known = "status IN ('lead', 'customer', 'churned')" }
   rls      = { enabled = true }

@@ -34,8 +34,6 @@ function toConfigValue(f: Field, v: unknown, path: ValuePath): unknown {
       return (v as Obj[]).map((e, i) => toBody(f.attrs, e, [...path, i]));
     case 'object_map':
       return Object.fromEntries(Object.entries(v as Record<string, Obj>).map(([k, e]) => [k, toBody(f.attrs, e, [...path, k])]));
-    case 'keyed_list':
-      return Object.fromEntries((v as Obj[]).map((e, i) => [e[f.key] as string, toBody(f.attrs, e, [...path, i])]));
     default:
       return v;
   }
@@ -80,12 +78,27 @@ function setAt(obj: Obj, path: readonly string[], value: unknown): void {
 }
 
 /**
+ * Orders the entries of the body's `order.map` (KindInfo.createOrder): those whose `order.first`
+ * is true, then the rest, each group by key (in code-point order, as Terraform sorts map keys).
+ */
+function orderEntries(body: Obj, order: { map: string; first: string }): void {
+  const map = body[order.map];
+  if (!isObj(map)) return;
+  const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+  const entries = Object.entries(map).sort(byKey);
+  const first = (e: [string, unknown]) => isObj(e[1]) && e[1][order.first] === true;
+  body[order.map] = Object.fromEntries([...entries.filter(first), ...entries.filter((e) => !first(e))]);
+}
+
+/**
  * The config body of a Terraform object: null attributes are left out (not declared), JSON text
- * is parsed, keyed lists become maps, and write-only values (`*_wo`, taken from `writeOnly`, i.e.
- * the configuration) are put back at their config path. Throws DiagnosticError for bad JSON.
+ * is parsed, the kind's `createOrder` map is put in creation order, and write-only values
+ * (`*_wo`, taken from `writeOnly`, i.e. the configuration) are put back at their config path.
+ * Throws DiagnosticError for bad JSON.
  */
 export function bodyFromTerraform(model: ResourceModel, obj: Obj, writeOnly: Obj = {}): Obj {
   const body = toBody(model.fields.attrs, obj, []);
+  if (model.info.createOrder) orderEntries(body, model.info.createOrder);
   for (const w of model.writeOnly) {
     const v = writeOnly[w.name];
     if (v === null || v === undefined) continue;
@@ -117,8 +130,6 @@ export function fromConfigValue(f: Field, v: unknown): unknown {
       return Array.isArray(v) ? v.map((e) => fromBody(f.attrs, e as Obj)) : null;
     case 'object_map':
       return isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, e]) => [k, fromBody(f.attrs, e as Obj)])) : null;
-    case 'keyed_list':
-      return isObj(v) ? Object.entries(v).map(([k, e]) => ({ [f.key]: k, ...fromBody(f.attrs, e as Obj) })) : null;
   }
 }
 

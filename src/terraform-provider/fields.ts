@@ -12,8 +12,8 @@
  *   a string holding JSON (`jsonencode(…)` in HCL);
  * - array of scalars → `set` when `uniqueItems`, else `list`; array of objects → object list;
  * - object with `properties` → nested object; with a schema as `additionalProperties` → `map`
- *   of scalars/lists, or an object map when the values are objects, or (for paths the caller
- *   names in `keyed`) an ordered list of objects with a key attribute;
+ *   of scalars/lists, or an object map when the values are objects (table `columns` too: keyed
+ *   by name, so Terraform's diff names the column added, removed or changed);
  * - `writeOnly: true` values are taken out of the tree and listed in `writeOnly` (Terraform
  *   allows write-only attributes at the top level only);
  * - `lifecycle` is left out everywhere (Terraform has its own `lifecycle` block).
@@ -32,6 +32,8 @@ export interface Checks {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
+  /** Of a map: the fewest entries. */
+  minProperties?: number;
   format?: string;
 }
 
@@ -43,9 +45,7 @@ export type Field =
   | { type: 'map'; element: Field }
   | { type: 'object'; attrs: Attrs }
   | { type: 'object_list'; attrs: Attrs; checks: Checks }
-  | { type: 'object_map'; attrs: Attrs; keyChecks: Checks }
-  /** A map in the config document, an ordered list of objects in Terraform (`key` names the map key). */
-  | { type: 'keyed_list'; key: string; attrs: Attrs; keyChecks: Checks; checks: Checks };
+  | { type: 'object_map'; attrs: Attrs; keyChecks: Checks; checks: Checks };
 
 /** One attribute of an object. */
 export interface Attr {
@@ -85,8 +85,6 @@ export interface DerivedFields {
 export interface DeriveOptions {
   /** Dotted body paths to leave out (child resources, e.g. `schemas`, `rls.policies`). */
   exclude?: readonly string[];
-  /** Dotted body paths of maps to present as ordered lists, with the key attribute's name. */
-  keyed?: Readonly<Record<string, string>>;
   /** Dotted body paths that are required by the schema but optional here. */
   optional?: readonly string[];
   /**
@@ -150,7 +148,7 @@ export function checksOf(node: Node): Checks {
   if (Array.isArray(node.enum)) c.enum = node.enum;
   if (typeof node.pattern === 'string') c.pattern = node.pattern;
   if (typeof node['x-pattern-message'] === 'string') c.patternMessage = node['x-pattern-message'];
-  for (const k of ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems'] as const) {
+  for (const k of ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties'] as const) {
     if (typeof node[k] === 'number') c[k] = node[k];
   }
   if (node.type === 'integer') c.integer = true;
@@ -163,7 +161,6 @@ export function deriveFields(resolver: SchemaResolver, body: Node, file: string,
   const writeOnly: WriteOnlyField[] = [];
   const exclude = new Set(options.exclude ?? []);
   const optional = new Set(options.optional ?? []);
-  const keyed = options.keyed ?? {};
   const absentIsDefault = new Set(options.absentIsDefault ?? []);
 
   const objectAttrs = (node: Node, nodeFile: string, path: string[]): Attrs => {
@@ -219,12 +216,7 @@ export function deriveFields(resolver: SchemaResolver, body: Node, file: string,
           const value = resolver.deref(ap as Node, nodeFile);
           const keyChecks = checksOf(resolver.deref((node.propertyNames as Node | undefined) ?? {}, nodeFile).node);
           const element = fieldOf(value.node, value.file, [...path, '*']);
-          const key = keyed[path.join('.')];
-          if (element.type === 'object') {
-            if (!key) return { type: 'object_map', attrs: element.attrs, keyChecks };
-            const checks: Checks = typeof node.minProperties === 'number' ? { minItems: node.minProperties } : {};
-            return { type: 'keyed_list', key, attrs: element.attrs, keyChecks, checks };
-          }
+          if (element.type === 'object') return { type: 'object_map', attrs: element.attrs, keyChecks, checks: checksOf(node) };
           return { type: 'map', element };
         }
         return { type: 'json' };
@@ -259,6 +251,8 @@ export function checkValue(checks: Checks, value: unknown): string[] {
   if (Array.isArray(value)) {
     if (checks.minItems !== undefined && value.length < checks.minItems) out.push(`must have at least ${checks.minItems} element${checks.minItems === 1 ? '' : 's'}`);
     if (checks.maxItems !== undefined && value.length > checks.maxItems) out.push(`must have at most ${checks.maxItems} elements`);
+  } else if (value !== null && typeof value === 'object' && checks.minProperties !== undefined && Object.keys(value).length < checks.minProperties) {
+    out.push(`must have at least ${checks.minProperties} entr${checks.minProperties === 1 ? 'y' : 'ies'}`);
   }
   return out;
 }

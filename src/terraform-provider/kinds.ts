@@ -28,11 +28,34 @@ export interface KindInfo {
    * The value is JSON, like the plain attribute at the same path.
    */
   extraWriteOnly?: readonly { path: readonly string[]; description: string }[];
+  /**
+   * A map (top-level body attribute `map`) whose entry order the server keeps when it creates
+   * the resource, which a Terraform map (unordered; Terraform hands it over sorted by key) cannot
+   * express: the config body lists the entries whose boolean attribute `first` is true first,
+   * then the others, each group in key order. Order never causes a planned change.
+   * `description` replaces the schema's description of the map (which speaks of YAML order).
+   */
+  createOrder?: { map: string; first: string; description: string };
+  /**
+   * The state schema version (0 when absent) and how to bring state stored under an older
+   * version (raw state JSON, attribute → value) into the current shape.
+   */
+  state?: { version: number; upgrade: (fromVersion: number, raw: Record<string, unknown>) => Record<string, unknown> };
   /** Shown as the resource's description. */
   description: string;
 }
 
 const TENANT = 'Slug of the owning tenant (`fluxbase_tenant.<name>.slug`).';
+
+/**
+ * Table state version 0 (provider before columns became a map) held `columns` as a list of
+ * objects with a `name`; version 1 holds the map keyed by that name.
+ */
+export function upgradeTableState(fromVersion: number, raw: Record<string, unknown>): Record<string, unknown> {
+  if (fromVersion >= 1 || !Array.isArray(raw.columns)) return raw;
+  const columns = (raw.columns as Record<string, unknown>[]).map(({ name, ...rest }) => [String(name), rest]);
+  return { ...raw, columns: Object.fromEntries(columns) };
+}
 
 /** Every resource type, in the engine's dependency order of kinds. */
 export const KINDS: readonly KindInfo[] = [
@@ -119,10 +142,18 @@ export const KINDS: readonly KindInfo[] = [
     // fluxbase CLI's plan honours them (docs/hazards.md); Terraform plans each resource on its own.
     derive: {
       exclude: ['rls.policies', 'renamed_from', 'columns.*.renamed_from', 'columns.*.using'],
-      keyed: { columns: 'name' },
       absentIsDefault: ['columns.*.default', 'columns.*.references'],
     },
-    description: 'A table: columns (in order), indexes, checks, RLS enablement and realtime. Policies are fluxbase_rls_policy resources.',
+    state: { version: 1, upgrade: upgradeTableState },
+    // PostgreSQL cannot reorder existing columns, so order matters only to CREATE TABLE.
+    createOrder: {
+      map: 'columns',
+      first: 'primary_key',
+      description:
+        'Columns keyed by name. A map has no order and PostgreSQL cannot reorder existing columns, so order matters only when the table is created: primary-key columns first, then the others by name. Order never causes a change. Columns that exist live but are not declared here are dropped (DELETES_DATA).',
+    },
+    description:
+      'A table: columns keyed by name, indexes, checks, RLS enablement and realtime. A new table gets its primary-key columns first, then the others in name order; column order never causes a change. Policies are fluxbase_rls_policy resources.',
   },
   {
     kind: 'policy',

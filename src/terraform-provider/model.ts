@@ -78,7 +78,9 @@ function buildModel(resolver: SchemaResolver, info: KindInfo): ResourceModel {
       validate: (v: unknown) => checkValue({ ...keyChecks, minLength: keyChecks.minLength ?? 1 }, v),
     };
   });
-  for (const [name, attr] of Object.entries(fields.attrs)) attributes[name] = attrSpec(attr);
+  for (const [name, attr] of Object.entries(fields.attrs)) {
+    attributes[name] = attrSpec(info.createOrder?.map === name ? { ...attr, description: info.createOrder.description } : attr);
+  }
   for (const w of fields.writeOnly) {
     const wo = writeOnly.find((x) => x.path === w.path)!;
     attributes[wo.name] = {
@@ -104,7 +106,7 @@ function buildModel(resolver: SchemaResolver, info: KindInfo): ResourceModel {
       description: 'The key value, returned once by the create call and kept in state (null for an imported key). A replacement issues a new value.',
     };
   }
-  return { info, fields, writeOnly, schema: { version: 0, description: info.description, attributes } };
+  return { info, fields, writeOnly, schema: { version: info.state?.version ?? 0, description: info.description, attributes } };
 }
 
 function versionSpec(wo: string): AttributeSpec {
@@ -178,7 +180,7 @@ function fieldProblems(f: Field, v: unknown): string[] {
 
 /** Fields whose default Terraform can plan (plain attribute types). */
 function isPlain(f: Field): boolean {
-  return !['object', 'object_list', 'object_map', 'keyed_list'].includes(f.type);
+  return !['object', 'object_list', 'object_map'].includes(f.type);
 }
 
 function describe(attr: Attr): string {
@@ -189,11 +191,8 @@ function describe(attr: Attr): string {
   return parts.filter(Boolean).join(' ');
 }
 
-function nestedAttributes(attrs: Attrs, key?: { name: string; checks: Checks }): Record<string, AttributeSpec> {
+function nestedAttributes(attrs: Attrs): Record<string, AttributeSpec> {
   const out: Record<string, AttributeSpec> = {};
-  if (key) {
-    out[key.name] = { type: t.string, required: true, description: 'Name (the key of this entry in the config document).', validate: (v: unknown) => checkValue(key.checks, v) };
-  }
   for (const [name, attr] of Object.entries(attrs)) out[name] = attrSpec(attr);
   return out;
 }
@@ -218,17 +217,7 @@ function attrSpec(attr: Attr): AttributeSpec {
       return {
         ...base,
         nested: { nesting: 'map', attributes: nestedAttributes(f.attrs) },
-        validate: (v: unknown) => Object.keys(v as Obj).flatMap((k) => checkValue(f.keyChecks, k).map((m) => `key ${m}`)),
-      };
-    case 'keyed_list':
-      return {
-        ...base,
-        nested: { nesting: 'list', attributes: nestedAttributes(f.attrs, { name: f.key, checks: f.keyChecks }) },
-        validate: (v: unknown) => {
-          const names = (v as Obj[]).map((e) => e[f.key]).filter((n) => typeof n === 'string');
-          const dup = names.find((n, i) => names.indexOf(n) !== i);
-          return [...checkValue(f.checks, v), ...(dup ? [`${f.key} ${JSON.stringify(dup)} appears twice`] : [])];
-        },
+        validate: (v: unknown) => [...checkValue(f.checks, v), ...Object.keys(v as Obj).flatMap((k) => checkValue(f.keyChecks, k).map((m) => `key ${m}`))],
       };
     default:
       return { ...base, type: ctyOf(f), validate: (v: unknown) => fieldProblems(f, v) };

@@ -90,6 +90,7 @@ function resourceFor(model: ResourceModel): ResourceDefinition<Obj, ProviderHand
     delete: async (state, ctx) => (await rt(ctx.provider)).delete(model, state, ctx),
     importState: async (id, ctx) => (await rt(ctx.provider)).importState(model, id),
     planDestroy: async (prior, ctx) => (await rt(ctx.provider)).planDestroy(model, prior, ctx),
+    ...(model.info.state ? { upgradeState: model.info.state.upgrade } : {}),
     validate: (config, ctx) => {
       for (const [attr, needs] of Object.entries(model.fields.dependencies)) {
         if (config[attr] === null || config[attr] === undefined) continue;

@@ -62,8 +62,8 @@ function getAt(obj: unknown, path: readonly string[]): unknown {
 /**
  * Writes the live value at body path `bodyPath` into Terraform object `target` (modified),
  * at the granularity of a Terraform attribute: a whole leaf attribute (scalar, list, set, map,
- * JSON), one map entry of a nested map, or one element of a keyed list (added when only the
- * server has it, removed when the server lacks it).
+ * JSON), or one entry of a nested map (a table column: added when only the server has it,
+ * removed when the server lacks it).
  */
 export function writeLiveAt(model: ResourceModel, target: Obj, bodyPath: readonly string[], live: Obj): void {
   let attrs: Attrs = model.fields.attrs;
@@ -81,35 +81,19 @@ export function writeLiveAt(model: ResourceModel, target: Obj, bodyPath: readonl
       attrs = f.attrs;
       continue;
     }
-    if ((f.type === 'keyed_list' || f.type === 'object_map') && next !== undefined) {
+    if (f.type === 'object_map' && next !== undefined) {
       const value = getAt(live, [...prefix, next]);
       const element = isObj(value) ? fromBody(f.attrs, value) : undefined;
-      if (f.type === 'object_map') {
-        const map = (isObj(holder[seg]) ? holder[seg] : (holder[seg] = {})) as Obj;
-        if (bodyPath.length > i + 2 && isObj(map[next]) && element) {
-          holder = map[next] as Obj;
-          attrs = f.attrs;
-          prefix.push(next);
-          i++;
-          continue;
-        }
-        if (element) map[next] = element;
-        else delete map[next];
-        return;
-      }
-      const list = (Array.isArray(holder[seg]) ? holder[seg] : (holder[seg] = [])) as Obj[];
-      const index = list.findIndex((e) => e[f.key] === next);
-      if (index >= 0 && bodyPath.length > i + 2 && element) {
-        holder = list[index]!;
+      const map = (isObj(holder[seg]) ? holder[seg] : (holder[seg] = {})) as Obj;
+      if (bodyPath.length > i + 2 && isObj(map[next]) && element) {
+        holder = map[next] as Obj;
         attrs = f.attrs;
         prefix.push(next);
         i++;
         continue;
       }
-      if (!element) {
-        if (index >= 0) list.splice(index, 1);
-      } else if (index >= 0) list[index] = { [f.key]: next, ...element };
-      else list.push({ [f.key]: next, ...element });
+      if (element) map[next] = element;
+      else delete map[next];
       return;
     }
     holder[seg] = fromConfigValue(f, getAt(live, prefix));
@@ -136,8 +120,8 @@ const same = (a: unknown, b: unknown) => canonicallyEqual(a ?? null, b ?? null);
 
 /**
  * Plan: sets every body attribute the engine does not change back to its prior value (inside a
- * keyed list, field by field when the elements line up). `touched` are the body paths of the
- * engine's attribute changes. Returns the adjusted copy of `planned`.
+ * nested map such as a table's columns, entry by entry and field by field). `touched` are the
+ * body paths of the engine's attribute changes. Returns the adjusted copy of `planned`.
  */
 export function keepUnchanged(model: ResourceModel, prior: Obj, planned: Obj, touched: readonly (readonly string[])[]): Obj {
   const out = { ...planned };
@@ -151,26 +135,32 @@ export function keepUnchanged(model: ResourceModel, prior: Obj, planned: Obj, to
     const f = attr.field;
     const p = prior[name];
     const c = out[name];
-    if (f.type !== 'keyed_list' || !Array.isArray(p) || !Array.isArray(c) || p.length !== c.length) continue;
-    const keys = (l: unknown[]) => l.map((e) => (e as Obj)[f.key]);
-    if (!same(keys(p), keys(c))) continue;
-    out[name] = c.map((el, i) => {
-      const e = { ...(el as Obj) };
-      const pe = p[i] as Obj;
-      for (const sub of Object.keys(f.attrs)) {
-        const hit = touched.some((t) => t[0] === name && (t.length === 1 || (t[1] === e[f.key] && (t.length === 2 || t[2] === sub))));
-        if (!hit && !same(e[sub], pe[sub])) e[sub] = pe[sub] ?? null;
-      }
-      return e;
-    });
+    if (f.type !== 'object_map' || !isObj(p) || !isObj(c)) continue;
+    const hit = (key: string, sub: string) => touched.some((t) => t[0] === name && (t.length === 1 || (t[1] === key && (t.length === 2 || t[2] === sub))));
+    out[name] = Object.fromEntries(
+      Object.entries(c).map(([key, el]) => {
+        const pe = p[key];
+        if (!isObj(el) || !isObj(pe)) return [key, el];
+        const e = { ...el };
+        for (const sub of Object.keys(f.attrs)) if (!hit(key, sub) && !same(e[sub], pe[sub])) e[sub] = pe[sub] ?? null;
+        return [key, e];
+      }),
+    );
   }
   return out;
 }
 
-/** The Terraform path (top-level attribute) to point diagnostics about a config path at. */
+/**
+ * The Terraform path to point diagnostics about a config path at: the top-level attribute, or
+ * the entry of a nested map (a table column: `['columns', 'id']`). Terraform locates a path in
+ * the configuration only down to an attribute or one index into it (internal/tfdiags
+ * contextual.go, ElaborateFromConfigBody): a deeper path falls back to the whole resource.
+ */
 export function diagnosticPath(model: ResourceModel, configPath: readonly (string | number)[]): ValuePath | undefined {
   const depth = model.info.pattern.length;
   const rest = configPath.slice(depth).map(String);
-  const attrs = terraformAttrsOf(model, rest);
-  return attrs[0] ? [attrs[0]] : undefined;
+  const top = terraformAttrsOf(model, rest)[0];
+  if (!top) return undefined;
+  const entry = rest[1];
+  return top === rest[0] && entry !== undefined && model.fields.attrs[top]?.field.type === 'object_map' ? [top, entry] : [top];
 }

@@ -25,11 +25,11 @@ resource "fluxbase_table" "orders" {
   tenant = fluxbase_tenant.globex.slug
   schema = "public"
   name   = "orders"
-  columns = [
-    { name = "id", type = "bigint", primary_key = true },
-    { name = "customer", type = "uuid", nullable = false },
-    { name = "total", type = "numeric(10,2)", nullable = false, default = 0 },${changed ? '\n    { name = "note", type = "text" },' : ''}
-  ]
+  columns = {
+    id       = { type = "bigint", primary_key = true }
+    customer = { type = "uuid", nullable = false }
+    total    = { type = "numeric(10,2)", nullable = false, default = 0 }${changed ? '\n    note     = { type = "text" }' : ''}
+  }
   rls = { enabled = true }
 }
 resource "fluxbase_rls_policy" "customer_read" {

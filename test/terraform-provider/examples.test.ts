@@ -42,6 +42,11 @@ describe('examples/terraform under real terraform', () => {
     const store = shown.values.root_module.resources.find((r) => r.address === 'terraform_data.secret_store')!;
     expect((store.values.output as { etl_key: string }).etl_key).toBe(key);
     expect(JSON.parse((await ws.ok(['output', '-json', 'contacts_table'])).stdout)).toBe('default/crm/contacts');
+    // the README's column order: primary key first, then by name
+    const cols = await api<{ results: { rows: { attname: string }[] }[] }>(emulator, 'POST', '/api/v1/admin/sql/execute', {
+      body: { query: "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.contacts'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum" },
+    });
+    expect(cols.body.results[0]!.rows.map((r) => r.attname)).toEqual(['id', 'created_at', 'email', 'owner', 'status']);
   });
 
   it('re-plans clean with one list call per kind, not per resource', async () => {

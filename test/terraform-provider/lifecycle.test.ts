@@ -3,8 +3,9 @@
  * protocol (go-plugin handshake, AutoMTLS, a provider process per command): init from a
  * filesystem mirror, plan, apply, a clean re-plan, in-place changes, drift made through the API,
  * import of an existing webhook (`terraform import` and `import {}` with -generate-config-out),
- * and destroy — for tenants, schemas, tables, policies, webhooks and service keys. The steps
- * share one workspace and run in order.
+ * the hazard gate, a middle column dropped from the `columns` map (planned as that one column's
+ * removal), and destroy — for tenants, schemas, tables, policies, webhooks and service keys.
+ * The steps share one workspace and run in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
@@ -19,6 +20,8 @@ interface Knobs {
   extra?: string;
 }
 
+const TITLE = '\n    title      = { type = "varchar(200)" }';
+
 const config = (k: Knobs = {}) => `
 resource "fluxbase_tenant" "acme" {
   slug = "acme"
@@ -30,12 +33,12 @@ resource "fluxbase_table" "notes" {
   tenant = fluxbase_tenant.acme.slug
   schema = "public"
   name   = "notes"
-  columns = [
-    { name = "id", type = "uuid", primary_key = true, default = "gen_random_uuid()" },
-    { name = "owner", type = "uuid", nullable = false },
-    { name = "body", type = "text", default = "'draft'" },
-    { name = "created_at", type = "timestamptz", nullable = false, default = "now()" },${k.noteColumns ?? ''}
-  ]
+  columns = {
+    owner      = { type = "uuid", nullable = false }
+    body       = { type = "text", default = "'draft'" }
+    created_at = { type = "timestamptz", nullable = false, default = "now()" }
+    id         = { type = "uuid", primary_key = true, default = "gen_random_uuid()" }${k.noteColumns ?? ''}
+  }
   # PostgreSQL renders NOT LIKE as !~~, which the syntax-tree comparison cannot prove equal: the
   # rendering recorded in private state after apply keeps the next plan clean.
   checks = { body_not_empty = "length(body) > 0", body_not_spam = "body NOT LIKE '%viagra%'" }
@@ -80,6 +83,17 @@ describe('fluxbase provider lifecycle under real terraform', () => {
   let ws: FluxbaseWorkspace;
   let acme: string;
 
+  /** Runs one statement in the acme tenant's database; returns its rows. */
+  const query = async (statement: string): Promise<Record<string, unknown>[]> => {
+    const res = await api<{ results: { rows?: Record<string, unknown>[]; error?: string }[] }>(emulator, 'POST', '/api/v1/admin/sql/execute', { tenant: acme, body: { query: statement } });
+    const first = res.body.results[0]!;
+    if (first.error) throw new Error(first.error);
+    return first.rows ?? [];
+  };
+  /** The live columns of public.notes in table order. */
+  const liveColumns = async () =>
+    (await query("SELECT attname FROM pg_attribute WHERE attrelid = 'public.notes'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")).map((r) => r.attname);
+
   beforeAll(async () => {
     const [em, built] = await Promise.all([startTestEmulator(), buildProvider()]);
     emulator = em;
@@ -116,6 +130,8 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(hook.attributes.server_id).toMatch(/^[0-9a-f-]{36}$/);
     const key = state.resources.find((r) => r.type === 'fluxbase_service_key')!.instances[0]!;
     expect(key.sensitive_attributes).toEqual(expect.arrayContaining([expect.anything()]));
+    // columns is a map (no order): the table was created with its primary key first, then by name
+    expect(await liveColumns()).toEqual(['id', 'body', 'created_at', 'owner']);
   });
 
   it('then plans no changes (PostgreSQL renderings compare equal to the declarations)', async () => {
@@ -123,11 +139,38 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(plan.stdout).toContain('No changes.');
   });
 
+  it('upgrades state that an older provider stored with columns as a list (schema version 0)', async () => {
+    const doc = JSON.parse(ws.read('terraform.tfstate')) as ReturnType<FluxbaseWorkspace['state']>;
+    const table = doc.resources.find((r) => r.type === 'fluxbase_table')!.instances[0]!;
+    const columns = table.attributes.columns as Record<string, Record<string, unknown>>;
+    expect(table.schema_version).toBe(1);
+    table.schema_version = 0;
+    table.attributes.columns = Object.entries(columns).map(([name, c]) => ({ name, ...c }));
+    ws.write('terraform.tfstate', JSON.stringify(doc));
+    const refresh = await ws.ok(['apply', '-refresh-only', '-auto-approve']);
+    expect(refresh.stdout).toContain('No changes.');
+    const upgraded = ws.state().resources.find((r) => r.type === 'fluxbase_table')!.instances[0]!;
+    expect(upgraded.schema_version).toBe(1);
+    expect(upgraded.attributes.columns).toEqual(columns);
+  });
+
+  it('locates a column\'s config error at that column\'s map entry', async () => {
+    const applied = ws.read('main.tf');
+    const bad = applied.replace(`default = "'draft'"`, 'default = "draft"');
+    expect(bad).not.toBe(applied);
+    ws.write('main.tf', bad);
+    const plan = await ws.ok(['plan'], 1);
+    expect(plan.output).toContain('Error: default "draft" refers to a column (draft)');
+    const line = bad.split('\n').findIndex((l) => l.includes('default = "draft"')) + 1;
+    expect(plan.output).toContain(`on main.tf line ${line}, in resource "fluxbase_table" "notes"`); // the column's line, not the resource's
+    ws.write('main.tf', applied);
+  });
+
   it('applies attribute changes in place', async () => {
     ws.config(
       config({
         hookUrl: 'https://hooks.example.com/v2/notes',
-        noteColumns: '\n    { name = "title", type = "varchar(200)" },',
+        noteColumns: TITLE,
         using: 'owner = auth.uid() AND body IS NOT NULL',
         keyEnabled: false,
       }),
@@ -143,16 +186,12 @@ describe('fluxbase provider lifecycle under real terraform', () => {
     expect(apply.stdout).toContain('0 added, 4 changed, 0 destroyed');
     const hooks = await api<{ url: string }[]>(emulator, 'GET', '/api/v1/webhooks', { tenant: acme });
     expect(hooks.body.map((h) => h.url)).toEqual(['https://hooks.example.com/v2/notes']);
-    const cols = await api(emulator, 'POST', '/api/v1/admin/sql/execute', {
-      tenant: acme,
-      body: { query: "SELECT attname FROM pg_attribute WHERE attrelid = 'public.notes'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum" },
-    });
-    expect(JSON.stringify(cols.body)).toContain('title');
+    expect(await liveColumns()).toEqual(['id', 'body', 'created_at', 'owner', 'title']);
     await ws.ok(['plan', '-detailed-exitcode']);
   });
 
   it('re-sends the write-only secret when its version changes', async () => {
-    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2 }));
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: TITLE, using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2 }));
     const plan = await ws.ok(['plan', '-out', 'secret.tfplan']);
     expect(plan.stdout).toMatch(/secret_wo_version\s+= 1 -> 2/);
     expect(await ws.planActions('secret.tfplan')).toEqual([['fluxbase_webhook.notify', 'update']]);
@@ -197,7 +236,7 @@ resource "fluxbase_webhook" "legacy" {
   events  = [{ table = "public.notes", operations = ["DELETE"] }]
 }
 `;
-    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: '\n    { name = "title", type = "varchar(200)" },', using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2, extra: legacy }));
+    ws.config(config({ hookUrl: 'https://hooks.example.com/v2/notes', noteColumns: TITLE, using: 'owner = auth.uid() AND body IS NOT NULL', keyEnabled: false, secretVersion: 2, extra: legacy }));
     const refused = await ws.ok(['plan'], 1);
     expect(refused.output).toContain('already exists on the server');
     expect(refused.output).toContain('acme/legacy');
@@ -243,6 +282,41 @@ resource "fluxbase_webhook" "legacy" {
     // allowed: a warning, and the plan goes ahead
     const allowed = await ws.ok(['plan', '-destroy'], 0, { FLUXBASE_ALLOW_HAZARDS: 'DELETES_DATA,AUTHZ_CHANGE,ROTATES_CREDENTIAL,STOPS_DELIVERIES,BREAKS_SIGN_IN' });
     expect(allowed.output).toMatch(/Warning: DELETES_DATA: table\.acme\.public\.notes/);
+  });
+
+  it('drops a middle column: the plan removes exactly that map entry, behind the DELETES_DATA gate', async () => {
+    // (the tenant's SQL runs as `authenticated`, which cannot read the rows: the table's oid shows it is altered, not re-created)
+    const oid = async () => (await query("SELECT 'public.notes'::regclass::oid AS oid"))[0]!.oid;
+    const before = await oid();
+    const applied = ws.read('main.tf');
+    const dropped = applied.replace(/\n {4}created_at += \{[^\n]*\}/, '');
+    expect(dropped).not.toBe(applied);
+    ws.write('main.tf', dropped);
+    const refused = await ws.ok(['plan'], 1, { FLUXBASE_ALLOW_HAZARDS: '' });
+    expect(refused.output.match(/Error: \w+: \S+/g)).toEqual(['Error: DELETES_DATA: table.acme.public.notes']);
+
+    const allowed = { FLUXBASE_ALLOW_HAZARDS: 'DELETES_DATA' };
+    const plan = await ws.ok(['plan', '-out', 'drop.tfplan'], 0, allowed);
+    expect(plan.output).toMatch(/Warning: DELETES_DATA: table\.acme\.public\.notes/);
+    // one entry removed, nothing renamed, retyped or added
+    expect(plan.stdout.match(/[-+~] "\w+" = \{/g)).toEqual(['- "created_at" = {']);
+    expect(plan.stdout).toContain('(4 unchanged elements hidden)');
+    expect(plan.stdout).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
+    const shown = JSON.parse((await ws.ok(['show', '-json', 'drop.tfplan'], 0, allowed)).stdout) as {
+      resource_changes: { address: string; change: { actions: string[]; before: { columns: Record<string, unknown> }; after: { columns: Record<string, unknown> } } }[];
+    };
+    const changed = shown.resource_changes.filter((c) => c.change.actions.join() !== 'no-op');
+    expect(changed.map((c) => [c.address, c.change.actions.join()])).toEqual([['fluxbase_table.notes', 'update']]);
+    const { columns: was } = changed[0]!.change.before;
+    expect(Object.keys(was).sort()).toEqual(['body', 'created_at', 'id', 'owner', 'title']);
+    const { created_at: _removed, ...others } = was;
+    expect(changed[0]!.change.after.columns).toEqual(others); // every other column exactly as it was
+
+    const apply = await ws.ok(['apply', 'drop.tfplan'], 0, allowed);
+    expect(apply.stdout).toContain('0 added, 1 changed, 0 destroyed');
+    expect(await liveColumns()).toEqual(['id', 'body', 'owner', 'title']);
+    expect(await oid()).toBe(before);
+    await ws.ok(['plan', '-detailed-exitcode'], 0, { FLUXBASE_ALLOW_HAZARDS: '' });
   });
 
   it('destroys everything: the tenant is soft-deleted', async () => {

@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { placementPattern, type ResourceConstructKind } from '../../src/constructs/base.js';
 import { SourceIndex } from '../../src/engine/source-index.js';
 import { handlerFor } from '../../src/resources/index.js';
-import { documentFor, addressOf, parseImportId, importId } from '../../src/terraform-provider/codec.js';
+import { documentFor, addressOf, bodyFromTerraform, parseImportId, importId } from '../../src/terraform-provider/codec.js';
 import type { Attr, Field } from '../../src/terraform-provider/fields.js';
 import { KINDS } from '../../src/terraform-provider/kinds.js';
 import { modelOf, resourceModels } from '../../src/terraform-provider/model.js';
-import { bodyPathOf } from '../../src/terraform-provider/reconcile.js';
+import { bodyPathOf, diagnosticPath, keepUnchanged, writeLiveAt } from '../../src/terraform-provider/reconcile.js';
+import { toProtoPath } from '../../src/terraform/diagnostics.js';
+import { compileBlock } from '../../src/terraform/schema.js';
 
 type Obj = Record<string, unknown>;
 
@@ -34,8 +36,7 @@ function sample(f: Field): unknown {
       return { k: sample(f.element) };
     case 'object':
     case 'object_list':
-    case 'object_map':
-    case 'keyed_list': {
+    case 'object_map': {
       const body = minimal(f.attrs);
       return f.type === 'object' ? body : f.type === 'object_list' ? [body] : { k: body };
     }
@@ -99,7 +100,7 @@ describe('provider resource models', () => {
 
   it('fluxbase_table: column attributes without a schema default are managed when absent', () => {
     const model = modelOf('fluxbase_table');
-    const columns = model.fields.attrs.columns!.field as Extract<Field, { type: 'keyed_list' }>;
+    const columns = model.fields.attrs.columns!.field as Extract<Field, { type: 'object_map' }>;
     const config = documentFor(model, ['acme', 'app', 'items'], { columns: { id: { type: 'uuid' } } });
     const d = handlerFor('table').desired({ config, sources: new SourceIndex('t'), preventDestroyDefault: false })[0]!;
     const column = (d.attrs.columns as Record<string, Obj>).id!;
@@ -107,5 +108,55 @@ describe('provider resource models', () => {
       if (attr.required || attr.default !== undefined) continue;
       expect(name in column, name).toBe(!attr.unmanagedWhenAbsent);
     }
+  });
+
+  describe('fluxbase_table columns: a map keyed by column name', () => {
+    const model = modelOf('fluxbase_table');
+    const col = (type: string, extra: Obj = {}): Obj => ({ type, nullable: true, primary_key: false, unique: false, default: null, references: null, ...extra });
+
+    it('is a map nested attribute whose entries have no name attribute; an empty map is refused', () => {
+      const spec = model.schema.attributes!.columns!;
+      expect(spec.nested?.nesting).toBe('map');
+      expect(Object.keys(spec.nested!.attributes)).not.toContain('name');
+      expect(Object.keys(spec.nested!.attributes)).toEqual(expect.arrayContaining(['type', 'nullable', 'primary_key', 'default', 'unique', 'references']));
+      expect(spec.validate!({})).toEqual(['must have at least 1 entry']);
+      expect(spec.validate!({ id: col('uuid') })).toEqual([]);
+      expect(spec.validate!({ Id: col('uuid') })).toEqual([expect.stringMatching(/^key "Id" must be a lower-case identifier/)]);
+    });
+
+    it('creates primary-key columns first, then the others in key order, whatever order the map arrives in', () => {
+      const columns = { owner: col('uuid'), tenant_id: col('uuid', { primary_key: true }), created_at: col('timestamptz'), id: col('uuid', { primary_key: true }), body: col('text') };
+      const body = bodyFromTerraform(model, { tenant: 'acme', schema: 'public', name: 'notes', columns });
+      expect(Object.keys(body.columns as Obj)).toEqual(['id', 'tenant_id', 'body', 'created_at', 'owner']);
+      const d = handlerFor('table').desired({ config: documentFor(model, ['acme', 'public', 'notes'], body), sources: new SourceIndex('t'), preventDestroyDefault: false })[0]!;
+      expect(Object.keys(d.attrs.columns as Obj)).toEqual(['id', 'tenant_id', 'body', 'created_at', 'owner']);
+    });
+
+    it('keeps the prior value of every column the engine does not change (an equivalent rewrite plans nothing)', () => {
+      const prior = { columns: { id: col('uuid', { primary_key: true }), at: col('timestamptz', { default: 'now()' }), n: col('int4') } };
+      const planned = { columns: { id: col('uuid', { primary_key: true }), at: col('timestamptz', { default: '(now())' }), n: col('int8'), added: col('text') } };
+      const out = keepUnchanged(model, prior, planned, [['columns', 'n', 'type'], ['columns', 'added']]);
+      expect(out.columns).toEqual({ id: prior.columns.id, at: prior.columns.at, n: col('int8'), added: col('text') });
+    });
+
+    it('writes drift into one column entry: added when only the server has it, removed when the server lacks it', () => {
+      const state: Obj = { columns: { id: col('uuid', { primary_key: true }), gone: col('text') } };
+      const live = { columns: { id: { type: 'uuid', nullable: false, primary_key: true, unique: false, default: null, references: null }, extra: { type: 'text', nullable: true, primary_key: false, unique: false, default: null, references: null } } };
+      writeLiveAt(model, state, ['columns', 'gone'], live);
+      writeLiveAt(model, state, ['columns', 'extra'], live);
+      writeLiveAt(model, state, ['columns', 'id', 'nullable'], live);
+      expect(Object.keys(state.columns as Obj).sort()).toEqual(['extra', 'id']);
+      expect((state.columns as Record<string, Obj>).id!.nullable).toBe(false);
+      expect((state.columns as Record<string, Obj>).extra!.type).toBe('text');
+    });
+
+    it('points a diagnostic about one column at that map entry', () => {
+      const at = ['tenants', 'acme', 'schemas', 'public', 'tables', 'notes'];
+      const path = diagnosticPath(model, [...at, 'columns', 'body', 'default'])!;
+      expect(path).toEqual(['columns', 'body']);
+      expect(toProtoPath(path, compileBlock(model.schema, 'fluxbase_table').type).steps).toEqual([{ attribute_name: 'columns' }, { element_key_string: 'body' }]);
+      expect(diagnosticPath(model, [...at, 'rls', 'enabled'])).toEqual(['rls']);
+      expect(diagnosticPath(modelOf('fluxbase_webhook'), ['tenants', 'acme', 'webhooks', 'w', 'secret'])).toEqual(['secret_wo_version']);
+    });
   });
 });

@@ -16,11 +16,11 @@ export interface TableConfig extends cdktf.TerraformMetaArguments {
   */
   readonly checks?: { [key: string]: string };
   /**
-  * Columns keyed by name, in creation order. Columns that exist live but are not declared here are dropped (DELETES_DATA). When unset, the server's value is left alone (and shown).
+  * Columns keyed by name. A map has no order and PostgreSQL cannot reorder existing columns, so order matters only when the table is created: primary-key columns first, then the others by name. Order never causes a change. Columns that exist live but are not declared here are dropped (DELETES_DATA). When unset, the server's value is left alone (and shown).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#columns Table#columns}
   */
-  readonly columns?: TableColumns[] | cdktf.IResolvable;
+  readonly columns?: { [key: string]: TableColumns } | cdktf.IResolvable;
   /**
   * When true the table itself is not managed by this configuration (it is never created, altered or dropped, and `columns` must be omitted); only its RLS flag, policies and realtime settings are. Use it for tables another tool owns, such as auth.users. Default: false.
   *
@@ -276,12 +276,6 @@ export interface TableColumns {
   */
   readonly default?: string;
   /**
-  * Name (the key of this entry in the config document).
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#name Table#name}
-  */
-  readonly name: string;
-  /**
   * SQL's convention: a column is nullable unless `nullable: false` or `primary_key: true`. (The real API's own default is NOT NULL, so the tool always sends the flag explicitly.) Default: true.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/fluxbase/fluxbase/latest/docs/resources/table#nullable Table#nullable}
@@ -320,7 +314,6 @@ export function tableColumnsToTerraform(struct?: TableColumns | cdktf.IResolvabl
   }
   return {
     default: cdktf.stringToTerraform(struct!.default),
-    name: cdktf.stringToTerraform(struct!.name),
     nullable: cdktf.booleanToTerraform(struct!.nullable),
     primary_key: cdktf.booleanToTerraform(struct!.primaryKey),
     references: tableColumnsReferencesToTerraform(struct!.references),
@@ -338,12 +331,6 @@ export function tableColumnsToHclTerraform(struct?: TableColumns | cdktf.IResolv
   const attrs = {
     default: {
       value: cdktf.stringToHclTerraform(struct!.default),
-      isBlock: false,
-      type: "simple",
-      storageClassType: "string",
-    },
-    name: {
-      value: cdktf.stringToHclTerraform(struct!.name),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -391,11 +378,10 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
   /**
   * @param terraformResource The parent resource
   * @param terraformAttribute The attribute on the parent resource this class is referencing
-  * @param complexObjectIndex the index of this item in the list
-  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  * @param complexObjectKey the key of this item in the map
   */
-  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
-    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectKey: string) {
+    super(terraformResource, terraformAttribute, false, complexObjectKey);
   }
 
   public get internalValue(): TableColumns | cdktf.IResolvable | undefined {
@@ -407,10 +393,6 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
     if (this._default !== undefined) {
       hasAnyValues = true;
       internalValueResult.default = this._default;
-    }
-    if (this._name !== undefined) {
-      hasAnyValues = true;
-      internalValueResult.name = this._name;
     }
     if (this._nullable !== undefined) {
       hasAnyValues = true;
@@ -440,7 +422,6 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
       this._default = undefined;
-      this._name = undefined;
       this._nullable = undefined;
       this._primaryKey = undefined;
       this._references.internalValue = undefined;
@@ -455,7 +436,6 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
       this._default = value.default;
-      this._name = value.name;
       this._nullable = value.nullable;
       this._primaryKey = value.primaryKey;
       this._references.internalValue = value.references;
@@ -478,19 +458,6 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get defaultInput() {
     return this._default;
-  }
-
-  // name - computed: true, optional: false, required: true
-  private _name?: string; 
-  public get name() {
-    return this.getStringAttribute('name');
-  }
-  public set name(value: string) {
-    this._name = value;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get nameInput() {
-    return this._name;
   }
 
   // nullable - computed: true, optional: true, required: false
@@ -571,23 +538,22 @@ export class TableColumnsOutputReference extends cdktf.ComplexObject {
   }
 }
 
-export class TableColumnsList extends cdktf.ComplexList {
-  public internalValue? : TableColumns[] | cdktf.IResolvable
+export class TableColumnsMap extends cdktf.ComplexMap {
+  public internalValue? : { [key: string]: TableColumns } | cdktf.IResolvable
 
   /**
   * @param terraformResource The parent resource
   * @param terraformAttribute The attribute on the parent resource this class is referencing
-  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
   */
-  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
-    super(terraformResource, terraformAttribute, wrapsSet)
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string) {
+    super(terraformResource, terraformAttribute)
   }
 
   /**
-  * @param index the index of the item to return
+  * @param key the key of the item to return
   */
-  public get(index: number): TableColumnsOutputReference {
-    return new TableColumnsOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  public get(key: string): TableColumnsOutputReference {
+    return new TableColumnsOutputReference(this.terraformResource, this.terraformAttribute, key);
   }
 }
 export interface TableIndexes {
@@ -1083,11 +1049,11 @@ export class Table extends cdktf.TerraformResource {
   }
 
   // columns - computed: true, optional: true, required: false
-  private _columns = new TableColumnsList(this, "columns", false);
+  private _columns = new TableColumnsMap(this, "columns");
   public get columns() {
     return this._columns;
   }
-  public putColumns(value: TableColumns[] | cdktf.IResolvable) {
+  public putColumns(value: { [key: string]: TableColumns } | cdktf.IResolvable) {
     this._columns.internalValue = value;
   }
   public resetColumns() {
@@ -1229,7 +1195,7 @@ export class Table extends cdktf.TerraformResource {
   protected synthesizeAttributes(): { [name: string]: any } {
     return {
       checks: cdktf.hashMapper(cdktf.stringToTerraform)(this._checks),
-      columns: cdktf.listMapper(tableColumnsToTerraform, false)(this._columns.internalValue),
+      columns: cdktf.hashMapper(tableColumnsToTerraform)(this._columns.internalValue),
       external: cdktf.booleanToTerraform(this._external),
       grants: cdktf.hashMapper(cdktf.listMapper(cdktf.stringToTerraform, false))(this._grants),
       indexes: cdktf.hashMapper(tableIndexesToTerraform)(this._indexes.internalValue),
@@ -1250,10 +1216,10 @@ export class Table extends cdktf.TerraformResource {
         storageClassType: "stringMap",
       },
       columns: {
-        value: cdktf.listMapperHcl(tableColumnsToHclTerraform, false)(this._columns.internalValue),
+        value: cdktf.hashMapperHcl(tableColumnsToHclTerraform)(this._columns.internalValue),
         isBlock: true,
-        type: "list",
-        storageClassType: "TableColumnsList",
+        type: "map",
+        storageClassType: "TableColumnsMap",
       },
       external: {
         value: cdktf.booleanToHclTerraform(this._external),
