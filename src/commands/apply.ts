@@ -239,7 +239,7 @@ async function loadSaved(io: CommandIO, prepared: Prepared, doc: PlanDocument, f
     return undefined;
   }
   printDiagnostics(io, problems);
-  const reconciled = reconcileState({ state, live, desired, valid: prepared.valid });
+  const reconciled = reconcileState({ state, live, desired, moves: prepared.valid.config.moved });
   const plan: Plan = {
     formatVersion: doc.formatVersion,
     ...(doc.destroy ? { destroy: true as const } : {}),

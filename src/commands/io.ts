@@ -24,8 +24,6 @@ export interface CommandIO {
   interrupt?: AbortSignal;
 }
 
-export { colorEnabled } from './color.js';
-
 /** Writes diagnostics to stderr, sorted, coloured by severity. */
 export function printDiagnostics(io: CommandIO, diagnostics: readonly Diagnostic[]): void {
   const c = styler(io.color);

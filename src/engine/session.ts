@@ -6,7 +6,7 @@ import type { FluxbaseClient } from '../client/http.js';
 import { ApiError, apiDiagnostic, IdentityError, NetworkError } from '../client/errors.js';
 import { MIGRATION_NAMESPACE } from '../resources/migrations.js';
 import { hasErrors, type Diagnostic } from '../diag/index.js';
-import { applyMoves } from './lifecycle.js';
+import { applyMoves, type Move } from './lifecycle.js';
 import { pruneGone, resolvePending, type Resolution } from './pending.js';
 import type { Plan } from '../model/plan.js';
 import { emptyState, type StateDocument } from '../state/document.js';
@@ -68,13 +68,13 @@ export interface PlanOptions {
 /**
  * Brings a state document up to date with what is live before anything is planned: resolves the
  * pending operations an interrupted run left (engine/pending.ts), applies the configuration's
- * `moved:` entries, and drops entries that are neither declared nor live. Changes `state` in
+ * `moved:` entries (`moves`), and drops entries that are neither declared nor live. Changes `state` in
  * place; makes no API call.
  */
-export function reconcileState(req: { state: StateDocument; live: LiveState; desired: DesiredState; valid: { config: Pick<ValidConfig['config'], 'moved'> } }): Reconciled {
+export function reconcileState(req: { state: StateDocument; live: LiveState; desired: DesiredState; moves?: readonly Move[] }): Reconciled {
   const before = JSON.stringify(req.state);
   const resolution = resolvePending({ state: req.state, live: req.live, desired: req.desired });
-  const moves = hasErrors(req.live.diagnostics) ? { moved: new Map<string, string>(), diagnostics: [] } : applyMoves({ state: req.state, moves: req.valid.config.moved ?? [], desired: req.desired, live: req.live });
+  const moves = hasErrors(req.live.diagnostics) ? { moved: new Map<string, string>(), diagnostics: [] } : applyMoves({ state: req.state, moves: req.moves ?? [], desired: req.desired, live: req.live });
   resolution.notes.push(...pruneGone({ state: req.state, live: req.live, desired: req.desired }));
   return { resolution, moved: moves.moved, diagnostics: moves.diagnostics, changed: JSON.stringify(req.state) !== before };
 }
@@ -115,7 +115,7 @@ export async function planDesired(
     return { plan: buildPlan({ endpoint: req.client.url, desired: new Map(), live, state: emptyState() }), desired, live, state, reconciled };
   }
   const live = await refresh({ client: req.client, desired, state });
-  const reconciled = reconcileState({ state, live, desired, valid: { config: req.lifecycle ?? {} } });
+  const reconciled = reconcileState({ state, live, desired, moves: req.lifecycle?.moved });
   const build = (capabilities?: Partial<Record<ResourceKind, Record<string, boolean>>>) => {
     const plan = buildPlan({
       endpoint: req.client.url,

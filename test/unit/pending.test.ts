@@ -14,7 +14,7 @@ import { tableKeys } from '../../src/engine/apply.js';
 import type { LiveState } from '../../src/engine/refresh.js';
 import type { LiveResource } from '../../src/model/resource.js';
 import { emptyState, secretFingerprint, type PendingOperation, type StateDocument } from '../../src/state/document.js';
-import { colorEnabled } from '../../src/commands/io.js';
+import { colorEnabled } from '../../src/commands/color.js';
 import { loadSqlParser } from '../../src/sql/parser.js';
 
 beforeAll(() => loadSqlParser());
