@@ -7,7 +7,9 @@
  * 2. the handler makes its calls; a new key's value is handed to the user the moment the server
  *    returns it (and the pending record marked `revealed`); a table records each finished step;
  * 3. the result — the managed entry, or its removal for a delete — replaces the pending record
- *    in one state write.
+ *    in one state write. The change does not wait for that write: every later write holds it, so
+ *    a dependant's `started` mark is never durable without it, and the write usually carries the
+ *    next change's `started` mark too (one write where there were two).
  *
  * Killed anywhere, the state holds either the result or the pending record, which the next run
  * resolves (engine/pending.ts). A delete whose call fails is confirmed with a read: a target that
@@ -42,6 +44,11 @@ export interface ChangeContext {
   state: StateDocument;
   /** Persists `state` (see engine/state-writer.ts). */
   persist: () => Promise<void>;
+  /**
+   * Asks for a write of `state` without waiting for it: later writes hold the change made before
+   * it, and a failed write stops the apply (no change starts after it; apply reports it).
+   */
+  persistSoon: () => void;
   now: () => Date;
   /** Hands a new key value to the user (terminal or --secrets-out) before anything else happens. */
   reveal: (value: RevealedValue) => Promise<void>;
@@ -99,7 +106,7 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
     }
     delete ctx.state.resources[change.address];
     clearPending(ctx.state, change.address);
-    await ctx.persist();
+    ctx.persistSoon();
     return;
   }
   let result: ApplyResult = {};
@@ -133,7 +140,7 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
     ...(desired?.preventDestroy ? { preventDestroy: true } : {}),
   };
   clearPending(ctx.state, change.address);
-  await ctx.persist();
+  ctx.persistSoon();
 }
 
 /**

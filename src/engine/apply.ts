@@ -108,12 +108,19 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     return report;
   }
   const write = stateWriter(req.persist);
+  // A write nobody waited for (a change's result) that failed: nothing starts after it.
+  let unawaitedFailure: StateWriteError | undefined;
   const ctx: ChangeContext = {
     client: req.client,
     desired: req.desired,
     tenants: req.tenants,
     state: req.state,
     persist: () => write(req.state),
+    persistSoon: () => {
+      write(req.state).catch((e: unknown) => {
+        unawaitedFailure ??= e instanceof StateWriteError ? e : new StateWriteError(e);
+      });
+    },
     now: req.now ?? (() => new Date()),
     reveal: async (r) => {
       report.revealed.push(r);
@@ -133,6 +140,7 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
       stop = true;
       report.interrupted = true;
     }
+    if (unawaitedFailure) stop = true;
     return stop;
   };
 
@@ -213,6 +221,9 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     }
   }
   if (!report.interrupted) await recordObserved(req, report).catch(() => undefined);
+  if (unawaitedFailure) {
+    report.diagnostics.push(error('state.write', unawaitedFailure.message, { detail: 'Nothing more was started after it. Fix the cause and run apply again: the next run resolves what was not recorded.' }));
+  }
   await ctx.persist().catch((e: Error) => report.diagnostics.push(error('state.write', e.message)));
   for (const f of report.failed) report.diagnostics.push(f.diagnostic);
   if (report.notAttempted.length > 0) {

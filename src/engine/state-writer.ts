@@ -4,6 +4,7 @@
  * and calls that arrive while a write is waiting share it instead of queueing one each — with
  * several changes in flight, a burst of completions costs one or two writes, not one per change.
  */
+import type { StateBackend } from '../state/backend.js';
 import type { StateDocument } from '../state/document.js';
 
 /** The state could not be persisted (the cause is the backend's error). */
@@ -17,7 +18,9 @@ export class StateWriteError extends Error {
 /**
  * Wraps a backend's write. The returned function persists the document as it is when the write
  * starts (serial + 1) and resolves once that write is done; it rejects with a
- * {@link StateWriteError} when that write failed.
+ * {@link StateWriteError} when that write failed. `write` must take its copy of the document
+ * before it returns its promise (as {@link StateBackend.write} does): the document is not
+ * copied here, and changes made after that are left to the next write.
  */
 export function stateWriter(write: (s: StateDocument) => Promise<void>): (s: StateDocument) => Promise<void> {
   let tail: Promise<void> = Promise.resolve();
@@ -26,10 +29,8 @@ export function stateWriter(write: (s: StateDocument) => Promise<void>): (s: Sta
     if (waiting) return waiting;
     const next = tail.then(() => {
       waiting = undefined;
-      const snapshot = structuredClone(s) as StateDocument;
-      snapshot.serial = s.serial + 1;
-      s.serial = snapshot.serial;
-      return write(snapshot).catch((e: unknown) => {
+      s.serial += 1;
+      return write(s).catch((e: unknown) => {
         throw new StateWriteError(e);
       });
     });

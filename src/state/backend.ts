@@ -42,6 +42,8 @@ export interface StateBackend {
   /**
    * Replaces the document atomically (a reader sees the old or the new document, never a mix),
    * after keeping the document it replaces as a backup (`<file>.backup`, `<key>.backup`).
+   * The document is copied (serialised) before the promise is returned: the caller may change
+   * it at once, and apply does so while the write is under way (engine/state-writer.ts).
    */
   write(doc: StateDocument): Promise<void>;
   /**

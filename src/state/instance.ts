@@ -46,9 +46,11 @@ export class InstanceStateBackend implements StateBackend {
   }
 
   async write(doc: StateDocument): Promise<void> {
+    // Copied before the first await: the caller may change `doc` at once (StateBackend.write).
+    const copy = structuredClone(doc) as StateDocument;
     if (this.last) await this.put(`${this.key}.backup`, this.last, 'fluxbase-iac state backup (the document before the latest write)');
-    await this.put(this.key, doc, 'fluxbase-iac state document (managed by fluxbase apply; do not edit)');
-    this.last = structuredClone(doc) as StateDocument;
+    await this.put(this.key, copy, 'fluxbase-iac state document (managed by fluxbase apply; do not edit)');
+    this.last = copy;
   }
 
   /** PUT …/custom/{key} (one statement on the server: atomic), or POST when it does not exist yet. */

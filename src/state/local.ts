@@ -11,12 +11,12 @@
  * - Temporary files are registered with state/cleanup.ts so none outlives the process; those of
  *   killed processes are removed by the next run that takes the lock.
  */
-import { copyFile, link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../model/canonical.js';
 import { checkState, type StateDocument } from './document.js';
+import { canonicalJson } from '../model/canonical.js';
 import { lockOwner, StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
 import { onHardExit, processAlive, removeDeadTemps, trackTemp } from './cleanup.js';
 
@@ -56,15 +56,19 @@ export class LocalStateBackend implements StateBackend {
   }
 
   async write(doc: StateDocument): Promise<void> {
+    // Serialised before the first await: the caller may change `doc` at once (StateBackend.write).
+    const text = `${canonicalJson(doc, 2)}\n`;
     const tmp = `${this.path}.${process.pid}.tmp`;
     const untrack = trackTemp(tmp);
+    let renamed = false;
     try {
-      await writeFile(tmp, `${canonicalJson(doc, 2)}\n`, { mode: 0o600 });
+      await writeFile(tmp, text, { mode: 0o600 });
       await this.backup();
       await rename(tmp, this.path);
+      renamed = true;
     } finally {
       untrack();
-      await rm(tmp, { force: true });
+      if (!renamed) await removeIfThere(tmp);
     }
   }
 
@@ -72,19 +76,30 @@ export class LocalStateBackend implements StateBackend {
   private async backup(): Promise<void> {
     const tmp = `${this.backupPath}.${process.pid}.tmp`;
     const untrack = trackTemp(tmp);
+    let renamed = false;
     try {
-      await rm(tmp, { force: true });
-      try {
-        await link(this.path, tmp);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return; // nothing to back up yet
-        await copyFile(this.path, tmp);
+      // A temporary backup left by an earlier write of this process that failed half-way is
+      // removed and the link made again (link() does not replace).
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await link(this.path, tmp);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return; // nothing to back up yet
+          if (code === 'EEXIST' && attempt === 0) {
+            await removeIfThere(tmp);
+            continue;
+          }
+          await removeIfThere(tmp);
+          await copyFile(this.path, tmp);
+        }
+        break;
       }
       await rename(tmp, this.backupPath);
+      renamed = true;
     } finally {
       untrack();
-      await rm(tmp, { force: true });
+      if (!renamed) await removeIfThere(tmp);
     }
   }
 
@@ -235,4 +250,11 @@ async function readLock(path: string): Promise<LockInfo | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Removes a file; one that is not there is no error (cheaper than rm({ force }) on the hot path of every state write). */
+async function removeIfThere(path: string): Promise<void> {
+  await unlink(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
 }
