@@ -40,8 +40,22 @@ export interface ParsedType {
   array: boolean;
 }
 
-/** The parts of a type as PostgreSQL's grammar reads it, or undefined when it does not parse. Requires loadSqlParser(). */
-export function parseType(type: string): ParsedType | undefined {
+/**
+ * The parts of a type as PostgreSQL's grammar reads it, or undefined when it does not parse.
+ * Requires loadSqlParser(). Parsed once per distinct text (a configuration repeats a dozen types
+ * over thousands of columns); the result is frozen and shared.
+ */
+export function parseType(type: string): Readonly<ParsedType> | undefined {
+  return cachedParseType(type);
+}
+
+const cachedParseType = memoised((type: string): Readonly<ParsedType> | undefined => {
+  const t = parseTypeOnce(type);
+  if (t) Object.freeze(t.mods);
+  return t && Object.freeze(t);
+});
+
+function parseTypeOnce(type: string): ParsedType | undefined {
   let typeName: {
     names: { String: { sval: string } }[];
     typmods?: { A_Const?: { ival?: { ival?: number } } }[];

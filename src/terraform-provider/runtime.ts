@@ -22,6 +22,7 @@ import { loadSqlParser } from '../sql/parser.js';
 import { DiagnosticError, isWhollyKnown, type CallContext, type PlanContext, type Planned } from '../terraform/index.js';
 import { addressOf, bodyFromTerraform, documentFor, identityAttrs, identityOf, importId, parseImportId, terraformFromBody, unsetFromLive } from './codec.js';
 import { LiveCache } from './live-cache.js';
+import type { FluxbaseConfig } from '../model/config.generated.js';
 import type { ResourceModel } from './model.js';
 import { applyDrift, bodyPathOf, diagnosticPath, keepUnchanged, liveBody, terraformAttrsOf } from './reconcile.js';
 
@@ -102,8 +103,16 @@ export class FluxbaseRuntime {
 
   /** The desired resource for a Terraform object (`writeOnly`: write-only values from the configuration). */
   private desired(model: ResourceModel, obj: Obj, at: Located, writeOnly: Obj = {}): DesiredResource {
-    const body = bodyFromTerraform(model, obj, writeOnly);
-    const config = documentFor(model, at.identity, body);
+    return this.desiredIn(model, at, this.document(model, obj, at, writeOnly));
+  }
+
+  /** The one-resource configuration document for a Terraform object. */
+  private document(model: ResourceModel, obj: Obj, at: Located, writeOnly: Obj): FluxbaseConfig {
+    return documentFor(model, at.identity, bodyFromTerraform(model, obj, writeOnly));
+  }
+
+  /** The desired resource the handler declares at `at` in `config` (a one-resource document). */
+  private desiredIn(model: ResourceModel, at: Located, config: FluxbaseConfig): DesiredResource {
     const found = handlerFor(model.info.kind)
       .desired({ config, sources: new SourceIndex('terraform'), preventDestroyDefault: false })
       .find((r) => r.address === at.address);
@@ -258,9 +267,10 @@ export class FluxbaseRuntime {
     if (!identity || !isWhollyKnown(req.config)) return planned;
     const at = this.locateIdentity(model, identity);
     const config = req.config as Obj;
-    const d = this.desired(model, config, at, config);
+    const doc = this.document(model, config, at, config);
+    const d = this.desiredIn(model, at, doc);
     await loadSqlParser();
-    this.validate(model, ctx, at, config);
+    this.validate(model, ctx, at, doc);
     if (ctx.diagnostics.hasErrors) return planned;
     const live = await this.live(model, at);
     const diagnostics: FluxbaseDiagnostic[] = [];
@@ -305,9 +315,7 @@ export class FluxbaseRuntime {
   }
 
   /** The config checks `fluxbase validate` makes beyond the schema (SQL syntax, reserved names, …) for this resource. */
-  private validate(model: ResourceModel, ctx: CallContext<unknown>, at: Located, config: Obj): void {
-    const body = bodyFromTerraform(model, config, config);
-    const doc = documentFor(model, at.identity, body);
+  private validate(model: ResourceModel, ctx: CallContext<unknown>, at: Located, doc: FluxbaseConfig): void {
     const prefix = model.info.pattern.map((seg, i) => (seg === '*' ? at.identity[model.info.pattern.slice(0, i).filter((s) => s === '*').length]! : seg));
     const diags = semanticDiagnostics({ file: 'terraform', config: doc, sources: new SourceIndex('terraform') }).filter((d) => {
       const p = (d.path ?? []).map(String);
