@@ -9,7 +9,7 @@
  */
 import type { Diagnostic } from '../diag/index.js';
 import type { AttributeChange, ResourceChange } from '../model/plan.js';
-import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
+import { liveFingerprint, type DesiredResource, type LiveResource, type ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
 import { diffAttributes } from './diff.js';
 
@@ -56,7 +56,7 @@ export function updateChange(
     hazards: [],
     dependsOn: [],
     ...(l.id ? { id: l.id } : {}),
-    liveFingerprint: l.fingerprint,
+    liveFingerprint: liveFingerprint(l),
   };
 }
 
@@ -87,7 +87,7 @@ export function deleteChange(l: LiveResource): ResourceChange {
     hazards: [],
     dependsOn: [],
     ...(l.id ? { id: l.id } : {}),
-    liveFingerprint: l.fingerprint,
+    liveFingerprint: liveFingerprint(l),
   };
 }
 

@@ -8,6 +8,7 @@
 import { error, warning, type Diagnostic } from '../diag/index.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { planRenames } from './rename.js';
+import { liveFingerprint } from '../model/resource.js';
 import type { DesiredState } from './graph.js';
 import { fingerprintDesired } from './plan.js';
 import type { PlanDocument } from './plan-document.js';
@@ -50,7 +51,7 @@ export function checkSavedPlan(req: {
   for (const change of doc.changes) {
     if (change.action === 'no-op') continue;
     const live = view.get(change.address);
-    const now = live?.fingerprint;
+    const now = live && liveFingerprint(live);
     if (change.action === 'create' ? live !== undefined : now !== change.liveFingerprint) {
       out.push(
         error('plan.stale', `${change.kind} changed on the server since the plan was made`, {

@@ -3,6 +3,7 @@
  * attributes in the same canonical shape, produced by each resource handler (src/resources).
  */
 import type { SourceLocation } from '../diag/index.js';
+import { fingerprint } from './canonical.js';
 
 /** Every resource kind the tool manages. The handler registry is typed against this union. */
 export type ResourceKind =
@@ -93,8 +94,12 @@ export interface LiveResource {
   id?: string;
   /** Attributes in the same canonical shape as DesiredResource.attrs. */
   attrs: Record<string, unknown>;
-  /** Stable hash of the server's representation, for stale-plan detection. */
-  fingerprint: string;
+  /**
+   * Stable hash of the server's representation, for stale-plan detection. Absent: the hash of
+   * `attrs`, computed only for resources a plan changes ({@link liveFingerprint}); a refresh of
+   * thousands of unchanged resources hashes none of them.
+   */
+  fingerprint?: string;
   /** Address of the resource this one lives inside (a table's schema, a policy's table). */
   parent?: string;
   /** Built-in objects that can never be deleted (default tenant, schema public). */
@@ -120,4 +125,9 @@ export interface LiveResource {
    * absent value that the configuration declares is always re-sent.
    */
   writeOnlyPresent?: Record<string, boolean>;
+}
+
+/** A live resource's fingerprint: its own, else `fingerprint(attrs)` (`sha256:<hex>`). */
+export function liveFingerprint(l: LiveResource): string {
+  return l.fingerprint ?? fingerprint(l.attrs);
 }

@@ -9,7 +9,6 @@
  */
 import { warning, type Diagnostic } from '../diag/index.js';
 import type { AppSettings } from '../model/config.generated.js';
-import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, sourceOf } from './common.js';
 import { APP_SETTINGS_FLOOR, floorHazards, settingChanges } from './security-floor.js';
@@ -83,7 +82,7 @@ export const appSettingsHandler: ResourceHandler = {
   async list({ client }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<AppSettingsJson>({ method: 'GET', route: '/api/v1/admin/app/settings' });
     const attrs = compact(Object.fromEntries(SECTIONS.map((s) => [s, res.body[s]])));
-    return [{ address: ADDRESS, kind: 'app_settings', attrs, fingerprint: fingerprint(attrs), builtin: true, meta: { overrides: res.body.overrides ?? {} } }];
+    return [{ address: ADDRESS, kind: 'app_settings', attrs, builtin: true, meta: { overrides: res.body.overrides ?? {} } }];
   },
 
   /**

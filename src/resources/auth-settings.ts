@@ -6,7 +6,6 @@
  * server refuses every PUT (409 ENV_OVERRIDE), so the changes are dropped with a warning.
  */
 import { warning } from '../diag/index.js';
-import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { sourceOf } from './common.js';
 import { AUTH_SETTINGS_FLOOR, floorHazards, settingChanges } from './security-floor.js';
@@ -58,7 +57,7 @@ export const authSettingsHandler: ResourceHandler = {
   async list({ client }: ListRequest): Promise<LiveResource[]> {
     const res = await client.request<AuthSettingsJson>({ method: 'GET', route: '/api/v1/admin/auth/settings' });
     const attrs = pick(res.body);
-    return [{ address: ADDRESS, kind: 'auth_settings', attrs, fingerprint: fingerprint(attrs), builtin: true, meta: { overrides: res.body._overrides ?? {} } }];
+    return [{ address: ADDRESS, kind: 'auth_settings', attrs, builtin: true, meta: { overrides: res.body._overrides ?? {} } }];
   },
 
   /** The keys that differ from the server's defaults and are not locked by its environment. */

@@ -7,7 +7,6 @@
  * a GET. Names are not unique on the server: duplicates are reported as ambiguous.
  */
 import { formatAddress, parseAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, groupByName, hazard, preventDestroy, sourceOf } from './common.js';
 import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
@@ -83,7 +82,6 @@ export const clientKeyHandler: ResourceHandler = {
         kind: 'client_key' as const,
         id: k.id,
         attrs,
-        fingerprint: fingerprint(attrs),
         ...(active.length > 1 ? { ambiguous: active.map((r) => r.id) } : {}),
       };
     });

@@ -9,7 +9,6 @@
  */
 import { error } from '../diag/index.js';
 import { formatAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { CustomSetting } from '../model/config.generated.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, preventDestroy, sourceOf } from './common.js';
@@ -117,7 +116,7 @@ export const customSettingHandler: ResourceHandler = {
     const live: LiveResource[] = [];
     for (const s of secrets.body ?? []) {
       const attrs = { secret: true, description: s.description ?? '' };
-      live.push({ address: customSettingAddress(tenant!.slug, s.key), kind: 'custom_setting', tenant: tenant!.slug, id: s.key, attrs, fingerprint: fingerprint(attrs), parent: tenantAddress(tenant!.slug) });
+      live.push({ address: customSettingAddress(tenant!.slug, s.key), kind: 'custom_setting', tenant: tenant!.slug, id: s.key, attrs, parent: tenantAddress(tenant!.slug) });
     }
     for (const s of custom.body ?? []) {
       if (secretKeys.has(s.key)) continue;
@@ -128,7 +127,7 @@ export const customSettingHandler: ResourceHandler = {
         description: s.description ?? '',
         editable_by: [...(s.editable_by ?? [])].sort(),
       };
-      live.push({ address: customSettingAddress(tenant!.slug, s.key), kind: 'custom_setting', tenant: tenant!.slug, id: s.key, attrs, fingerprint: fingerprint(attrs), parent: tenantAddress(tenant!.slug) });
+      live.push({ address: customSettingAddress(tenant!.slug, s.key), kind: 'custom_setting', tenant: tenant!.slug, id: s.key, attrs, parent: tenantAddress(tenant!.slug) });
     }
     return live;
   },

@@ -8,7 +8,6 @@
  * by syntax tree.
  */
 import { formatAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { Hazard, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
@@ -157,7 +156,6 @@ export const policyHandler: ResourceHandler = {
         tenant: tenant!.slug,
         id: `${p.schema}.${p.table}.${p.policy_name}`,
         attrs,
-        fingerprint: fingerprint(attrs),
         parent: tableAddress(tenant!.slug, p.schema, p.table),
         hidden: isInternalSchema(p.schema),
       };

@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../client/errors.js';
 import { warning } from '../diag/index.js';
 import { formatAddress, parseAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { compact, hazard, preventDestroy, sourceOf } from './common.js';
 import { createKeyOnce, deleteConfirmed, revealKey } from './keys.js';
@@ -106,7 +105,6 @@ export const serviceKeyHandler: ResourceHandler = {
         tenant: tenant!.slug,
         id: k.id,
         attrs,
-        fingerprint: fingerprint(attrs),
         parent: tenantAddress(tenant!.slug),
       };
     });

@@ -5,7 +5,6 @@
  * executes exactly those steps. See table-spec.ts for the canonical attributes.
  */
 import { formatAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { AttributeChange, Hazard, PlannedStep, ResourceChange } from '../model/plan.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import { hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
@@ -102,7 +101,6 @@ export const tableHandler: ResourceHandler = {
         tenant: tenant!.slug,
         id: `${t.schema}.${t.name}`,
         attrs: attrs as Record<string, unknown>,
-        fingerprint: fingerprint(attrs),
         parent: schemaAddress(tenant!.slug, t.schema),
         hidden: isInternalSchema(t.schema),
         meta: meta as unknown as Record<string, unknown>,

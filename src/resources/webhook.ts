@@ -7,7 +7,6 @@
  * the server never returns it, so the engine decides when to send it from a fingerprint in state.
  */
 import { formatAddress, parseAddress } from '../model/address.js';
-import { fingerprint } from '../model/canonical.js';
 import type { DesiredResource, LiveResource } from '../model/resource.js';
 import type { Webhook } from '../model/config.generated.js';
 import { compact, hazard, preventDestroy, sourceAt, sourceOf, sourcesOf } from './common.js';
@@ -211,7 +210,6 @@ export const webhookHandler: ResourceHandler = {
         tenant: tenant!.slug,
         id: w.id,
         attrs,
-        fingerprint: fingerprint(attrs),
         parent: tenantAddress(tenant!.slug),
       };
     });
