@@ -22,7 +22,7 @@ import type { ResourceChange } from '../model/plan.js';
 import type { ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
 import type { ApplyRequest, ApplyResult } from '../resources/types.js';
-import { addPending, clearPending, secretFingerprint, type PendingOperation, type StateDocument } from '../state/document.js';
+import { addPending, clearPending, pendingFor, secretFingerprint, type PendingOperation, type StateDocument } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import { desiredAttrsFingerprint } from './pending.js';
 import { readLive } from './refresh.js';
@@ -72,7 +72,9 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
   const tenant = slug ? ctx.tenants.get(slug) : undefined;
   if (slug && change.kind !== 'tenant' && !tenant) throw new Error(`tenant ${slug} is not known for ${change.address}`);
 
-  const op = pendingOperation(change, ctx);
+  // The record apply made for this change before the first call (apply.ts), else a new one.
+  const recorded = change.action === 'no-op' ? undefined : (pendingFor(ctx.state, change.address) ?? pendingOperation(change, ctx));
+  const op = recorded && { ...recorded };
   if (op) {
     op.started = ctx.now().toISOString();
     addPending(ctx.state, op);
