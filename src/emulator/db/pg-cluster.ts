@@ -62,10 +62,49 @@ class PgDatabase implements Database {
     });
   }
   query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return runQuery<R>(this.pool, text, params, options);
+    return this.withClient((client) => runQuery<R>(client, text, params, options));
   }
   async exec(text: string): Promise<void> {
-    await this.pool.query(text);
+    await this.withClient((client) => client.query(text));
+  }
+
+  /**
+   * Runs `fn` on a pooled connection. Unlike `pool.query`, which closes the connection after any
+   * error, a statement that failed with a server error on a connection back in the idle state
+   * (no transaction open) keeps the connection: `DISCARD ALL` resets it to the state of a new
+   * one (settings, roles, temporary tables, session locks, prepared statements), so reusing it is
+   * indistinguishable from reconnecting — without the new backend each failed statement cost.
+   * Connection-level errors, and errors leaving a transaction open, still close it.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken ??= e;
+    };
+    client.on('error', onError);
+    try {
+      const out = await fn(client);
+      client.removeListener('error', onError);
+      client.release(broken);
+      return out;
+    } catch (e) {
+      if (broken === undefined && e instanceof pg.DatabaseError) {
+        // DISCARD ALL fails inside a (failed) transaction block, so its success also tells that
+        // the connection is idle again.
+        try {
+          await client.query('DISCARD ALL');
+          if (client.getTransactionStatus() !== 'I') broken = e as Error;
+        } catch (reset) {
+          broken = reset as Error;
+        }
+      } else {
+        broken ??= e as Error;
+      }
+      client.removeListener('error', onError);
+      client.release(broken);
+      throw e;
+    }
   }
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
