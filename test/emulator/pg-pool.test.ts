@@ -75,4 +75,18 @@ describe('postgres backend connections', () => {
     ).rejects.toThrow('boom');
     expect((await cluster.main.query('SELECT count(*)::int AS n FROM public.pool_probe')).rows[0]).toEqual({ n: 0 });
   });
+
+  it('fails a withBegin statement with the error it gives on its own, inside the transaction', async () => {
+    const failure = (withBegin: boolean) =>
+      cluster.main
+        .transaction(async (tx) => {
+          const e = await tx.query('SET LOCAL ROLE no_such_role', undefined, { withBegin }).then(() => undefined, (err: unknown) => err);
+          // the transaction is open and aborted, as after a separate BEGIN
+          const next = await tx.query('SELECT 1').then(() => 'ran', (err: { code?: string }) => err.code);
+          return { e, next };
+        })
+        .then(({ e, next }) => ({ message: (e as Error).message, code: (e as { code?: string }).code, next }));
+    expect(await failure(true)).toEqual(await failure(false));
+    expect(await failure(true)).toEqual({ message: 'role "no_such_role" does not exist', code: '22023', next: '25P02' });
+  });
 });

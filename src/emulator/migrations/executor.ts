@@ -71,7 +71,7 @@ export class MigrationExecutor {
       await db.transaction(async (tx) => {
         if (useRole) {
           try {
-            await tx.query('SET LOCAL ROLE tenant_migration_role');
+            await tx.query('SET LOCAL ROLE tenant_migration_role', undefined, { withBegin: true });
           } catch (e) {
             throw new Error(`failed to set tenant_migration_role: ${pgErrorText(e)}`);
           }
