@@ -30,11 +30,28 @@ export class JwtService {
     return jwt.sign(this.key);
   }
 
+  /**
+   * Tokens that passed verification, by token string, with their claims. Everything jose checks
+   * but the time is a function of the token and the (fixed) secret, so a hit only has to check
+   * `nbf` and `exp` against the clock again, as jose does on every call (`nbf > now` and
+   * `exp <= now` in whole seconds, no tolerance). Saves the HMAC (webcrypto) per request.
+   */
+  private readonly verified = new Map<string, Claims>();
+  private static readonly MAX_VERIFIED = 1000;
+
   /** Verifies a token; undefined when invalid or expired. */
   async verify(token: string): Promise<Claims | undefined> {
     if (!token) return undefined;
+    const known = this.verified.get(token);
+    if (known) {
+      const now = Math.floor(Date.now() / 1000);
+      if ((typeof known.nbf === 'number' && known.nbf > now) || (typeof known.exp === 'number' && known.exp <= now)) return undefined;
+      return structuredClone(known);
+    }
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      if (this.verified.size >= JwtService.MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, structuredClone(payload) as Claims);
       return payload as Claims;
     } catch {
       return undefined;

@@ -27,6 +27,14 @@ const TEMPLATE_LOCK_KEY = 0x46627545; // 'FbuE'
 
 type PgQueryable = Pick<pg.PoolClient, 'query'>;
 
+function toResult<R>(res: pg.QueryResult): QueryResult<R> {
+  return {
+    rows: res.rows as R[],
+    fields: (res.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    rowCount: res.rowCount ?? 0,
+  };
+}
+
 async function runQuery<R>(client: PgQueryable, text: string, params: unknown[] | undefined, options?: QueryOptions): Promise<QueryResult<R>> {
   const res = await client.query({
     text,
@@ -36,19 +44,40 @@ async function runQuery<R>(client: PgQueryable, text: string, params: unknown[] 
     queryMode: options?.raw ? 'extended' : undefined,
     types: options?.raw ? RAW_TYPES : DEFAULT_TYPES,
   } as pg.QueryConfig);
-  return {
-    rows: res.rows as R[],
-    fields: (res.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-    rowCount: res.rowCount ?? 0,
-  };
+  return toResult<R>(res);
 }
 
-class PgSql implements Sql {
+/**
+ * An open transaction. `BEGIN` is sent with the first statement: on its own, or in the same
+ * simple-protocol message as a statement run with {@link QueryOptions.withBegin} (no
+ * parameters), which saves a round trip. Nothing can tell the two apart: BEGIN has no effect of
+ * its own until the next statement, and a flagged statement is always a fixed one of the
+ * emulator's (it parses, so BEGIN has run before it executes, as it would have alone).
+ */
+class PgTransaction implements Sql {
+  /** Whether BEGIN has been sent. */
+  begun = false;
   constructor(private readonly client: PgQueryable) {}
-  query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+
+  /** Sends BEGIN unless already sent. */
+  async begin(): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    await this.client.query('BEGIN');
+  }
+
+  async query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    if (!this.begun && options?.withBegin && !options.raw && (params === undefined || params.length === 0)) {
+      this.begun = true;
+      const res = (await this.client.query({ text: `BEGIN;${text}`, types: DEFAULT_TYPES } as pg.QueryConfig)) as unknown as pg.QueryResult[];
+      return toResult<R>(res[res.length - 1]!);
+    }
+    await this.begin();
     return runQuery<R>(this.client, text, params, options);
   }
+
   async exec(text: string): Promise<void> {
+    await this.begin();
     await this.client.query(text);
   }
 }
@@ -62,22 +91,63 @@ class PgDatabase implements Database {
     });
   }
   query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return runQuery<R>(this.pool, text, params, options);
+    return this.withClient((client) => runQuery<R>(client, text, params, options));
   }
   async exec(text: string): Promise<void> {
-    await this.pool.query(text);
+    await this.withClient((client) => client.query(text));
+  }
+
+  /**
+   * Runs `fn` on a pooled connection. Unlike `pool.query`, which closes the connection after any
+   * error, a statement that failed with a server error on a connection back in the idle state
+   * (no transaction open) keeps the connection: `DISCARD ALL` resets it to the state of a new
+   * one (settings, roles, temporary tables, session locks, prepared statements), so reusing it is
+   * indistinguishable from reconnecting — without the new backend each failed statement cost.
+   * Connection-level errors, and errors leaving a transaction open, still close it.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken ??= e;
+    };
+    client.on('error', onError);
+    try {
+      const out = await fn(client);
+      client.removeListener('error', onError);
+      client.release(broken);
+      return out;
+    } catch (e) {
+      if (broken === undefined && e instanceof pg.DatabaseError) {
+        // DISCARD ALL fails inside a (failed) transaction block, so its success also tells that
+        // the connection is idle again.
+        try {
+          await client.query('DISCARD ALL');
+          if (client.getTransactionStatus() !== 'I') broken = e as Error;
+        } catch (reset) {
+          broken = reset as Error;
+        }
+      } else {
+        broken ??= e as Error;
+      }
+      client.removeListener('error', onError);
+      client.release(broken);
+      throw e;
+    }
   }
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    const tx = new PgTransaction(client);
     try {
-      await client.query('BEGIN');
-      const out = await fn(new PgSql(client));
+      const out = await fn(tx);
+      await tx.begin();
       await client.query('COMMIT');
       return out;
     } catch (e) {
       try {
-        await client.query('ROLLBACK');
+        // a transaction whose BEGIN was never sent has nothing to roll back
+        if (tx.begun) await client.query('ROLLBACK');
       } catch {
         broken = true;
       }

@@ -27,6 +27,12 @@ export interface QueryResult<R = Record<string, unknown>> {
 export interface QueryOptions {
   /** Return rows as arrays of raw text values (used by `/sql/execute` to render values itself). */
   raw?: boolean;
+  /**
+   * Only for a fixed statement without parameters run first in a transaction: the postgres
+   * backend sends it in one message with the transaction's BEGIN (one round trip instead of
+   * two). Never for SQL from a request: a statement that does not parse would fail BEGIN too.
+   */
+  withBegin?: boolean;
 }
 
 /** Something that runs SQL: a database or an open transaction. */

@@ -11,6 +11,10 @@ import type { Ctx, Handler } from './context.js';
 interface Route {
   method: string;
   segments: string[];
+  /** `segments` lower-cased, for the case-insensitive comparison of literal segments. */
+  lower: string[];
+  /** Whether a `*` segment matches the rest (otherwise only paths of as many segments match). */
+  wild: boolean;
   chain: Handler[];
 }
 
@@ -25,22 +29,26 @@ export class Router {
 
   /** Registers `method` + `path` (e.g. `/api/v1/admin/tables/:schema/:table`) with its chain. */
   add(method: string, path: string, ...chain: Handler[]): void {
-    this.routes.push({ method: method.toUpperCase(), segments: split(path), chain });
+    const segments = split(path);
+    this.routes.push({ method: method.toUpperCase(), segments, lower: segments.map((seg) => seg.toLowerCase()), wild: segments.includes('*'), chain });
   }
 
   /** Finds the first route matching method and path; returns its chain and params. */
   match(method: string, path: string): { chain: Handler[]; params: Record<string, string> } | undefined {
     const parts = split(path);
+    const lower = parts.map((part) => part.toLowerCase());
     for (const route of this.routes) {
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
-      const params = matchSegments(route.segments, parts);
+      const params = matchSegments(route, parts, lower);
       if (params) return { chain: route.chain, params };
     }
     return undefined;
   }
 }
 
-function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+function matchSegments(route: Route, parts: string[], lowerParts: string[]): Record<string, string> | undefined {
+  const pattern = route.segments;
+  if (pattern.length !== parts.length && !route.wild) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const seg = pattern[i] as string;
@@ -53,7 +61,7 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
     if (seg.startsWith(':')) {
       if (part === '') return undefined;
       params[seg.slice(1)] = part;
-    } else if (seg.toLowerCase() !== part.toLowerCase()) {
+    } else if (route.lower[i] !== lowerParts[i]) {
       return undefined;
     }
   }

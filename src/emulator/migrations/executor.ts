@@ -56,7 +56,7 @@ export class MigrationExecutor {
     if (target.tenantId === undefined) {
       try {
         await this.app.main.transaction(async (tx) => {
-          const r = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}) AS ok`);
+          const r = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}) AS ok`, undefined, { withBegin: true });
           if (!r.rows[0]?.ok) throw new Error('another migration is already in progress');
           await tx.exec(sql);
         });
@@ -71,7 +71,7 @@ export class MigrationExecutor {
       await db.transaction(async (tx) => {
         if (useRole) {
           try {
-            await tx.query('SET LOCAL ROLE tenant_migration_role');
+            await tx.query('SET LOCAL ROLE tenant_migration_role', undefined, { withBegin: true });
           } catch (e) {
             throw new Error(`failed to set tenant_migration_role: ${pgErrorText(e)}`);
           }

@@ -17,5 +17,5 @@ export const ADMIN_PREFIX = '/api/v1/admin';
 
 /** The admin chain for a route allowing `roles`. */
 export function adminChain(app: EmulatorApp, roles: string[] = DEFAULT_ROLES): Handler[] {
-  return [tenantContext(app), tenantDb(app), unifiedAuth(app), requireRole(...roles)];
+  return [tenantContext(app, { prefetch: true }), tenantDb(app), unifiedAuth(app), requireRole(...roles)];
 }

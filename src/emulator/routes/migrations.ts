@@ -38,13 +38,21 @@ function allowlisted(ranges: readonly string[], remote: string | undefined): boo
   if (ranges.length === 0) return true;
   const ip = (remote ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   if (isIP(ip) !== 4) return false;
-  const list = new BlockList();
-  for (const r of ranges) {
-    const [net, bits] = r.split('/') as [string, string | undefined];
-    if (isIP(net) === 4) list.addSubnet(net, Number(bits ?? 32), 'ipv4');
+  const key = ranges.join('\n');
+  let list = blockLists.get(key);
+  if (!list) {
+    list = new BlockList();
+    for (const r of ranges) {
+      const [net, bits] = r.split('/') as [string, string | undefined];
+      if (isIP(net) === 4) list.addSubnet(net, Number(bits ?? 32), 'ipv4');
+    }
+    blockLists.set(key, list);
   }
   return list.check(ip, 'ipv4');
 }
+
+/** The allowlist's BlockList by its ranges (built once, not per request). */
+const blockLists = new Map<string, BlockList>();
 
 /** The migrations security middleware (allowlist, then auth); sets `isTenantMigration`. */
 export function migrationsSecurity(app: EmulatorApp): Handler {

@@ -114,7 +114,7 @@ export function executeSql(app: EmulatorApp) {
     } else if (auth.isInstanceAdmin && tenant.source !== 'header') {
       setup = async (tx) => {
         try {
-          await tx.query('SET LOCAL ROLE service_role');
+          await tx.query('SET LOCAL ROLE service_role', undefined, { withBegin: true });
           return undefined;
         } catch {
           return 'Failed to set service_role';

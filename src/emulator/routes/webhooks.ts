@@ -146,7 +146,7 @@ function bindWebhook(ctx: Ctx): WebhookReq | undefined {
 
 export function registerWebhooks(router: Router, app: EmulatorApp): void {
   const p = '/api/v1/webhooks';
-  const base = [tenantContext(app), tenantDb(app), authOrServiceKey(app)];
+  const base = [tenantContext(app, { prefetch: true }), tenantDb(app), authOrServiceKey(app)];
   const read = [...base, requireScope('webhooks:read')];
   const write = [...base, requireScope('webhooks:write')];
 

@@ -11,21 +11,43 @@
  *   "code":"INTERNAL_ERROR"}`.
  */
 import type { EmulatorApp } from '../app.js';
-import type { Handler } from '../http/context.js';
+import type { Ctx, Handler } from '../http/context.js';
 import { sendFiberError } from '../http/errors.js';
-import { getTenant } from './tenants.js';
+import { getTenant, isUuid, TENANT_COLUMNS } from './tenants.js';
+import type { TenantRow } from './tenants.js';
 
-export function tenantContext(app: EmulatorApp): Handler {
+/**
+ * The tenant row TenantDBContext needs, read by TenantContext in the same query as its check
+ * (`prefetch`), so a chain TenantContext → TenantDBContext costs one round trip, not two. Only
+ * for an id that `getTenant` would look up and whose `::uuid` cast cannot fail (a value that is
+ * a uuid only once trimmed keeps the two queries, so the 404 still comes first).
+ */
+const prefetched = new WeakMap<Ctx, { id: string; row: TenantRow | undefined }>();
+
+const CHECK_SQL = 'SELECT EXISTS(SELECT 1 FROM platform.tenants WHERE (id::text = $1 OR slug = $1) AND deleted_at IS NULL) AS e';
+const CHECK_AND_ROW_SQL = `SELECT c.e, t.* FROM (${CHECK_SQL}) AS c
+  LEFT JOIN LATERAL (SELECT ${TENANT_COLUMNS} FROM platform.tenants WHERE id = $2::uuid AND deleted_at IS NULL) AS t ON true`;
+
+/** `prefetch`: the next handler is {@link tenantDb} (see {@link prefetched}). */
+export function tenantContext(app: EmulatorApp, opts: { prefetch?: boolean } = {}): Handler {
   return async (ctx, next) => {
     const header = ctx.header('x-fb-tenant');
     if (header !== '') {
-      const r = await app.main.query<{ e: boolean }>(
-        'SELECT EXISTS(SELECT 1 FROM platform.tenants WHERE (id::text = $1 OR slug = $1) AND deleted_at IS NULL) AS e',
-        [header],
-      );
-      if (!r.rows[0]?.e) {
-        ctx.json(404, { error: 'tenant not found' });
-        return;
+      if (opts.prefetch && isUuid(header) && header === header.trim()) {
+        const r = await app.main.query<{ e: boolean; id: string | null }>(CHECK_AND_ROW_SQL, [header, header]);
+        const found = r.rows[0];
+        if (!found?.e) {
+          ctx.json(404, { error: 'tenant not found' });
+          return;
+        }
+        const { e: _exists, ...row } = found;
+        prefetched.set(ctx, { id: header, row: row.id === null ? undefined : (row as unknown as TenantRow) });
+      } else {
+        const r = await app.main.query<{ e: boolean }>(CHECK_SQL, [header]);
+        if (!r.rows[0]?.e) {
+          ctx.json(404, { error: 'tenant not found' });
+          return;
+        }
       }
       ctx.tenant = { id: header, source: 'header', db: app.main };
     } else {
@@ -39,7 +61,8 @@ export function tenantDb(app: EmulatorApp): Handler {
   return async (ctx, next) => {
     const t = ctx.tenant;
     if (t && t.id !== '') {
-      const row = await getTenant(app.main, t.id);
+      const known = prefetched.get(ctx);
+      const row = known && known.id === t.id ? known.row : await getTenant(app.main, t.id);
       if (row) {
         t.slug = row.slug;
         if (row.db_name) {
