@@ -9,7 +9,8 @@
  */
 import type { Diagnostic } from '../diag/index.js';
 import type { AttributeChange, ResourceChange } from '../model/plan.js';
-import { liveFingerprint, type DesiredResource, type LiveResource, type ResourceKind } from '../model/resource.js';
+import { liveFingerprint } from '../model/canonical.js';
+import type { DesiredResource, LiveResource, ResourceKind } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
 import { diffAttributes } from './diff.js';
 

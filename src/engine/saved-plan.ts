@@ -8,7 +8,7 @@
 import { error, warning, type Diagnostic } from '../diag/index.js';
 import { emptyState, type StateDocument } from '../state/document.js';
 import { planRenames } from './rename.js';
-import { liveFingerprint } from '../model/resource.js';
+import { liveFingerprint } from '../model/canonical.js';
 import type { DesiredState } from './graph.js';
 import { fingerprintDesired } from './plan.js';
 import type { PlanDocument } from './plan-document.js';

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
+import type { LiveResource } from './resource.js';
 
 const stable = configure({ deterministic: true, bigint: false, circularValue: Error });
 
@@ -63,4 +64,9 @@ const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
 /** `sha256:<hex>` of the canonical JSON of `value` (for non-secret data only). */
 export function fingerprint(value: unknown): string {
   return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+}
+
+/** A live resource's fingerprint: its own, else `fingerprint(attrs)` (`sha256:<hex>`). */
+export function liveFingerprint(l: LiveResource): string {
+  return l.fingerprint ?? fingerprint(l.attrs);
 }

@@ -3,7 +3,6 @@
  * attributes in the same canonical shape, produced by each resource handler (src/resources).
  */
 import type { SourceLocation } from '../diag/index.js';
-import { fingerprint } from './canonical.js';
 
 /** Every resource kind the tool manages. The handler registry is typed against this union. */
 export type ResourceKind =
@@ -96,7 +95,7 @@ export interface LiveResource {
   attrs: Record<string, unknown>;
   /**
    * Stable hash of the server's representation, for stale-plan detection. Absent: the hash of
-   * `attrs`, computed only for resources a plan changes ({@link liveFingerprint}); a refresh of
+   * `attrs`, computed only for resources a plan changes (`liveFingerprint` in model/canonical.ts); a refresh of
    * thousands of unchanged resources hashes none of them.
    */
   fingerprint?: string;
@@ -125,9 +124,4 @@ export interface LiveResource {
    * absent value that the configuration declares is always re-sent.
    */
   writeOnlyPresent?: Record<string, boolean>;
-}
-
-/** A live resource's fingerprint: its own, else `fingerprint(attrs)` (`sha256:<hex>`). */
-export function liveFingerprint(l: LiveResource): string {
-  return l.fingerprint ?? fingerprint(l.attrs);
 }
