@@ -117,8 +117,9 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
     state: req.state,
     persist: () => write(req.state),
     persistSoon: () => {
-      write(req.state).catch((e: unknown) => {
-        unawaitedFailure ??= e instanceof StateWriteError ? e : new StateWriteError(e);
+      // (the writer rejects with StateWriteError only)
+      write(req.state).catch((e: StateWriteError) => {
+        unawaitedFailure ??= e;
       });
     },
     now: req.now ?? (() => new Date()),

@@ -4,7 +4,6 @@
  * and calls that arrive while a write is waiting share it instead of queueing one each — with
  * several changes in flight, a burst of completions costs one or two writes, not one per change.
  */
-import type { StateBackend } from '../state/backend.js';
 import type { StateDocument } from '../state/document.js';
 
 /** The state could not be persisted (the cause is the backend's error). */
@@ -19,7 +18,7 @@ export class StateWriteError extends Error {
  * Wraps a backend's write. The returned function persists the document as it is when the write
  * starts (serial + 1) and resolves once that write is done; it rejects with a
  * {@link StateWriteError} when that write failed. `write` must take its copy of the document
- * before it returns its promise (as {@link StateBackend.write} does): the document is not
+ * before it returns its promise (as `StateBackend.write` does): the document is not
  * copied here, and changes made after that are left to the next write.
  */
 export function stateWriter(write: (s: StateDocument) => Promise<void>): (s: StateDocument) => Promise<void> {

@@ -15,8 +15,8 @@ import { copyFile, link, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { checkState, type StateDocument } from './document.js';
 import { canonicalJson } from '../model/canonical.js';
+import { checkState, type StateDocument } from './document.js';
 import { lockOwner, StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
 import { onHardExit, processAlive, removeDeadTemps, trackTemp } from './cleanup.js';
 
@@ -78,22 +78,15 @@ export class LocalStateBackend implements StateBackend {
     const untrack = trackTemp(tmp);
     let renamed = false;
     try {
-      // A temporary backup left by an earlier write of this process that failed half-way is
-      // removed and the link made again (link() does not replace).
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await link(this.path, tmp);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return; // nothing to back up yet
-          if (code === 'EEXIST' && attempt === 0) {
-            await removeIfThere(tmp);
-            continue;
-          }
-          await removeIfThere(tmp);
-          await copyFile(this.path, tmp);
-        }
-        break;
+      try {
+        await link(this.path, tmp);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing to back up yet
+        // No hard links here, or a temporary backup left by an earlier write that failed half-way
+        // (link() does not replace it): a copy. The leftover goes first: it may be a link to the
+        // state file itself, which copying over it would truncate.
+        await removeIfThere(tmp);
+        await copyFile(this.path, tmp);
       }
       await rename(tmp, this.backupPath);
       renamed = true;
