@@ -113,10 +113,7 @@ class PgDatabase implements Database {
     };
     client.on('error', onError);
     try {
-      const out = await fn(client);
-      client.removeListener('error', onError);
-      client.release(broken);
-      return out;
+      return await fn(client);
     } catch (e) {
       if (broken === undefined && e instanceof pg.DatabaseError) {
         // DISCARD ALL fails inside a (failed) transaction block, so its success also tells that
@@ -130,9 +127,10 @@ class PgDatabase implements Database {
       } else {
         broken ??= e as Error;
       }
+      throw e;
+    } finally {
       client.removeListener('error', onError);
       client.release(broken);
-      throw e;
     }
   }
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
