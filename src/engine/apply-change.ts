@@ -73,10 +73,11 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
   if (slug && change.kind !== 'tenant' && !tenant) throw new Error(`tenant ${slug} is not known for ${change.address}`);
 
   // The record apply made for this change before the first call (apply.ts), else a new one.
+  // Records are replaced, never changed in place: the state file keeps the text of each by
+  // identity and freezes it (state/text.ts).
   const recorded = change.action === 'no-op' ? undefined : (pendingFor(ctx.state, change.address) ?? pendingOperation(change, ctx));
-  const op = recorded && { ...recorded };
+  let op = recorded && { ...recorded, started: ctx.now().toISOString() };
   if (op) {
-    op.started = ctx.now().toISOString();
     addPending(ctx.state, op);
     await ctx.persist();
   }
@@ -89,13 +90,15 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
     reveal: async (r) => {
       await ctx.reveal({ address: change.address, ...r });
       if (op) {
-        op.revealed = true;
+        op = { ...op, revealed: true };
+        addPending(ctx.state, op);
         await ctx.persist();
       }
     },
     progress: async (done, of) => {
       if (!op) return;
-      op.steps = { done, of };
+      op = { ...op, steps: { done, of } };
+      addPending(ctx.state, op);
       await ctx.persist();
     },
   };

@@ -266,8 +266,9 @@ async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promi
     const entry = req.state.resources[a.address];
     if (!d || !l || !entry || !kinds.has(d.kind)) continue;
     const observed = observedRenderings(d.attrs, l.attrs, handlerFor(d.kind).rules);
-    if (Object.keys(observed).length > 0) entry.observed = observed;
-    else delete entry.observed;
+    // A new entry, not a changed one: the state file keeps each entry's text by identity (state/text.ts).
+    const { observed: _previous, ...rest } = entry;
+    req.state.resources[a.address] = Object.keys(observed).length > 0 ? { ...rest, observed } : rest;
   }
 }
 

@@ -61,6 +61,11 @@ export function canonicallyEqual(a: unknown, b: unknown): boolean {
 /** Keys JavaScript enumerates before the others (array indexes: 0 … 2³² − 2). */
 const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
 
+/** True for a key JavaScript enumerates before the others (it looks like an array index). */
+export function isIndexLike(key: string): boolean {
+  return INDEX_LIKE.test(key);
+}
+
 /** `sha256:<hex>` of the canonical JSON of `value` (for non-secret data only). */
 export function fingerprint(value: unknown): string {
   return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;

@@ -15,8 +15,8 @@ import { copyFile, link, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../model/canonical.js';
 import { checkState, type StateDocument } from './document.js';
+import { stateText } from './text.js';
 import { lockOwner, StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
 import { onHardExit, processAlive, removeDeadTemps, trackTemp } from './cleanup.js';
 
@@ -57,7 +57,7 @@ export class LocalStateBackend implements StateBackend {
 
   async write(doc: StateDocument): Promise<void> {
     // Serialised before the first await: the caller may change `doc` at once (StateBackend.write).
-    const text = `${canonicalJson(doc, 2)}\n`;
+    const text = stateText(doc);
     const tmp = `${this.path}.${process.pid}.tmp`;
     const untrack = trackTemp(tmp);
     let renamed = false;

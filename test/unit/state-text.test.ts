@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/model/canonical.js';
+import { addPending, clearPending, emptyState, type PendingOperation, type StateDocument, type StateEntry } from '../../src/state/document.js';
+import { stateText } from '../../src/state/text.js';
+import { random, randomJson } from '../support/random-json.js';
+
+const canonical = (doc: StateDocument) => `${canonicalJson(doc, 2)}\n`;
+
+describe('state text', () => {
+  it('is canonicalJson(doc, 2) after every step of random sequences of entry and record changes', () => {
+    const next = random(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+    // Addresses as apply makes them, plus ones whose order differs between code units and locales.
+    const addresses = Array.from({ length: 40 }, (_, i) => pick(['table.default.public.t', 'policy.acme.shop.items.p', 'webhook.default.hook-', 'tenant.É', 'tenant.e', 'key.default.k', 'tenant.']) + String(i % 13));
+    for (let round = 0; round < 30; round++) {
+      const doc = emptyState();
+      expect(stateText(doc)).toBe(canonical(doc));
+      for (let step = 0; step < 120; step++) {
+        const address = pick(addresses);
+        const r = next();
+        if (r < 0.35) {
+          // A new entry object (create, update, observed recorded): never changed in place.
+          doc.resources[address] = { kind: 'table', ...(next() < 0.5 ? { id: `id-${step}` } : {}), ...(next() < 0.5 ? { extra: randomJson(next, 1) } : {}) } as StateEntry;
+        } else if (r < 0.5) {
+          delete doc.resources[address];
+        } else if (r < 0.75) {
+          const op: PendingOperation = { address, kind: 'webhook', action: pick(['create', 'update', 'delete', 'replace'] as const), ...(next() < 0.5 ? { started: `2026-12-07T00:00:0${step % 10}.000Z` } : {}), ...(next() < 0.3 ? { steps: { done: 1, of: 2 } } : {}) };
+          addPending(doc, op);
+        } else if (r < 0.9) {
+          clearPending(doc, address);
+        } else {
+          doc.serial += 1;
+          if (next() < 0.2) (doc as unknown as Record<string, unknown>).extra = randomJson(next, 1);
+        }
+        expect(stateText(doc)).toBe(canonical(doc));
+      }
+    }
+  });
+
+  it('falls back to canonicalJson for addresses that look like array indexes', () => {
+    const doc = emptyState();
+    doc.resources['10'] = { kind: 'tenant' };
+    doc.resources.b = { kind: 'tenant' };
+    doc.resources['9'] = { kind: 'tenant', id: '9' };
+    expect(stateText(doc)).toBe(canonical(doc));
+    const text = stateText(doc);
+    expect(text.indexOf('"10"')).toBeLessThan(text.indexOf('"9"'));
+    expect(text.indexOf('"9"')).toBeLessThan(text.indexOf('"b"'));
+  });
+
+  it('writes empty resources and pending lists as canonicalJson does', () => {
+    const doc = emptyState();
+    doc.pending = [];
+    expect(stateText(doc)).toBe(canonical(doc));
+    expect(stateText(doc)).toContain('"resources": {}');
+  });
+
+  it('freezes an entry or record whose text it keeps, so a change in place throws instead of leaving a stale text', () => {
+    const doc = emptyState();
+    const entry: StateEntry = { kind: 'webhook', id: 'w1', writeOnly: { secret: 'scrypt:00' } };
+    doc.resources['webhook.default.w1'] = entry;
+    const op: PendingOperation = { address: 'webhook.default.w2', kind: 'webhook', action: 'create', steps: { done: 0, of: 2 } };
+    addPending(doc, op);
+    stateText(doc);
+    expect(() => {
+      entry.id = 'w2';
+    }).toThrow(TypeError);
+    expect(() => {
+      entry.writeOnly!.secret = 'scrypt:01';
+    }).toThrow(TypeError);
+    expect(() => {
+      op.steps!.done = 1;
+    }).toThrow(TypeError);
+    // Replacing them is how the engine changes them; the next text has the new values.
+    doc.resources['webhook.default.w1'] = { ...entry, id: 'w2' };
+    addPending(doc, { ...op, steps: { done: 1, of: 2 } });
+    const text = stateText(doc);
+    expect(text).toBe(canonical(doc));
+    expect(text).toContain('"id": "w2"');
+    expect(text).toContain('"done": 1');
+  });
+});
