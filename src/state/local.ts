@@ -16,7 +16,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { checkState, type StateDocument } from './document.js';
-import { stateText } from './text.js';
+import { stateFileBytes } from './text.js';
 import { lockOwner, StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
 import { onHardExit, processAlive, removeDeadTemps, trackTemp } from './cleanup.js';
 
@@ -57,12 +57,12 @@ export class LocalStateBackend implements StateBackend {
 
   async write(doc: StateDocument): Promise<void> {
     // Serialised before the first await: the caller may change `doc` at once (StateBackend.write).
-    const text = stateText(doc);
+    const bytes = stateFileBytes(doc);
     const tmp = `${this.path}.${process.pid}.tmp`;
     const untrack = trackTemp(tmp);
     let renamed = false;
     try {
-      await writeFile(tmp, text, { mode: 0o600 });
+      await writeFile(tmp, bytes, { mode: 0o600 });
       await this.backup();
       await rename(tmp, this.path);
       renamed = true;

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { canonicalJson } from '../../src/model/canonical.js';
 import { api, changesOf, startTestEmulator, tenantId, Workspace } from './harness.js';
 
 const CONFIG = `version: 1
@@ -127,8 +128,11 @@ describe('fluxbase state', () => {
     expect((await ws.cli(['import', 'webhook.lcacme.acme-hook'])).code).toBe(0);
     expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
     const backup = JSON.parse(await readFile(path.join(ws.dir, 'fluxbase.state.json.backup'), 'utf8')) as { serial: number };
-    const current = JSON.parse(await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8')) as { serial: number };
+    const text = await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8');
+    const current = JSON.parse(text) as { serial: number };
     expect(backup.serial).toBe(current.serial - 1);
+    // The file is canonical JSON (sorted keys, indent 2) though it is assembled from kept entry texts.
+    expect(text).toBe(`${canonicalJson(current, 2)}\n`);
   });
 
   it('mv and moved: give a resource renamed on the server its new address, secret fingerprint included, without re-creating it', async () => {

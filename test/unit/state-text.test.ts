@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/model/canonical.js';
 import { addPending, clearPending, emptyState, type PendingOperation, type StateDocument, type StateEntry } from '../../src/state/document.js';
-import { stateText } from '../../src/state/text.js';
+import { stateFileBytes } from '../../src/state/text.js';
 import { random, randomJson } from '../support/random-json.js';
 
 const canonical = (doc: StateDocument) => `${canonicalJson(doc, 2)}\n`;
+
+const stateText = (doc: StateDocument) => stateFileBytes(doc).toString('utf8');
 
 describe('state text', () => {
   it('is canonicalJson(doc, 2) after every step of random sequences of entry and record changes', () => {
