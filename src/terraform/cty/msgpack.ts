@@ -9,6 +9,7 @@
 import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import type { CtyType } from './types.js';
 import { conform, CtyValueError, Unknown, UNKNOWN, type Refinements, type ValuePath } from './values.js';
+import { below, type Location } from './path.js';
 import { numberFromWire, numberToWire } from './number.js';
 
 const EXT_UNKNOWN = 0;
@@ -110,7 +111,7 @@ export function encodeMsgpack(value: unknown, type: CtyType): Buffer {
 }
 
 /** Rewrites numbers per the number policy; everything else is already canonical. */
-function toWire(v: unknown, type: CtyType, path: ValuePath): unknown {
+function toWire(v: unknown, type: CtyType, path: Location): unknown {
   if (v === null || v instanceof Unknown) return v;
   if (type === 'number') return numberToWire(v as number, path);
   if (typeof type === 'string') return v;
@@ -118,16 +119,16 @@ function toWire(v: unknown, type: CtyType, path: ValuePath): unknown {
   switch (kind) {
     case 'list':
     case 'set':
-      return (v as unknown[]).map((x, i) => toWire(x, arg, [...path, i]));
+      return (v as unknown[]).map((x, i) => toWire(x, arg, below(path, i)));
     case 'tuple':
-      return (v as unknown[]).map((x, i) => toWire(x, arg[i] as CtyType, [...path, i]));
+      return (v as unknown[]).map((x, i) => toWire(x, arg[i] as CtyType, below(path, i)));
     case 'map':
     case 'object': {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         const t = kind === 'map' ? arg : (arg as Record<string, CtyType>)[k];
-        if (t === undefined) throw new CtyValueError('unsupported attribute', [...path, k]);
-        out[k] = toWire(x, t, [...path, k]);
+        if (t === undefined) throw new CtyValueError('unsupported attribute', below(path, k));
+        out[k] = toWire(x, t, below(path, k));
       }
       return out;
     }

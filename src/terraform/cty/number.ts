@@ -20,12 +20,12 @@
  * rounding on the other side.)
  * The only loss: a configured fraction with more than 17 significant digits.
  */
-import { CtyValueError, type ValuePath } from './path.js';
+import { CtyValueError, type Location } from './path.js';
 
 const INTEGER_TEXT = /^[-+]?\d+$/;
 
 /** Converts a decoded msgpack/JSON number (number, bigint or decimal string) to a JS number. */
-export function numberFromWire(value: unknown, path: ValuePath): number {
+export function numberFromWire(value: unknown, path: Location): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new CtyValueError(`number ${value} is not finite`, path);
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
@@ -54,7 +54,7 @@ export function numberFromWire(value: unknown, path: ValuePath): number {
  * shortest decimal text. Throws `CtyValueError` for unsafe integers and
  * non-finite numbers (they could not be read back under the same policy).
  */
-export function numberToWire(value: number, path: ValuePath): number | string {
+export function numberToWire(value: number, path: Location): number | string {
   if (!Number.isFinite(value)) throw new CtyValueError(`number ${value} is not finite`, path);
   if (Number.isSafeInteger(value)) return value;
   if (Number.isInteger(value)) throw new CtyValueError(`integer ${value} is outside the safe integer range (±2^53-1)`, path);

@@ -14,7 +14,7 @@ import { ExtData } from '@msgpack/msgpack';
 import type { CtyType } from './types.js';
 import { formatCtyType } from './types.js';
 import { numberFromWire } from './number.js';
-import { CtyValueError, type ValuePath } from './path.js';
+import { below, CtyValueError, type Location } from './path.js';
 
 export { CtyValueError, formatPath, type ValuePath } from './path.js';
 
@@ -80,7 +80,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * normalised per the number policy, `undefined` becomes null, and a msgpack
  * `ExtData` (an extension code other than 0/12) becomes an unknown. Throws `CtyValueError` with the path of the first problem.
  */
-export function conform(value: unknown, type: CtyType, opts: ConformOptions = {}, path: ValuePath = []): unknown {
+export function conform(value: unknown, type: CtyType, opts: ConformOptions = {}, path: Location = []): unknown {
   if (value === null || value === undefined) return null;
   if (value instanceof ExtData) value = UNKNOWN; // any other extension code also means unknown
   if (value instanceof Unknown) {
@@ -104,33 +104,33 @@ export function conform(value: unknown, type: CtyType, opts: ConformOptions = {}
     case 'list':
     case 'set': {
       if (!Array.isArray(value)) throw mismatch(value, type, path);
-      return value.map((el, i) => conform(el, arg, opts, [...path, i]));
+      return value.map((el, i) => conform(el, arg, opts, below(path, i)));
     }
     case 'tuple': {
       if (!Array.isArray(value) || value.length !== arg.length) throw mismatch(value, type, path);
-      return arg.map((elType, i) => conform(value[i], elType, opts, [...path, i]));
+      return arg.map((elType, i) => conform(value[i], elType, opts, below(path, i)));
     }
     case 'map': {
       if (!isPlainObject(value)) throw mismatch(value, type, path);
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = conform(v, arg, opts, [...path, k]);
+      for (const [k, v] of Object.entries(value)) out[k] = conform(v, arg, opts, below(path, k));
       return out;
     }
     case 'object': {
       if (!isPlainObject(value)) throw mismatch(value, type, path);
       if (opts.rejectExtraAttributes) {
         for (const k of Object.keys(value)) {
-          if (!(k in arg) && value[k] !== undefined) throw new CtyValueError('unsupported attribute', [...path, k]);
+          if (!(k in arg) && value[k] !== undefined) throw new CtyValueError('unsupported attribute', below(path, k));
         }
       }
       const out: Record<string, unknown> = {};
-      for (const [k, attrType] of Object.entries(arg)) out[k] = conform(value[k], attrType, opts, [...path, k]);
+      for (const [k, attrType] of Object.entries(arg)) out[k] = conform(value[k], attrType, opts, below(path, k));
       return out;
     }
   }
 }
 
-function mismatch(value: unknown, type: CtyType, path: ValuePath): CtyValueError {
+function mismatch(value: unknown, type: CtyType, path: Location): CtyValueError {
   const got = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
   return new CtyValueError(`expected ${formatCtyType(type)}, got ${got}`, path);
 }
