@@ -30,6 +30,15 @@ describe('state text', () => {
           addPending(doc, op);
         } else if (r < 0.9) {
           clearPending(doc, address);
+        } else if (r < 0.93) {
+          // A rename moves the same entry object to another address (engine/rename.ts).
+          const from = Object.keys(doc.resources)[0];
+          if (from !== undefined && from !== address) {
+            doc.resources[address] = doc.resources[from]!;
+            delete doc.resources[from];
+          }
+        } else if (r < 0.95) {
+          doc.resources = { ...doc.resources };
         } else {
           doc.serial += 1;
           if (next() < 0.2) (doc as unknown as Record<string, unknown>).extra = randomJson(next, 1);
