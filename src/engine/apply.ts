@@ -249,8 +249,10 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
 async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promise<void> {
   const kinds = new Set<ResourceKind>();
   const tenants = new Set<string>();
+  const changes = new Map<string, ResourceChange>();
+  for (const c of req.plan.changes) if (!changes.has(c.address)) changes.set(c.address, c);
   for (const a of report.applied) {
-    const change = req.plan.changes.find((c) => c.address === a.address);
+    const change = changes.get(a.address);
     if (!change || change.action === 'delete') continue;
     if (!handlerFor(change.kind).rules.some((r) => r.compare === 'sql')) continue;
     kinds.add(change.kind);

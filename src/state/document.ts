@@ -139,7 +139,7 @@ export function addPending(state: StateDocument, ...ops: PendingOperation[]): vo
   const list = state.pending ?? [];
   const fresh: PendingOperation[] = [];
   for (const op of ops) {
-    const at = list.findIndex((p) => p.address === op.address);
+    const at = indexOfPending(list, op.address);
     if (at >= 0) list[at] = op;
     else fresh.push(op);
   }
@@ -148,15 +148,50 @@ export function addPending(state: StateDocument, ...ops: PendingOperation[]): vo
 
 /** The pending operation for an address, if any. */
 export function pendingFor(state: StateDocument, address: string): PendingOperation | undefined {
-  return state.pending?.find((p) => p.address === address);
+  const at = state.pending ? indexOfPending(state.pending, address) : -1;
+  return at >= 0 ? state.pending![at] : undefined;
 }
 
-/** Removes the pending operation for an address (dropping the list when it empties). */
+/** Removes the pending operations for an address (dropping the list when it empties). */
 export function clearPending(state: StateDocument, address: string): void {
-  if (!state.pending) return;
-  const rest = state.pending.filter((p) => p.address !== address);
-  if (rest.length > 0) state.pending = rest;
-  else delete state.pending;
+  const list = state.pending;
+  if (!list) return;
+  const at = searchPending(list, address);
+  if (at >= 0) {
+    // In the sorted list, records for the same address (a file edited by hand) are next to it.
+    let from = at;
+    let to = at + 1;
+    while (from > 0 && list[from - 1]!.address === address) from--;
+    while (to < list.length && list[to]!.address === address) to++;
+    list.splice(from, to - from);
+  } else {
+    state.pending = list.filter((p) => p.address !== address);
+  }
+  if (state.pending?.length === 0) delete state.pending;
+}
+
+/**
+ * Where the record for `address` is in a list, -1 when none: a binary search of the order
+ * {@link addPending} keeps (apply looks a record up several times per change, among as many
+ * records as changes), then a scan, for a list not in that order (a state file edited by hand).
+ */
+function indexOfPending(list: readonly PendingOperation[], address: string): number {
+  const at = searchPending(list, address);
+  return at >= 0 ? at : list.findIndex((p) => p.address === address);
+}
+
+/** Binary search of a list sorted by address; -1 when not found (or the list is not sorted there). */
+function searchPending(list: readonly PendingOperation[], address: string): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const a = list[mid]!.address;
+    if (a === address) return mid;
+    if (a < address) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /**

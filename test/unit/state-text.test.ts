@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/model/canonical.js';
-import { addPending, clearPending, emptyState, type PendingOperation, type StateDocument, type StateEntry } from '../../src/state/document.js';
+import { addPending, clearPending, emptyState, pendingFor, type PendingOperation, type StateDocument, type StateEntry } from '../../src/state/document.js';
 import { stateFileBytes } from '../../src/state/text.js';
 import { random, randomJson } from '../support/random-json.js';
 
@@ -89,5 +89,36 @@ describe('state text', () => {
     expect(text).toBe(canonical(doc));
     expect(text).toContain('"id": "w2"');
     expect(text).toContain('"done": 1');
+  });
+});
+
+describe('pending records', () => {
+  const op = (address: string, action: PendingOperation['action'] = 'create'): PendingOperation => ({ address, kind: 'webhook', action });
+
+  it('are kept sorted by address, found, replaced and removed by address', () => {
+    const doc = emptyState();
+    addPending(doc, op('webhook.default.c'), op('webhook.default.a'), op('webhook.default.b'));
+    expect(doc.pending!.map((p) => p.address)).toEqual(['webhook.default.a', 'webhook.default.b', 'webhook.default.c']);
+    addPending(doc, op('webhook.default.b', 'update'));
+    expect(doc.pending!.map((p) => p.action)).toEqual(['create', 'update', 'create']);
+    expect(pendingFor(doc, 'webhook.default.b')?.action).toBe('update');
+    expect(pendingFor(doc, 'webhook.default.x')).toBeUndefined();
+    clearPending(doc, 'webhook.default.x');
+    clearPending(doc, 'webhook.default.a');
+    expect(doc.pending!.map((p) => p.address)).toEqual(['webhook.default.b', 'webhook.default.c']);
+    clearPending(doc, 'webhook.default.b');
+    clearPending(doc, 'webhook.default.c');
+    expect(doc.pending).toBeUndefined();
+  });
+
+  it('are found and removed in a list out of order, as a state file edited by hand may hold', () => {
+    const doc = emptyState();
+    doc.pending = ['webhook.default.d', 'webhook.default.a', 'webhook.default.c', 'webhook.default.b', 'webhook.default.a'].map((a) => op(a));
+    for (const a of ['a', 'b', 'c', 'd']) expect(pendingFor(doc, `webhook.default.${a}`)?.address).toBe(`webhook.default.${a}`);
+    clearPending(doc, 'webhook.default.a');
+    expect(doc.pending!.map((p) => p.address)).toEqual(['webhook.default.d', 'webhook.default.c', 'webhook.default.b']);
+    addPending(doc, op('webhook.default.c', 'delete'));
+    expect(pendingFor(doc, 'webhook.default.c')?.action).toBe('delete');
+    expect(doc.pending).toHaveLength(3);
   });
 });
