@@ -23,10 +23,9 @@ import { printDiagnostics, type CommandIO } from './io.js';
 import { apiCalls, hazardTypesOf } from './output.js';
 import { buildDesired } from '../engine/graph.js';
 import type { PlanResult } from '../engine/session.js';
-import { testSuite } from '../access/test-spec.js';
-import { startSandbox } from '../sandbox/sandbox.js';
-import { proofHolds, provePlan, renderProof, type ProofReport } from '../sandbox/prove.js';
-import { runSuiteOn, runTests } from './test.js';
+// The sandbox, the proof and the access tests run only with --prove and --test: imported then, so
+// that a plain plan does not load them (nor `yaml`, which export brings in: ~40 ms).
+import type { ProofReport } from '../sandbox/prove.js';
 
 /** Options of `fluxbase plan`. */
 export interface PlanOptions extends ConfigOptions {
@@ -72,6 +71,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
   try {
     if (options.test && !options.refreshOnly) {
       // The tests' report goes to stderr when stdout carries the JSON document.
+      const { runTests } = await import('./test.js');
       const code = await runTests(format === 'json' ? { ...io, out: io.err } : io, prepared.valid, { databaseUrl: options.databaseUrl });
       if (code !== 0) {
         io.err(code === 1 ? 'The tests fail: no plan is shown. Fix the configuration (or the tests) and plan again.' : 'The tests could not run: no plan is shown.');
@@ -111,7 +111,7 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
         );
       }
     }
-    if (proof && !proofHolds(proof)) return 1;
+    if (proof && !(await import('../sandbox/prove.js')).proofHolds(proof)) return 1;
     return options.detailedExitcode && hasChanges(plan) && !hasErrors(plan.diagnostics) ? 2 : 0;
   } finally {
     await release?.();
@@ -124,6 +124,12 @@ export async function planCommand(io: CommandIO, options: PlanOptions): Promise<
  * report printed after the plan (text, Markdown) or returned for the JSON document.
  */
 async function prove(io: CommandIO, prepared: Prepared, result: PlanResult, options: PlanOptions, format: string): Promise<ProofReport> {
+  const [{ testSuite }, { startSandbox }, { provePlan, renderProof }, { runSuiteOn }] = await Promise.all([
+    import('../access/test-spec.js'),
+    import('../sandbox/sandbox.js'),
+    import('../sandbox/prove.js'),
+    import('./test.js'),
+  ]);
   const valid = prepared.valid;
   const { suite } = testSuite(valid);
   const sandbox = await startSandbox({ databaseUrl: options.databaseUrl });
