@@ -23,15 +23,17 @@ import type { StateDocument } from './document.js';
  * or `,\n    {…}`: the separator first, the text of the value at depth 2).
  */
 interface Section {
-  keys: string[];
-  values: unknown[];
+  keys: readonly string[];
+  values: readonly unknown[];
   ends: number[];
+  /** 1 where the member's line may be reused for the same value (see {@link reusable}). */
+  reusable: Uint8Array;
   bytes: Buffer;
 }
 const resourceSections = new WeakMap<object, Section>();
 const pendingSections = new WeakMap<object, Section>();
-/** Sorted keys of a `resources` object as last seen, and the same keys as a set. */
-const orders = new WeakMap<object, { sorted: string[]; present: Set<string> }>();
+/** The keys of a `resources` object as last seen, in insertion order and sorted. */
+const orders = new WeakMap<object, { inserted: string[]; sorted: string[] }>();
 
 /**
  * The state file's content: `${canonicalJson(doc, 2)}\n` as UTF-8, byte for byte. Entries of
@@ -54,7 +56,8 @@ export function stateFileBytes(doc: StateDocument): Buffer {
       if (keys === undefined) return whole(doc);
       enclose(out, section(resourceSections, doc, keys, keys.map((a) => v[a]), true), '{', '}');
     } else if (k === 'pending' && Array.isArray(v)) {
-      const records = v as unknown[];
+      // A copy: the list itself is changed in place (addPending, clearPending).
+      const records = [...(v as unknown[])];
       const addresses = records.map((r) => (isPlainObject(r) && typeof r.address === 'string' ? r.address : ''));
       enclose(out, section(pendingSections, doc, addresses, records, false), '[', ']');
     } else {
@@ -87,6 +90,7 @@ function section(cache: WeakMap<object, Section>, doc: object, keys: readonly st
   const prev = cache.get(doc);
   const parts: Buffer[] = [];
   const ends: number[] = new Array<number>(keys.length);
+  const flags = new Uint8Array(keys.length);
   let size = 0;
   let i = 0;
   // The run of unchanged lines being copied from the previous bytes.
@@ -95,8 +99,9 @@ function section(cache: WeakMap<object, Section>, doc: object, keys: readonly st
   for (let j = 0; j < keys.length; j++) {
     const key = keys[j]!;
     const value = values[j];
-    if (prev) while (i < prev.keys.length && prev.keys[i]! < key) i++;
-    if (prev && i < prev.keys.length && prev.keys[i] === key && prev.values[i] === value && reusable(value)) {
+    // Both lists are in order; most keys are the very strings of the last write.
+    if (prev && prev.keys[i] !== key) while (i < prev.keys.length && prev.keys[i]! < key) i++;
+    if (prev && i < prev.keys.length && prev.keys[i] === key && prev.values[i] === value && prev.reusable[i] === 1) {
       const start = i === 0 ? 0 : prev.ends[i - 1]!;
       const end = prev.ends[i]!;
       if (from >= 0 && to === start) to = end;
@@ -106,6 +111,7 @@ function section(cache: WeakMap<object, Section>, doc: object, keys: readonly st
         to = end;
       }
       size += end - start;
+      flags[j] = 1;
       i++;
     } else {
       if (from >= 0) parts.push(prev!.bytes.subarray(from, to));
@@ -115,12 +121,14 @@ function section(cache: WeakMap<object, Section>, doc: object, keys: readonly st
         parts.push(line);
         size += line.length;
       }
+      flags[j] = reusable(value) ? 1 : 0;
     }
     ends[j] = size;
   }
   if (from >= 0) parts.push(prev!.bytes.subarray(from, to));
   const bytes = Buffer.concat(parts, size);
-  cache.set(doc, { keys: [...keys], values: [...values], ends, bytes });
+  // `keys` and `values` are this write's own arrays, never changed afterwards.
+  cache.set(doc, { keys, values, ends, reusable: flags, bytes });
   return bytes;
 }
 
@@ -138,17 +146,32 @@ function memberLine(key: string | undefined, value: unknown): Buffer {
 
 /**
  * The keys of a `resources` object in canonical order (`Array.prototype.sort`), kept between
- * writes so that a write sorts only the addresses added since the last one. Undefined when one
- * looks like an array index (the document is then left to canonicalJson, which handles those).
+ * writes: when the keys of the last write are still the first ones, in the same order (entries
+ * replaced or added, none removed), only the added keys are sorted and merged in; otherwise the
+ * keys still there keep their order and the others are merged in. Undefined when one looks like an
+ * array index (the document is then left to canonicalJson, which handles those).
  */
 function sortedKeys(obj: Record<string, unknown>): string[] | undefined {
   const keys = Object.keys(obj);
   const last = orders.get(obj);
-  const added = last ? keys.filter((k) => !last.present.has(k)) : keys;
-  if (last && added.length === 0 && keys.length === last.sorted.length) return last.sorted;
+  let kept: string[] = [];
+  let added: string[] = keys;
+  if (last) {
+    const n = last.inserted.length;
+    let prefix = keys.length >= n;
+    for (let i = 0; prefix && i < n; i++) prefix = keys[i] === last.inserted[i];
+    if (prefix) {
+      if (keys.length === n) return last.sorted;
+      kept = last.sorted;
+      added = keys.slice(n);
+    } else {
+      const before = new Set(last.inserted);
+      added = keys.filter((k) => !before.has(k));
+      kept = last.sorted.filter((k) => Object.hasOwn(obj, k));
+    }
+  }
   if (added.some(isIndexLike)) return undefined;
-  added.sort();
-  const kept = last ? last.sorted.filter((k) => Object.hasOwn(obj, k)) : [];
+  added = added === keys ? [...added].sort() : added.sort();
   const sorted: string[] = [];
   let i = 0;
   let j = 0;
@@ -156,7 +179,7 @@ function sortedKeys(obj: Record<string, unknown>): string[] | undefined {
     if (j >= added.length || (i < kept.length && kept[i]! < added[j]!)) sorted.push(kept[i++]!);
     else sorted.push(added[j++]!);
   }
-  orders.set(obj, { sorted, present: new Set(sorted) });
+  orders.set(obj, { inserted: keys, sorted });
   return sorted;
 }
 
