@@ -8,6 +8,7 @@
 import type { Construct } from 'constructs';
 import { error, type DiagnosticCode } from '../diag/index.js';
 import { toPointer } from '../engine/source-index.js';
+import { isPlainObject } from '../model/canonical.js';
 import {
   APP_CHILD_KEYS,
   FluxbaseConstruct,
@@ -249,12 +250,6 @@ function renderSecret(secret: Secret, ctx: RenderContext): string | undefined {
   }
   ctx.secretNames.add(secret.envName);
   return secret.reference;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function describe(v: unknown): string {

@@ -61,6 +61,13 @@ export function canonicallyEqual(a: unknown, b: unknown): boolean {
 /** Keys JavaScript enumerates before the others (array indexes: 0 … 2³² − 2). */
 const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
 
+/** True for an object whose prototype is `Object.prototype` or null (not an array, a class instance, a Map…). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /** True for a key JavaScript enumerates before the others (it looks like an array index). */
 export function isIndexLike(key: string): boolean {
   return INDEX_LIKE.test(key);

@@ -8,7 +8,7 @@
  */
 import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import type { CtyType } from './types.js';
-import { conform, CtyValueError, Unknown, UNKNOWN, type Refinements, type ValuePath } from './values.js';
+import { conform, CtyValueError, Unknown, UNKNOWN, type Refinements } from './values.js';
 import { below, type Location } from './path.js';
 import { numberFromWire, numberToWire } from './number.js';
 
