@@ -14,7 +14,7 @@
  * strict) instead of leaving a stale text in the state. Code that changes an entry or a record
  * replaces it with a new object (`state.resources[a] = { ...entry, … }`, `addPending`).
  */
-import { canonicalJson, isIndexLike } from '../model/canonical.js';
+import { canonicalJson, isIndexLike, isPlainObject } from '../model/canonical.js';
 import type { StateDocument } from './document.js';
 
 /**
@@ -58,7 +58,11 @@ export function stateFileBytes(doc: StateDocument): Buffer {
     } else if (k === 'pending' && Array.isArray(v)) {
       // A copy: the list itself is changed in place (addPending, clearPending).
       const records = [...(v as unknown[])];
-      const addresses = records.map((r) => (isPlainObject(r) && typeof r.address === 'string' ? r.address : ''));
+      // The address only matches records with the last write's; reuse also needs the same object.
+      const addresses = records.map((r) => {
+        const a = (r as { address?: unknown } | null)?.address;
+        return typeof a === 'string' ? a : '';
+      });
       enclose(out, section(pendingSections, doc, addresses, records, false), '[', ']');
     } else {
       out.push(Buffer.from(canonicalJson(v, 2).replaceAll('\n', '\n  ')));
@@ -183,14 +187,9 @@ function sortedKeys(obj: Record<string, unknown>): string[] | undefined {
   return sorted;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
+/** Freezes `v` and everything in it (an object frozen elsewhere may still hold unfrozen ones). */
 function deepFreeze(v: unknown): void {
-  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+  if (v === null || typeof v !== 'object') return;
   Object.freeze(v);
   for (const child of Object.values(v)) deepFreeze(child);
 }
