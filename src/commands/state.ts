@@ -13,7 +13,7 @@ import { adoptionProblems, recordAdopted } from '../engine/adopt.js';
 import { moveEntry } from '../engine/lifecycle.js';
 import type { ValidConfig } from '../engine/validate.js';
 import { parseAddress } from '../model/address.js';
-import { clearPending, emptyState, UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
+import { clearPending, emptyState, removeEntry, UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
 import type { StateBackend } from '../state/backend.js';
 import { loadEither, lockState, prepare, readState, stateBackendFor, type ConfigOptions } from './common.js';
 import { connect } from './connect.js';
@@ -159,7 +159,7 @@ export async function stateRmCommand(io: CommandIO, options: StateCommandOptions
     const missing = options.addresses.filter((a) => !state.resources[a] && !state.pending?.some((p) => p.address === a));
     if (missing.length > 0) return missing.map((a) => error('state.read', `${a} is not in the state`, { detail: 'Run `fluxbase state list` to see the managed addresses. Nothing was removed.' }));
     for (const address of options.addresses) {
-      delete state.resources[address];
+      removeEntry(state, address);
       clearPending(state, address);
     }
     return options.addresses.map((a) => `Removed ${a} from the state. The live object is left in place (listed as not managed from now on).`);

@@ -6,7 +6,7 @@
  * {@link UNKNOWN_WRITE_ONLY} (`export --adopt`: the live value is left alone; docs/state.md).
  */
 import { error, type Diagnostic } from '../diag/index.js';
-import { UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
+import { setEntry, UNKNOWN_WRITE_ONLY, type StateDocument } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
 
@@ -48,10 +48,10 @@ export function recordAdopted(req: {
     const l = req.live.resources.get(address)!;
     const d = req.desired.get(address);
     const unknown = req.writeOnly === 'unknown' ? Object.entries(d?.writeOnly ?? {}).filter(([, v]) => v !== null && v !== undefined).map(([k]) => k) : [];
-    req.state.resources[address] = {
+    setEntry(req.state, address, {
       kind: l.kind,
       ...(l.id ? { id: l.id } : {}),
       ...(unknown.length > 0 ? { writeOnly: Object.fromEntries(unknown.sort().map((k) => [k, UNKNOWN_WRITE_ONLY])) } : {}),
-    };
+    });
   }
 }

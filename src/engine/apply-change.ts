@@ -22,7 +22,7 @@ import type { ResourceChange } from '../model/plan.js';
 import type { ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
 import type { ApplyRequest, ApplyResult } from '../resources/types.js';
-import { addPending, clearPending, pendingFor, secretFingerprint, type PendingOperation, type StateDocument } from '../state/document.js';
+import { addPending, clearPending, pendingFor, removeEntry, secretFingerprint, setEntry, type PendingOperation, type StateDocument } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import { desiredAttrsFingerprint } from './pending.js';
 import { readLive } from './refresh.js';
@@ -62,7 +62,7 @@ export interface ChangeContext {
  */
 export async function applyChange(ctx: ChangeContext, change: ResourceChange): Promise<void> {
   if (change.forget) {
-    delete ctx.state.resources[change.address];
+    removeEntry(ctx.state, change.address);
     await ctx.persist();
     return;
   }
@@ -109,7 +109,7 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
     } catch (e) {
       if (!(await alreadyGone(e, change, ctx, tenant))) throw e;
     }
-    delete ctx.state.resources[change.address];
+    removeEntry(ctx.state, change.address);
     clearPending(ctx.state, change.address);
     ctx.persistSoon();
     return;
@@ -137,13 +137,13 @@ export async function applyChange(ctx: ChangeContext, change: ResourceChange): P
   if (change.renamedFrom) applyRenameToState(ctx.state, change.renamedFrom, change.address, change.renamedChildren ?? []);
   const previous = ctx.state.resources[change.address];
   const writeOnly = op?.writeOnly ?? writeOnlyFingerprints(change.address, ctx);
-  ctx.state.resources[change.address] = {
+  setEntry(ctx.state, change.address, {
     kind: change.kind as ResourceKind,
     ...(id ? { id } : {}),
     ...(writeOnly && Object.keys(writeOnly).length > 0 ? { writeOnly } : {}),
     ...(previous?.observed ? { observed: previous.observed } : {}),
     ...(desired?.preventDestroy ? { preventDestroy: true } : {}),
-  };
+  });
   clearPending(ctx.state, change.address);
   ctx.persistSoon();
 }

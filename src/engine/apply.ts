@@ -18,7 +18,7 @@ import { HAZARD_TYPES, type HazardType, type Plan, type ResourceChange } from '.
 import type { ResourceKind, TenantRef } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
 import { MigrationRoutingError } from '../resources/migrations.js';
-import { addPending, type StateDocument } from '../state/document.js';
+import { addPending, removeEntry, setEntry, type StateDocument } from '../state/document.js';
 import { applyChange, pendingOperation, type ChangeContext, type RevealedValue } from './apply-change.js';
 import { observedRenderings } from './diff.js';
 import type { DesiredState } from './graph.js';
@@ -154,7 +154,7 @@ export async function applyPlan(req: ApplyPlanRequest): Promise<ApplyReport> {
       report.applied.push({ address: change.address, action: change.action });
       if (change.action === 'delete') {
         for (const child of cascaded.filter((c) => c.deletedWith === change.address)) {
-          delete req.state.resources[child.address];
+          removeEntry(req.state, child.address);
           status.set(child.address, 'ok');
           report.applied.push({ address: child.address, action: 'delete' });
         }
@@ -270,7 +270,7 @@ async function recordObserved(req: ApplyPlanRequest, report: ApplyReport): Promi
     const observed = observedRenderings(d.attrs, l.attrs, handlerFor(d.kind).rules);
     // A new entry, not a changed one: the state file keeps each entry's text by identity (state/text.ts).
     const { observed: _previous, ...rest } = entry;
-    req.state.resources[a.address] = Object.keys(observed).length > 0 ? { ...rest, observed } : rest;
+    setEntry(req.state, a.address, Object.keys(observed).length > 0 ? { ...rest, observed } : rest);
   }
 }
 

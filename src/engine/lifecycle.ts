@@ -12,7 +12,7 @@
  */
 import { error, warning, type Diagnostic } from '../diag/index.js';
 import type { ResourceChange } from '../model/plan.js';
-import { secretFingerprint, type StateDocument } from '../state/document.js';
+import { removeEntry, secretFingerprint, setEntry, type StateDocument } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
 
@@ -73,8 +73,8 @@ export function applyMoves(req: { state: StateDocument; moves: readonly Move[]; 
 export function moveEntry(state: StateDocument, from: string, to: string, declared: Record<string, string | null>): void {
   const entry = state.resources[from]!;
   const writeOnly = entry.writeOnly ? rekey(entry.writeOnly, from, to, state.salt, declared) : undefined;
-  state.resources[to] = { ...entry, ...(writeOnly ? { writeOnly } : {}) };
-  delete state.resources[from];
+  setEntry(state, to, { ...entry, ...(writeOnly ? { writeOnly } : {}) });
+  removeEntry(state, from);
 }
 
 /**

@@ -31,7 +31,7 @@ import { fingerprint } from '../model/canonical.js';
 import { parseAddress } from '../model/address.js';
 import type { HazardType } from '../model/plan.js';
 import { handlerFor } from '../resources/index.js';
-import type { PendingOperation, StateDocument } from '../state/document.js';
+import { dropPending, removeEntry, setEntry, type PendingOperation, type StateDocument } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
 
@@ -80,13 +80,13 @@ export function resolvePending(req: { state: StateDocument; live: LiveState; des
     if (l?.ambiguous) continue; // the plan reports it; nothing can be resolved by guessing
     const progress = op.steps ? ` after ${op.steps.done} of ${op.steps.of} step(s)` : '';
     const adopt = (message: string) => {
-      state.resources[op.address] = {
+      setEntry(state, op.address, {
         ...state.resources[op.address],
         kind: op.kind,
         ...(l?.id ? { id: l.id } : {}),
         ...(op.writeOnly ? { writeOnly: op.writeOnly } : {}),
         ...(op.preventDestroy ? { preventDestroy: true } : {}),
-      };
+      });
       if (REVEALING_KINDS.has(op.kind) && !op.revealed) {
         out.unrevealed.add(op.address);
         message += '; its value never reached you, so it is replaced and the new value shown';
@@ -100,7 +100,7 @@ export function resolvePending(req: { state: StateDocument; live: LiveState; des
       if (l && op.id && l.id && l.id !== op.id) adopt(`the interrupted replace${progress} had created the new object: now managed`);
       else if (l) note(op.address, `the interrupted replace${progress} may not have finished: the plan compares it with the configuration`);
       else {
-        delete state.resources[op.address];
+        removeEntry(state, op.address);
         note(op.address, `the interrupted replace${progress} deleted it before creating it again: planned again`);
       }
     } else if (op.action === 'update') {
@@ -108,7 +108,7 @@ export function resolvePending(req: { state: StateDocument; live: LiveState; des
     } else if (l) {
       note(op.address, 'the interrupted delete did not happen: it is still managed');
     } else {
-      delete state.resources[op.address];
+      removeEntry(state, op.address);
       note(op.address, 'the interrupted delete had happened: removed from the state');
     }
   }
@@ -116,7 +116,7 @@ export function resolvePending(req: { state: StateDocument; live: LiveState; des
     note(undefined, `${notStarted} change(s) the interrupted apply had not started are planned again, gated on the hazards approved for them then`);
   }
   if (state.pending) {
-    delete state.pending;
+    dropPending(state);
     out.changed = true;
   }
   return out;
@@ -133,7 +133,7 @@ export function pruneGone(req: { state: StateDocument; live: LiveState; desired:
   const notes: { address: string; message: string }[] = [];
   for (const [address, entry] of Object.entries(state.resources)) {
     if (desired.has(address) || exists(address, live) || !scanned(address, entry.kind, live)) continue;
-    delete state.resources[address];
+    removeEntry(state, address);
     notes.push({ address, message: 'no longer exists and is no longer declared: removed from the state' });
   }
   return notes;

@@ -24,7 +24,7 @@ import { formatAddress, parseAddress } from '../model/address.js';
 import type { AttributeChange } from '../model/plan.js';
 import type { LiveResource } from '../model/resource.js';
 import { handlerFor } from '../resources/index.js';
-import type { StateDocument } from '../state/document.js';
+import { removeEntry, setEntry, type StateDocument, type StateEntry } from '../state/document.js';
 import type { DesiredState } from './graph.js';
 import type { LiveState } from './refresh.js';
 
@@ -122,7 +122,7 @@ export function planRenames(req: { desired: DesiredState; live: LiveState; state
 }
 
 /** Moves the state entries of a renamed resource and its children (in `entries`); returns the child pairs that had one. */
-function moveEntries(entries: StateDocument['resources'], from: string, to: string, children: [string, string][]): [string, string][] {
+function moveEntries(entries: Record<string, StateEntry>, from: string, to: string, children: [string, string][]): [string, string][] {
   const moved: [string, string][] = [];
   for (const [a, b] of [[from, to] as [string, string], ...children]) {
     if (!entries[a] || entries[b]) continue;
@@ -165,7 +165,7 @@ function lastSegment(address: string): string {
 export function applyRenameToState(state: StateDocument, from: string, to: string, children: readonly [string, string][]): void {
   for (const [a, b] of [[from, to] as [string, string], ...children]) {
     if (!state.resources[a] || state.resources[b]) continue;
-    state.resources[b] = state.resources[a]!;
-    delete state.resources[a];
+    setEntry(state, b, state.resources[a]!);
+    removeEntry(state, a);
   }
 }

@@ -103,8 +103,7 @@ export async function provePlan(req: ProveRequest): Promise<ProofReport> {
     else if (r.kind === 'policy') report.copied.policies++;
   }
   // 2. The state as the real one records it: the same resources are managed.
-  const state: StateDocument = { ...emptyState(), resources: {} };
-  for (const [address, entry] of Object.entries(real.state.resources)) if (SCHEMA_KINDS.has(entry.kind)) state.resources[address] = entry;
+  const state: StateDocument = { ...emptyState(), resources: Object.fromEntries(Object.entries(real.state.resources).filter(([, entry]) => SCHEMA_KINDS.has(entry.kind))) };
   // 3. Plan on the copy, compare with the real plan, apply.
   const desired = selectDesired(req.desired, SCHEMA_KINDS);
   const first = await applyInSandbox(sandbox, { desired, state, imports: req.imports });

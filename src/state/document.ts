@@ -90,9 +90,17 @@ export interface StateDocument {
   serial: number;
   /** Random key (base64) for write-only fingerprints, so equal secrets in two states do not match. */
   salt: string;
-  resources: Record<string, StateEntry>;
-  /** Operations a run started and did not finish recording (absent when none; sorted by address). */
-  pending?: PendingOperation[];
+  /**
+   * Managed entries by address. Read-only to the type: entries are set and removed with
+   * {@link setEntry} and {@link removeEntry}, which tell the state journal what changed
+   * (state/journal.ts), and never changed in place (the state file keeps their text: state/text.ts).
+   */
+  readonly resources: Readonly<Record<string, StateEntry>>;
+  /**
+   * Operations a run started and did not finish recording (absent when none; sorted by address).
+   * Changed only with {@link addPending}, {@link clearPending} and {@link dropPending}.
+   */
+  readonly pending?: readonly PendingOperation[];
 }
 
 /** A new, empty state. */
@@ -134,16 +142,59 @@ export function desiredFingerprint(nonSecret: unknown, secrets: readonly string[
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** What changed in a document since {@link trackChanges}: addresses whose entry or pending record was set or removed. */
+export interface TrackedChanges {
+  resources: Set<string>;
+  pending: Set<string>;
+}
+const tracked = new WeakMap<StateDocument, TrackedChanges>();
+
+/**
+ * Starts (or restarts) recording which addresses {@link setEntry}, {@link removeEntry},
+ * {@link addPending}, {@link clearPending} and {@link dropPending} touch in `state`; returns the
+ * changes recorded before, if it was tracked. The state journal reads them so that a journal line
+ * costs what changed, not what the state holds (state/journal.ts).
+ */
+export function trackChanges(state: StateDocument): TrackedChanges | undefined {
+  const before = tracked.get(state);
+  tracked.set(state, { resources: new Set(), pending: new Set() });
+  return before;
+}
+
+/** The document's members, writable: for the functions below only. */
+type Writable = { resources: Record<string, StateEntry>; pending?: PendingOperation[] };
+
+/** Sets the entry at `address` (a new object: entries are never changed in place). */
+export function setEntry(state: StateDocument, address: string, entry: StateEntry): void {
+  (state as unknown as Writable).resources[address] = entry;
+  tracked.get(state)?.resources.add(address);
+}
+
+/** Removes the entry at `address`, if any. */
+export function removeEntry(state: StateDocument, address: string): void {
+  delete (state as unknown as Writable).resources[address];
+  tracked.get(state)?.resources.add(address);
+}
+
 /** Records pending operations (each replacing one for the same address), keeping the list sorted by address. */
 export function addPending(state: StateDocument, ...ops: PendingOperation[]): void {
-  const list = state.pending ?? [];
+  const list = (state.pending ?? []) as PendingOperation[];
   const fresh: PendingOperation[] = [];
+  const changes = tracked.get(state);
   for (const op of ops) {
+    changes?.pending.add(op.address);
     const at = indexOfPending(list, op.address);
     if (at >= 0) list[at] = op;
     else fresh.push(op);
   }
-  state.pending = fresh.length === 0 ? list : [...list, ...fresh].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  (state as unknown as Writable).pending = fresh.length === 0 ? list : [...list, ...fresh].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+/** Removes every pending operation (and the list). */
+export function dropPending(state: StateDocument): void {
+  const changes = tracked.get(state);
+  for (const op of state.pending ?? []) changes?.pending.add(op.address);
+  delete (state as unknown as Writable).pending;
 }
 
 /** The pending operation for an address, if any. */
@@ -154,8 +205,9 @@ export function pendingFor(state: StateDocument, address: string): PendingOperat
 
 /** Removes the pending operations for an address (dropping the list when it empties). */
 export function clearPending(state: StateDocument, address: string): void {
-  const list = state.pending;
+  const list = state.pending as PendingOperation[] | undefined;
   if (!list) return;
+  tracked.get(state)?.pending.add(address);
   const at = searchPending(list, address);
   if (at >= 0) {
     // In the sorted list, records for the same address (a file edited by hand) are next to it.
@@ -165,9 +217,9 @@ export function clearPending(state: StateDocument, address: string): void {
     while (to < list.length && list[to]!.address === address) to++;
     list.splice(from, to - from);
   } else {
-    state.pending = list.filter((p) => p.address !== address);
+    (state as unknown as Writable).pending = list.filter((p) => p.address !== address);
   }
-  if (state.pending?.length === 0) delete state.pending;
+  if (state.pending?.length === 0) delete (state as unknown as Writable).pending;
 }
 
 /**
@@ -181,7 +233,7 @@ function indexOfPending(list: readonly PendingOperation[], address: string): num
 }
 
 /** Binary search of a list sorted by address; -1 when not found (or the list is not sorted there). */
-function searchPending(list: readonly PendingOperation[], address: string): number {
+export function searchPending(list: readonly PendingOperation[], address: string): number {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {

@@ -16,7 +16,7 @@ import { expressionsEqual } from '../../src/sql/expression.js';
 import { loadSqlParser } from '../../src/sql/parser.js';
 import { readableDefault, readableExpression, readableType } from '../../src/sql/readable.js';
 import { canonicalType } from '../../src/sql/types.js';
-import { emptyState, UNKNOWN_WRITE_ONLY } from '../../src/state/document.js';
+import { emptyState, setEntry, UNKNOWN_WRITE_ONLY } from '../../src/state/document.js';
 
 beforeAll(() => loadSqlParser());
 
@@ -339,8 +339,8 @@ tenants:
   async function plan(config: string, refreshOnly = false) {
     const { config: valid } = await validateDocument(loadConfigText(config, 'x.yaml', { env: { HOOK: 'anything' } }));
     const state = emptyState();
-    state.resources['tenant.acme'] = { kind: 'tenant' };
-    state.resources['webhook.acme.hook'] = { kind: 'webhook', id: 'w-1', writeOnly: { secret: UNKNOWN_WRITE_ONLY } };
+    setEntry(state, 'tenant.acme', { kind: 'tenant' });
+    setEntry(state, 'webhook.acme.hook', { kind: 'webhook', id: 'w-1', writeOnly: { secret: UNKNOWN_WRITE_ONLY } });
     return buildPlan({ endpoint: 'http://x', desired: buildDesired(valid!), live: live(), state, refreshOnly });
   }
 

@@ -13,7 +13,7 @@ import { stateWriter } from '../../src/engine/state-writer.js';
 import { tableKeys } from '../../src/engine/apply.js';
 import type { LiveState } from '../../src/engine/refresh.js';
 import type { LiveResource } from '../../src/model/resource.js';
-import { emptyState, secretFingerprint, type PendingOperation, type StateDocument } from '../../src/state/document.js';
+import { emptyState, secretFingerprint, setEntry, type PendingOperation, type StateDocument } from '../../src/state/document.js';
 import { colorEnabled } from '../../src/commands/color.js';
 import { loadSqlParser } from '../../src/sql/parser.js';
 
@@ -147,7 +147,7 @@ describe('moves and targets', () => {
   it('moves a state entry, re-keying a write-only fingerprint whose value is unchanged', async () => {
     const d = await desired(CONFIG.replace('      hook:', '      hook-2:'));
     const state = emptyState();
-    state.resources['webhook.default.hook'] = { kind: 'webhook', id: 'w-1', writeOnly: { secret: secretFingerprint(state.salt, 'webhook.default.hook#secret', 'hook-secret') } };
+    setEntry(state, 'webhook.default.hook', { kind: 'webhook', id: 'w-1', writeOnly: { secret: secretFingerprint(state.salt, 'webhook.default.hook#secret', 'hook-secret') } });
     const { moved, diagnostics } = applyMoves({ state, moves: [{ from: 'webhook.default.hook', to: 'webhook.default.hook-2' }], desired: d, live: live([res('webhook.default.hook-2', 'webhook', { id: 'w-1' })]) });
     expect(diagnostics).toEqual([]);
     expect([...moved]).toEqual([['webhook.default.hook-2', 'webhook.default.hook']]);
@@ -174,12 +174,12 @@ describe('the state writer', () => {
       if (written.length === 1) await gate;
     });
     const state = emptyState();
-    state.resources.a = { kind: 'webhook' };
+    setEntry(state, 'a', { kind: 'webhook' });
     const first = persist(state);
     await new Promise((r) => setTimeout(r, 0)); // the first write has started (and is held)
-    state.resources.b = { kind: 'webhook' };
+    setEntry(state, 'b', { kind: 'webhook' });
     const second = persist(state);
-    state.resources.c = { kind: 'webhook' };
+    setEntry(state, 'c', { kind: 'webhook' });
     const third = persist(state);
     expect(third).toBe(second);
     release();

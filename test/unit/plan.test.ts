@@ -6,7 +6,7 @@ import { buildPlan } from '../../src/engine/plan.js';
 import { renderPlan } from '../../src/engine/render.js';
 import type { LiveState } from '../../src/engine/refresh.js';
 import type { LiveResource } from '../../src/model/resource.js';
-import { emptyState, secretFingerprint, type StateDocument } from '../../src/state/document.js';
+import { emptyState, removeEntry, secretFingerprint, setEntry, type StateDocument } from '../../src/state/document.js';
 import { liveTable } from '../../src/resources/table-spec.js';
 import { liveWebhookAttrs } from '../../src/resources/webhook.js';
 import { canonicalRoles } from '../../src/resources/policy.js';
@@ -138,7 +138,7 @@ function managedState(): StateDocument {
     ['policy.default.public.posts.read_published', 'policy'],
     ['webhook.default.posts-hook', 'webhook'],
   ] as const) {
-    state.resources[address] = { kind };
+    setEntry(state, address, { kind });
   }
   state.resources['webhook.default.posts-hook']!.writeOnly = {
     secret: secretFingerprint(state.salt, 'webhook.default.posts-hook#secret', 's3cr3t-canary'),
@@ -194,7 +194,7 @@ describe('planning against live state rendered by PostgreSQL', () => {
 
   it('refuses to adopt a live resource that is not managed, and explains import', async () => {
     const state = managedState();
-    delete state.resources['webhook.default.posts-hook'];
+    removeEntry(state, 'webhook.default.posts-hook');
     const plan = buildPlan({ endpoint: 'http://x', desired: await desiredFrom(CONFIG), live: liveState(), state });
     expect(plan.diagnostics.map((d) => [d.code, d.address])).toEqual([['plan.unmanaged-conflict', 'webhook.default.posts-hook']]);
     expect(plan.diagnostics[0]!.detail).toContain('fluxbase import webhook.default.posts-hook');
@@ -271,7 +271,7 @@ describe('checks across resources and renames (issue 11)', () => {
   });
   const managing = (...addresses: string[]) => {
     const state = emptyState();
-    for (const a of ['schema.default.shop', ...addresses]) state.resources[a] = { kind: a.split('.')[0] as 'table' };
+    for (const a of ['schema.default.shop', ...addresses]) setEntry(state, a, { kind: a.split('.')[0] as 'table' });
     return state;
   };
   const config = (tables: string) => `version: 1

@@ -5,6 +5,8 @@ import { stateFileBytes } from '../../src/state/text.js';
 import { random, randomJson } from '../support/random-json.js';
 
 const canonical = (doc: StateDocument) => `${canonicalJson(doc, 2)}\n`;
+/** The document's members, writable: the serialiser must cope with any change, tracked or not. */
+const w = (doc: StateDocument) => doc as unknown as { resources: Record<string, StateEntry>; pending?: PendingOperation[] };
 
 const stateText = (doc: StateDocument) => stateFileBytes(doc).toString('utf8');
 
@@ -22,9 +24,9 @@ describe('state text', () => {
         const r = next();
         if (r < 0.35) {
           // A new entry object (create, update, observed recorded): never changed in place.
-          doc.resources[address] = { kind: 'table', ...(next() < 0.5 ? { id: `id-${step}` } : {}), ...(next() < 0.5 ? { extra: randomJson(next, 1) } : {}) } as StateEntry;
+          w(doc).resources[address] = { kind: 'table', ...(next() < 0.5 ? { id: `id-${step}` } : {}), ...(next() < 0.5 ? { extra: randomJson(next, 1) } : {}) } as StateEntry;
         } else if (r < 0.5) {
-          delete doc.resources[address];
+          delete w(doc).resources[address];
         } else if (r < 0.75) {
           const op: PendingOperation = { address, kind: 'webhook', action: pick(['create', 'update', 'delete', 'replace'] as const), ...(next() < 0.5 ? { started: `2026-12-07T00:00:0${step % 10}.000Z` } : {}), ...(next() < 0.3 ? { steps: { done: 1, of: 2 } } : {}) };
           addPending(doc, op);
@@ -34,11 +36,11 @@ describe('state text', () => {
           // A rename moves the same entry object to another address (engine/rename.ts).
           const from = Object.keys(doc.resources)[0];
           if (from !== undefined && from !== address) {
-            doc.resources[address] = doc.resources[from]!;
-            delete doc.resources[from];
+            w(doc).resources[address] = w(doc).resources[from]!;
+            delete w(doc).resources[from];
           }
         } else if (r < 0.95) {
-          doc.resources = { ...doc.resources };
+          w(doc).resources = { ...doc.resources };
         } else {
           doc.serial += 1;
           if (next() < 0.2) (doc as unknown as Record<string, unknown>).extra = randomJson(next, 1);
@@ -50,9 +52,9 @@ describe('state text', () => {
 
   it('falls back to canonicalJson for addresses that look like array indexes', () => {
     const doc = emptyState();
-    doc.resources['10'] = { kind: 'tenant' };
-    doc.resources.b = { kind: 'tenant' };
-    doc.resources['9'] = { kind: 'tenant', id: '9' };
+    w(doc).resources['10'] = { kind: 'tenant' };
+    w(doc).resources.b = { kind: 'tenant' };
+    w(doc).resources['9'] = { kind: 'tenant', id: '9' };
     expect(stateText(doc)).toBe(canonical(doc));
     const text = stateText(doc);
     expect(text.indexOf('"10"')).toBeLessThan(text.indexOf('"9"'));
@@ -61,7 +63,7 @@ describe('state text', () => {
 
   it('writes empty resources and pending lists as canonicalJson does', () => {
     const doc = emptyState();
-    doc.pending = [];
+    w(doc).pending = [];
     expect(stateText(doc)).toBe(canonical(doc));
     expect(stateText(doc)).toContain('"resources": {}');
   });
@@ -69,7 +71,7 @@ describe('state text', () => {
   it('freezes an entry or record whose text it keeps, so a change in place throws instead of leaving a stale text', () => {
     const doc = emptyState();
     const entry: StateEntry = { kind: 'webhook', id: 'w1', writeOnly: { secret: 'scrypt:00' } };
-    doc.resources['webhook.default.w1'] = entry;
+    w(doc).resources['webhook.default.w1'] = entry;
     const op: PendingOperation = { address: 'webhook.default.w2', kind: 'webhook', action: 'create', steps: { done: 0, of: 2 } };
     addPending(doc, op);
     stateText(doc);
@@ -83,7 +85,7 @@ describe('state text', () => {
       op.steps!.done = 1;
     }).toThrow(TypeError);
     // Replacing them is how the engine changes them; the next text has the new values.
-    doc.resources['webhook.default.w1'] = { ...entry, id: 'w2' };
+    w(doc).resources['webhook.default.w1'] = { ...entry, id: 'w2' };
     addPending(doc, { ...op, steps: { done: 1, of: 2 } });
     const text = stateText(doc);
     expect(text).toBe(canonical(doc));
@@ -113,7 +115,7 @@ describe('pending records', () => {
 
   it('are found and removed in a list out of order, as a state file edited by hand may hold', () => {
     const doc = emptyState();
-    doc.pending = ['webhook.default.d', 'webhook.default.a', 'webhook.default.c', 'webhook.default.b', 'webhook.default.a'].map((a) => op(a));
+    w(doc).pending = ['webhook.default.d', 'webhook.default.a', 'webhook.default.c', 'webhook.default.b', 'webhook.default.a'].map((a) => op(a));
     for (const a of ['a', 'b', 'c', 'd']) expect(pendingFor(doc, `webhook.default.${a}`)?.address).toBe(`webhook.default.${a}`);
     clearPending(doc, 'webhook.default.a');
     expect(doc.pending!.map((p) => p.address)).toEqual(['webhook.default.d', 'webhook.default.c', 'webhook.default.b']);
