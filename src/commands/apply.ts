@@ -20,7 +20,7 @@ import { buildDesired } from '../engine/graph.js';
 import { refresh, relevantKinds } from '../engine/refresh.js';
 import { reconcileState, type PlanResult } from '../engine/session.js';
 import { canonicalJson } from '../model/canonical.js';
-import { error, hasErrors, type Diagnostic } from '../diag/index.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diag/index.js';
 import { HAZARD_TYPES, hasChanges, PLAN_FORMAT_VERSION, type HazardType, type Plan } from '../model/plan.js';
 import { emptyState } from '../state/document.js';
 import { lockState, makePlan, prepare, readState, reconciledLines, reportErrors, type ConfigOptions, type Prepared } from './common.js';
@@ -171,13 +171,16 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
       }
     }
     text('');
+    const backend = prepared.backend;
     const report = await applyPlan({
       client: prepared.client,
       plan,
       desired,
       tenants: live.tenants,
       state: state ?? emptyState(),
-      persist: (s) => prepared.backend.write(s),
+      // After the first, apply's writes are appended to the local backend's journal: one line per
+      // write with what changed (state/journal.ts), instead of the whole document each time.
+      persist: backend.append ? (s) => backend.append!(s) : (s) => backend.write(s),
       allowHazards: hazards.allowed,
       parallelism: options.parallelism,
       signal: io.interrupt,
@@ -187,6 +190,13 @@ export async function applyCommand(io: CommandIO, options: ApplyOptions): Promis
         if (line) text(line);
       },
     });
+    // Fold the journal into the state file. Should that fail, the journal still holds every write
+    // and the next command reads it: a warning, not a failed apply.
+    if (backend.compact) {
+      await backend.compact().catch((e: Error) =>
+        report.diagnostics.push(warning('state.write', `the state's journal could not be folded into the state file: ${e.message}`, { detail: 'Nothing is lost: the next command reads the journal with the file, and its first write folds it in.' })),
+      );
+    }
     if (report.revealed.length > 0 && options.secretsOut) {
       text(`\nWrote ${report.revealed.length} new key value(s) to ${options.secretsOut} (mode 0600) as they were created. They are not shown again.`);
     }

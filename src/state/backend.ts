@@ -47,6 +47,15 @@ export interface StateBackend {
    */
   write(doc: StateDocument): Promise<void>;
   /**
+   * Optional: records `doc` like {@link write}, with the same guarantees for readers, but may
+   * append what changed since this process's previous write to a journal instead of rewriting the
+   * document (the local backend: `<file>.journal`, state/journal.ts). Apply persists with it and
+   * ends with {@link compact}. Calls must not overlap.
+   */
+  append?(doc: StateDocument): Promise<void>;
+  /** Folds what this process appended into the document (a whole write); nothing when it appended nothing since its last write. */
+  compact?(): Promise<void>;
+  /**
    * Takes the lock or throws StateLockedError naming the holder. `waitMs` > 0 retries until then.
    * A lock that expired, or whose owner is a process on this host that no longer runs, is taken
    * over (and `notice` told). Returns a release function.
@@ -77,7 +86,7 @@ export class StateDamagedError extends Error {
     super(
       `the state ${where} is damaged: ${problem}. Nothing was changed.` +
         (backup
-          ? ` The version before the last write is kept in ${backup}: check it, copy it over the damaged file (\`cp ${backup} ${where}\`), then run \`fluxbase plan\`; resources the lost write recorded show as "not managed" and can be adopted with \`fluxbase import\`.`
+          ? ` An earlier version is kept in ${backup} (the state before the latest command that changed it): check it, copy it over the damaged file (\`cp ${backup} ${where}\`), then run \`fluxbase plan\`; resources recorded since show as "not managed" and can be adopted with \`fluxbase import\`.`
           : ' Restore it from a copy, or move it aside and adopt the live resources with `fluxbase import` (or `fluxbase export --adopt`).'),
     );
     this.name = 'StateDamagedError';

@@ -1,37 +1,62 @@
 /**
  * The default state backend: a JSON file beside the configuration (`fluxbase.state.json`).
  *
- * - Writes are atomic: the document goes to `<file>.<pid>.tmp` (mode 0600), the current file is
- *   hard-linked to `<file>.backup` (replacing the previous backup atomically), then the temporary
+ * - Writes are atomic: the document goes to `<file>.<pid>.tmp` (mode 0600), then the temporary
  *   file is renamed over `<file>`. A reader — or a process killed at any moment — sees the old or
- *   the new document, and the one before the latest write is always in `<file>.backup`.
+ *   the new document. Before its first write, a process hard-links the current file to
+ *   `<file>.backup` (replacing the previous backup atomically): the backup is the state as it was
+ *   before the latest command that changed it.
  * - The lock is `<file>.lock`, created atomically with link() so it never appears half-written;
  *   it records its owner (user, host, pid), operation, creation time and expiry. A lock whose
  *   owner is a process on this host that no longer runs, or that expired, is taken over.
  * - Temporary files are registered with state/cleanup.ts so none outlives the process; those of
  *   killed processes are removed by the next run that takes the lock.
+ * - Apply's writes after its first go to `<file>.journal` ({@link LocalStateBackend.append},
+ *   state/journal.ts): one line per write with what changed, instead of the whole document. Apply
+ *   folds the journal into the file when it ends; a run killed before that leaves it, and the next
+ *   read applies it (the next whole write folds it in and removes it).
  */
-import { copyFile, link, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, open, readFile, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { checkState, type StateDocument } from './document.js';
 import { stateFileBytes } from './text.js';
+import { baseDigest, journalHeader, journalLine, JournalDamagedError, replayJournal, snapshotOf, type JournalSnapshot } from './journal.js';
 import { lockOwner, StateDamagedError, StateLockedError, type LockInfo, type LockRequest, type StateBackend } from './backend.js';
 import { onHardExit, processAlive, removeDeadTemps, trackTemp } from './cleanup.js';
 
 /** Local-file backend. */
 export class LocalStateBackend implements StateBackend {
   readonly path: string;
+  /** The document as of this process's last whole write or journal line (what the next line extends). */
+  private snapshot: JournalSnapshot | undefined;
+  /** Digest and size of the state file this process last wrote whole. */
+  private base = { digest: '', size: 0 };
+  /** The journal this process is appending to. */
+  private journal: FileHandle | undefined;
+  /** Its size so far (in UTF-16 units: only compared with the file's size to decide when to write whole). */
+  private journalSize = 0;
+  /** The document of the last journal line. */
+  private appended: StateDocument | undefined;
+  /** True once this process has kept the file it first replaced as the backup. */
+  private backedUp = false;
+  /** False once this process has removed any journal and not started one since. */
+  private journalMayExist = true;
   constructor(path: string) {
     this.path = path;
+  }
+
+  /** The journal of the writes since the file was last written whole (state/journal.ts). */
+  get journalPath(): string {
+    return `${this.path}.journal`;
   }
 
   describe(): string {
     return `local file ${this.path}`;
   }
 
-  /** The backup of the document before the latest write. */
+  /** The backup: the file as it was before the latest process that wrote it first did. */
   get backupPath(): string {
     return `${this.path}.backup`;
   }
@@ -52,24 +77,96 @@ export class LocalStateBackend implements StateBackend {
     }
     const problem = checkState(doc);
     if (problem) throw new StateDamagedError(this.path, problem, await this.usableBackup());
+    await this.replay(doc as StateDocument, text);
     return doc as StateDocument;
+  }
+
+  /**
+   * Applies the journal of a run that was killed before it folded the journal in (absent, stale or
+   * empty: nothing). A damaged journal is reported, with the state file unchanged.
+   */
+  private async replay(doc: StateDocument, text: string): Promise<void> {
+    let journal: string;
+    try {
+      journal = await readFile(this.journalPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    try {
+      if (replayJournal(doc, journal, baseDigest(text)) === undefined) return;
+    } catch (e) {
+      if (!(e instanceof JournalDamagedError)) throw e;
+      throw new StateDamagedError(this.journalPath, `${e.message} (it holds the writes an interrupted apply made after its first one)`);
+    }
+    const problem = checkState(doc);
+    if (problem) throw new StateDamagedError(this.journalPath, `applying it gives a document that is not usable: ${problem}`);
   }
 
   async write(doc: StateDocument): Promise<void> {
     // Serialised before the first await: the caller may change `doc` at once (StateBackend.write).
     const bytes = stateFileBytes(doc);
+    const snapshot = snapshotOf(doc);
+    this.snapshot = undefined;
     const tmp = `${this.path}.${process.pid}.tmp`;
     const untrack = trackTemp(tmp);
     let renamed = false;
     try {
       await writeFile(tmp, bytes, { mode: 0o600 });
-      await this.backup();
+      // The backup is the file as it was before this process first rewrote it (as Terraform's
+      // terraform.tfstate.backup): for an apply, the state before the apply.
+      if (!this.backedUp) await this.backup();
+      this.backedUp = true;
       await rename(tmp, this.path);
       renamed = true;
     } finally {
       untrack();
       if (!renamed) await removeIfThere(tmp);
     }
+    // The file holds everything a journal did: remove it (once renamed, a journal left by a kill
+    // here names a base that is no longer the file's, and is ignored).
+    await this.journal?.close().catch(() => undefined);
+    this.journal = undefined;
+    this.journalSize = 0;
+    this.appended = undefined;
+    if (this.journalMayExist) await removeIfThere(this.journalPath);
+    this.journalMayExist = false;
+    this.base = { digest: baseDigest(bytes), size: bytes.length };
+    this.snapshot = snapshot;
+  }
+
+  /**
+   * Records `doc` as {@link write} does, as a line of `<file>.journal` holding what changed since
+   * this process's previous write (state/journal.ts), when it can: a whole write when this process
+   * has not written the file whole yet, when the journal has grown past the file's size (at least
+   * 1 MiB), or when the line cannot describe the change. Like write(), the line is made before the
+   * first await, and calls must not overlap (engine/state-writer.ts serialises apply's). A failed
+   * append leaves the next call to write whole.
+   */
+  async append(doc: StateDocument): Promise<void> {
+    const snapshot = this.snapshot;
+    const line = snapshot && this.journalSize <= Math.max(this.base.size, 1 << 20) ? journalLine(snapshot, doc) : undefined;
+    if (line === undefined) return this.write(doc);
+    this.appended = doc;
+    try {
+      if (!this.journal) {
+        this.journalMayExist = true;
+        this.journal = await open(this.journalPath, 'w', 0o600);
+        await this.journal.writeFile(journalHeader(this.base.digest) + line);
+      } else {
+        await this.journal.writeFile(line);
+      }
+      this.journalSize += line.length;
+    } catch (e) {
+      // What reached the file is unknown (a line cut short ends it): the next write is whole.
+      this.snapshot = undefined;
+      throw e;
+    }
+  }
+
+  /** Writes whole the document last appended, when a journal was started since the last whole write. */
+  async compact(): Promise<void> {
+    if (this.journal && this.appended) await this.write(this.appended);
   }
 
   /** Keeps the current file as `<file>.backup` (a hard link where possible, else a copy), atomically. */

@@ -188,7 +188,7 @@ function sortedKeys(obj: Record<string, unknown>): string[] | undefined {
 }
 
 /** Freezes `v` and everything in it (an object frozen elsewhere may still hold unfrozen ones). */
-function deepFreeze(v: unknown): void {
+export function deepFreeze(v: unknown): void {
   if (v === null || typeof v !== 'object') return;
   Object.freeze(v);
   for (const child of Object.values(v)) deepFreeze(child);

@@ -134,7 +134,7 @@ async function runLane(lane: number, trials: number[], databaseUrl: string, log:
   const proxy = await ChaosProxy.start(emu.port);
   const dir = await mkdtemp(path.join(tmpdir(), `fluxbase-chaos-${lane}-`));
   const secretsFile = path.join(dir, 'keys.env');
-  const env = { FLUXBASE_URL: proxy.url, FLUXBASE_TOKEN: emu.token };
+  const env = { FLUXBASE_URL: proxy.url, FLUXBASE_TOKEN: emu.token, FLUXBASE_VERIFY_JOURNAL: '1' };
   const observer = new RlsObserver(databaseUrl, [emu.database(), ...CHAOS_TENANTS.map((t) => emu.database(t))]);
   const results: TrialResult[] = [];
   try {

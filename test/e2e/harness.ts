@@ -50,7 +50,8 @@ export class Workspace {
   static async create(emulator: RunningEmulator, config: string, env: Record<string, string> = {}): Promise<Workspace> {
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
     const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-e2e-'));
-    const ws = new Workspace(dir, emulator, { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.serviceRoleToken, ...env });
+    // FLUXBASE_VERIFY_JOURNAL: each state journal line the CLI writes is checked against the whole document (src/state/journal.ts).
+    const ws = new Workspace(dir, emulator, { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.serviceRoleToken, FLUXBASE_VERIFY_JOURNAL: '1', ...env });
     await ws.write(config);
     return ws;
   }

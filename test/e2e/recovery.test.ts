@@ -230,6 +230,44 @@ tenants:
   });
 });
 
+describe('the state journal', () => {
+  it('a run killed after several changes left them in fluxbase.state.json.journal: the next commands read it, and apply folds it in', async () => {
+    const ws = await workspace(`version: 1
+tenants:
+  default:
+    webhooks:
+      jr-a: { url: https://hooks.example.com/a }
+      jr-b: { url: https://hooks.example.com/b }
+      jr-c: { url: https://hooks.example.com/c }
+`);
+    try {
+      let creates = 0;
+      const run = startUntil(ws, ['apply', '--auto-approve', '--parallelism', '1'], (r) => r.method === 'POST' && r.path === '/api/v1/webhooks' && ++creates === 3);
+      await run.reached;
+      run.child.kill('SIGKILL');
+      await run.exited;
+      proxy.resume();
+      // The file holds the apply's first write (the approved plan); the two results are journal lines.
+      const file = JSON.parse(await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8')) as { resources: Record<string, unknown>; pending?: { address: string }[] };
+      expect(Object.keys(file.resources).filter((a) => a.startsWith('webhook.default.jr-'))).toEqual([]);
+      expect(file.pending?.map((p) => p.address)).toEqual(['webhook.default.jr-a', 'webhook.default.jr-b', 'webhook.default.jr-c']);
+      expect(existsSync(path.join(ws.dir, 'fluxbase.state.json.journal'))).toBe(true);
+      const list = await ws.cli(['state', 'list']);
+      expect(list.stdout.split('\n').filter((l) => l.includes('jr-'))).toEqual(['webhook.default.jr-a', 'webhook.default.jr-b', 'webhook.default.jr-c  (pending create from an interrupted apply)']);
+      const again = await ws.cli(['apply', '--auto-approve']);
+      expect(again.code).toBe(0);
+      expect(again.stdout).not.toContain('jr-a');
+      expect(again.stdout).not.toContain('jr-b');
+      expect((await hooksOf('default')).filter((h) => h.name.startsWith('jr-')).map((h) => h.name).sort()).toEqual(['jr-a', 'jr-b', 'jr-c']);
+      expect(existsSync(path.join(ws.dir, 'fluxbase.state.json.journal'))).toBe(false);
+      expect((await ws.cli(['plan', '--detailed-exitcode'])).code).toBe(0);
+    } finally {
+      proxy.resume();
+      await ws.dispose();
+    }
+  });
+});
+
 describe('locks, backups and damaged state', () => {
   const lockFile = (ws: Workspace) => path.join(ws.dir, 'fluxbase.state.json.lock');
   const lock = (pid: number, created = new Date()) =>
@@ -281,9 +319,13 @@ describe('locks, backups and damaged state', () => {
     const ws = await workspace('version: 1\ntenants:\n  default:\n    webhooks:\n      backup-hook: { url: https://hooks.example.com/backup }\n');
     try {
       expect((await ws.cli(['apply', '--auto-approve'])).code).toBe(0);
+      const before = await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8');
+      await ws.write('version: 1\ntenants:\n  default:\n    webhooks:\n      backup-hook: { url: https://hooks.example.com/backup }\n      second-hook: { url: https://hooks.example.com/second }\n');
+      expect((await ws.cli(['apply', '--auto-approve'])).code).toBe(0);
+      // The backup is the state as it was before the latest apply, byte for byte.
       const state = await readFile(path.join(ws.dir, 'fluxbase.state.json'), 'utf8');
-      const backup = JSON.parse(await readFile(path.join(ws.dir, 'fluxbase.state.json.backup'), 'utf8')) as { serial: number };
-      expect(backup.serial).toBe((JSON.parse(state) as { serial: number }).serial - 1);
+      expect(state).toContain('webhook.default.second-hook');
+      expect(await readFile(path.join(ws.dir, 'fluxbase.state.json.backup'), 'utf8')).toBe(before);
       await writeFile(path.join(ws.dir, 'fluxbase.state.json'), state.slice(0, state.length / 2));
       const plan = await ws.cli(['plan']);
       expect(plan.code).toBe(1);
