@@ -9,13 +9,18 @@
 //   3. Terraform's own floor for the same number of resources: the same graph of built-in
 //      `terraform_data` resources (no provider process, no API), planned the same way;
 //   4. a no-op `fluxbase plan` (node dist/cli.js plan) on the same resources, adopted with
-//      `fluxbase import`, and `fluxbase apply` creating the same resources in another tenant
+//      `fluxbase import`, and `fluxbase apply` creating the same resources (under other names)
 //      next to `terraform apply` creating them through the provider.
+//
+// This machine's speed drifts by up to 2× within an hour, so the figures that are compared are
+// taken close together: the applies in --apply-runs rounds, each tool once per round under new
+// names, alternating which goes first; the no-op plans interleaved (provider, floor, reattach).
+// Each ratio is printed as the ratio of the medians and as the median of the paired ratios.
 //
 // The emulator runs as its own process (`fluxbase local start`) on a throwaway PostgreSQL
 // server (test/support/postgres.ts), so both tools pay real HTTP. Prints figures; asserts nothing.
 //
-//   node scripts/bench-terraform.mjs [--runs 7] [--startup-runs 31] [--sizes 0,66,333]
+//   node scripts/bench-terraform.mjs [--runs 7] [--apply-runs 3] [--startup-runs 31] [--sizes 0,66,333]
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +40,7 @@ const arg = (name, fallback) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const RUNS = arg('runs', 7);
+const APPLY_RUNS = arg('apply-runs', 3);
 const STARTUP_RUNS = arg('startup-runs', 31);
 const SIZES = (process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1] : '0,66,333').split(',').map(Number);
 const VERSION = '0.1.0';
@@ -170,41 +176,72 @@ async function debugProvider(env) {
   return { reattach, stop: () => child.kill('SIGTERM') };
 }
 
+/** `terraform init` and `terraform apply` of the provider config for `slug` in a new working directory under `root`. */
+async function terraformApply(root, slug, tables, conn) {
+  const dir = terraformDir(root);
+  writeFileSync(path.join(dir.tf, 'main.tf'), configs(slug, tables).hcl);
+  const env = { ...dir.env, ...conn };
+  await must('terraform init', run('terraform', ['init', '-no-color'], { cwd: dir.tf, env }));
+  const apply = await must('terraform apply', run('terraform', ['apply', '-auto-approve', '-no-color', '-parallelism=10'], { cwd: dir.tf, env }));
+  return { dir, env, ms: apply.ms };
+}
+
+/** `fluxbase apply` creating the same resources for `slug` in a new directory under `root`. */
+async function fluxbaseApply(root, slug, tables, conn) {
+  const dir = path.join(root, 'cli-apply');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'fluxbase.config.yaml'), configs(slug, tables).yaml);
+  const r = await must('fluxbase apply', run(process.execPath, [CLI, 'apply', '--auto-approve', '--json', '--parallelism', '10'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1', ...conn } }));
+  return { ms: r.ms, result: JSON.parse(r.stdout) };
+}
+
 async function benchPlans(label, slug, tables, emulator) {
   const root = mkdtempSync(path.join(tmpdir(), 'fluxbase-bench-tf-'));
   try {
-    const dir = terraformDir(root);
-    const { hcl, yaml, addresses } = configs(slug, tables);
     const conn = { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.token };
-    writeFileSync(path.join(dir.tf, 'main.tf'), hcl);
-    const env = { ...dir.env, ...conn };
-    await must('terraform init', run('terraform', ['init', '-no-color'], { cwd: dir.tf, env }));
-    const apply = await must('terraform apply', run('terraform', ['apply', '-auto-approve', '-no-color', '-parallelism=10'], { cwd: dir.tf, env }));
-    const tfTimes = [];
-    for (let i = 0; i < RUNS; i++) {
-      const r = await must('terraform plan', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env }));
-      tfTimes.push(r.ms);
+    // Applies: both tools create the same resources (each round under new names), alternating
+    // which goes first, so a change of the machine's speed between rounds weighs on both alike.
+    const tfApplies = [];
+    const cliApplies = [];
+    let tf;
+    let cliApply;
+    for (let r = 0; r < APPLY_RUNS; r++) {
+      const roundRoot = path.join(root, `round${r}`);
+      const both = [
+        async () => {
+          const t = await terraformApply(path.join(roundRoot, 'tf'), r === 0 ? slug : `${slug}r${r}`, tables, conn);
+          tf ??= t;
+          tfApplies.push(t.ms);
+        },
+        async () => {
+          cliApply = await fluxbaseApply(roundRoot, `${slug}x${r}`, tables, conn);
+          cliApplies.push(cliApply.ms);
+        },
+      ];
+      if (r % 2 === 1) both.reverse();
+      for (const step of both) await step();
     }
-    const dbg = await debugProvider(conn);
-    const dbgTimes = [];
-    try {
-      for (let i = 0; i < RUNS; i++) {
-        const r = await must('terraform plan (debug)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env: { ...env, TF_REATTACH_PROVIDERS: dbg.reattach } }));
-        dbgTimes.push(r.ms);
-      }
-    } finally {
-      dbg.stop();
-    }
+    const { dir, env } = tf;
+    const { addresses, yaml } = configs(slug, tables);
     // Terraform's floor: the same graph with terraform_data, no provider process.
     const floorDir = path.join(root, 'floor');
     mkdirSync(floorDir);
     writeFileSync(path.join(floorDir, 'main.tf'), floorConfig(slug, tables));
     await must('terraform init (floor)', run('terraform', ['init', '-no-color'], { cwd: floorDir, env: dir.env }));
     const floorApply = await must('terraform apply (floor)', run('terraform', ['apply', '-auto-approve', '-no-color', '-parallelism=10'], { cwd: floorDir, env: dir.env }));
+    // No-op plans, interleaved (provider, debug/reattach, floor) for the same reason.
+    const dbg = await debugProvider(conn);
+    const tfTimes = [];
+    const dbgTimes = [];
     const floorTimes = [];
-    for (let i = 0; i < RUNS; i++) {
-      const r = await must('terraform plan (floor)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: floorDir, env: dir.env }));
-      floorTimes.push(r.ms);
+    try {
+      for (let i = 0; i < RUNS; i++) {
+        tfTimes.push((await must('terraform plan', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env }))).ms);
+        floorTimes.push((await must('terraform plan (floor)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: floorDir, env: dir.env }))).ms);
+        dbgTimes.push((await must('terraform plan (debug)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env: { ...env, TF_REATTACH_PROVIDERS: dbg.reattach } }))).ms);
+      }
+    } finally {
+      dbg.stop();
     }
     const cliEnv = { PATH: process.env.PATH, HOME: dir.cli, NO_COLOR: '1', ...conn };
     writeFileSync(path.join(dir.cli, 'fluxbase.config.yaml'), yaml);
@@ -216,22 +253,19 @@ async function benchPlans(label, slug, tables, emulator) {
       cliTimes.push(r.ms);
       calls = JSON.parse(r.stdout).apiCalls?.total ?? calls;
     }
-    // fluxbase apply creating the same resources (another tenant), as terraform apply did above.
-    const fresh = configs(`${slug}x`, tables);
-    const freshDir = path.join(root, 'cli-apply');
-    mkdirSync(freshDir);
-    writeFileSync(path.join(freshDir, 'fluxbase.config.yaml'), fresh.yaml);
-    const cliApply = await must('fluxbase apply', run(process.execPath, [CLI, 'apply', '--auto-approve', '--json', '--parallelism', '10'], { cwd: freshDir, env: { ...cliEnv, HOME: freshDir } }));
-    const applied = JSON.parse(cliApply.stdout);
+    const applied = cliApply.result;
     const n = addresses.length;
+    const secs = (xs) => xs.map((x) => (x / 1000).toFixed(1)).join(', ');
+    const paired = (a, b) => median(a.map((x, i) => x / b[i]));
     console.log(`\n## ${label} (${n} in state and config)`);
-    console.log(`terraform apply (create):                 ${(apply.ms / 1000).toFixed(1)} s`);
-    console.log(`fluxbase apply (create, --parallelism 10): ${(cliApply.ms / 1000).toFixed(1)} s, ${applied.applied?.length ?? '?'} changes, ${applied.apiCalls?.total ?? '?'} API calls — ${(apply.ms / cliApply.ms).toFixed(1)}× faster than terraform apply`);
+    console.log(`terraform apply (create):                 median ${(median(tfApplies) / 1000).toFixed(1)} s (${secs(tfApplies)})`);
+    console.log(`fluxbase apply (create, --parallelism 10): median ${(median(cliApplies) / 1000).toFixed(1)} s (${secs(cliApplies)}), ${applied.applied?.length ?? '?'} changes, ${applied.apiCalls?.total ?? '?'} API calls`);
+    console.log(`  fluxbase apply faster than terraform apply: ${(median(tfApplies) / median(cliApplies)).toFixed(1)}× (medians), ${paired(tfApplies, cliApplies).toFixed(1)}× (median of the ${APPLY_RUNS} rounds' ratios)`);
     console.log(`terraform apply, terraform_data (floor):  ${(floorApply.ms / 1000).toFixed(1)} s`);
     console.log(`terraform plan, no-op (full protocol):    ${fmt(tfTimes)}`);
     console.log(`terraform plan, no-op (debug/reattach):   ${fmt(dbgTimes)}`);
     console.log(`terraform plan, no-op, terraform_data:    ${fmt(floorTimes)} — Terraform's floor for ${n} resources`);
-    console.log(`  provider / floor:                       ${(median(tfTimes) / median(floorTimes)).toFixed(2)}× (full protocol), ${(median(dbgTimes) / median(floorTimes)).toFixed(2)}× (debug/reattach)`);
+    console.log(`  provider / floor:                       ${(median(tfTimes) / median(floorTimes)).toFixed(2)}× (full protocol), ${(median(dbgTimes) / median(floorTimes)).toFixed(2)}× (debug/reattach); median of the runs' ratios ${paired(tfTimes, floorTimes).toFixed(2)}×, ${paired(dbgTimes, floorTimes).toFixed(2)}×`);
     console.log(`fluxbase plan, no-op (same resources):    ${fmt(cliTimes)}, ${calls} API calls`);
   } finally {
     rmSync(root, { recursive: true, force: true });
