@@ -2,17 +2,19 @@
  * The content of a state file: exactly `${canonicalJson(doc, 2)}\n` (UTF-8), without serialising
  * the whole document on every write.
  *
- * Apply writes the state before and after every change (docs/state.md, "Pending operations"):
- * about 600 writes of a 460 KB document for 1,000 resources, and thousands of 4.6 MB ones for
- * 10,000. Most entries are the same objects from one write to the next, so each write keeps the
- * bytes it made, with where each managed entry (`resources[address]`) and pending record ends in
- * them, and the next write copies the runs of entries that are still the same objects under the
- * same addresses, making text only for the others.
+ * Every command that changes the state writes it whole at least once (an apply appends to its
+ * journal between those writes and folds the journal in with a whole write when it grows past the
+ * file's size or 1 MiB, docs/state.md "The journal"), and the whole text of 10,000 resources is 4.6 MB.
+ * Most entries are the same objects from one write to the next, so each write keeps the bytes it
+ * made, with where each managed entry (`resources[address]`) and pending record ends in them, and
+ * the next write copies the runs of entries that are still the same objects under the same
+ * addresses, making text only for the others.
  *
  * Reused bytes are only right while their object does not change, so an object is frozen (deeply)
  * when its text is made: a later attempt to change it in place throws a TypeError (modules are
- * strict) instead of leaving a stale text in the state. Code that changes an entry or a record
- * replaces it with a new object (`state.resources[a] = { ...entry, … }`, `addPending`).
+ * strict) instead of leaving a stale text in the state. Code changes an entry or a record only by
+ * replacing it through `setEntry`, `removeEntry`, `addPending`, `clearPending` or `dropPending`
+ * (state/document.ts), which the journal relies on too.
  */
 import { canonicalJson, isIndexLike, isPlainObject } from '../model/canonical.js';
 import type { StateDocument } from './document.js';
