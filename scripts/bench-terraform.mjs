@@ -17,7 +17,7 @@
 // which goes first; the no-op plans interleaved (provider, floor, reattach). Each ratio is
 // printed as the ratio of the medians and as the median of the paired ratios. Every apply runs
 // against an emulator of its own (a new instance on the same PostgreSQL server): the provider
-// reads a kind's whole list again after each write, so an apply on a server that already holds
+// reads a kind's whole list again after writes, so an apply on a server that already holds
 // an earlier round's objects is slower (35.5, 40.3 and 47.3 s for the same 1,001 creates on a
 // server holding 0, 1,001 and 2,002 objects), which would not compare like with like.
 //

@@ -3,6 +3,12 @@
  * calls `fluxbase plan` makes) and cached per kind and tenant: Terraform reads and plans each
  * resource separately, so a refresh of N resources costs O(kinds × tenants) list calls instead
  * of N. Concurrent readers share one in-flight call. Every write invalidates what it can affect.
+ *
+ * An apply reads each created object back from its kind's list, so every write is followed by a
+ * list call, each as long as the server's list. Those calls are coalesced: a reader that finds
+ * only a stale call in flight (one started before a write it must see) queues one call to start
+ * when that one ends, and every write and reader that comes while it waits shares it. At most one
+ * call per list runs at a time, and a call started after a write always sees it.
  */
 import type { FluxbaseClient } from '../client/http.js';
 import { parseAddress } from '../model/address.js';
@@ -12,7 +18,10 @@ import { isInternalSchema } from '../resources/schema.js';
 
 /** Cached `list()` results. */
 export class LiveCache {
-  private readonly lists = new Map<string, Promise<LiveResource[]>>();
+  /** The call each list is read from; `started` is false while it waits for a stale call to end. */
+  private readonly lists = new Map<string, { promise: Promise<LiveResource[]>; started: boolean }>();
+  /** The last call made for each list (maybe stale), until it ends: what a new call waits for. */
+  private readonly running = new Map<string, Promise<unknown>>();
   private readonly byAddress = new WeakMap<readonly LiveResource[], Map<string, LiveResource>>();
   private readonly bySlug = new WeakMap<readonly LiveResource[], Map<string, LiveResource>>();
   /** List calls made (for tests and benchmarks). */
@@ -21,15 +30,27 @@ export class LiveCache {
   constructor(private readonly client: FluxbaseClient) {}
 
   private cached(key: string, load: () => Promise<LiveResource[]>): Promise<LiveResource[]> {
-    let p = this.lists.get(key);
-    if (!p) {
+    const found = this.lists.get(key);
+    if (found) return found.promise;
+    const entry: { promise: Promise<LiveResource[]>; started: boolean } = { promise: Promise.resolve([]), started: false };
+    const start = () => {
+      entry.started = true;
       this.calls++;
-      p = load();
-      this.lists.set(key, p);
-      // A failed call is not cached: the next reader tries again.
-      p.catch(() => this.lists.get(key) === p && this.lists.delete(key));
-    }
-    return p;
+      return load();
+    };
+    const stale = this.running.get(key);
+    entry.promise = stale ? stale.then(start, start) : start();
+    this.lists.set(key, entry);
+    const ended = entry.promise.then(
+      () => undefined,
+      () => {
+        // A failed call is not cached: the next reader tries again.
+        if (this.lists.get(key) === entry) this.lists.delete(key);
+      },
+    );
+    this.running.set(key, ended);
+    void ended.then(() => this.running.get(key) === ended && this.running.delete(key));
+    return entry.promise;
   }
 
   /** GET /api/v1/admin/tenants (active tenants), through the tenant handler. */
@@ -84,18 +105,16 @@ export class LiveCache {
   }
 
   /**
-   * Forgets what a write to `kind` in `tenant` can change: that kind's lists (tables also change
-   * policy lists, schemas table lists), or everything for tenant writes.
+   * Forgets what a write to `kind` in `tenant` can change, once the write has returned: that kind's
+   * lists (tables also change policy lists, schemas table lists), or everything for tenant writes.
+   * A call still waiting to start is kept: it starts after the write, so it sees it.
    */
   invalidate(kind: ResourceKind, tenant?: string): void {
-    if (kind === 'tenant') {
-      this.lists.clear();
-      return;
-    }
     const related: ResourceKind[] = kind === 'table' ? ['table', 'policy'] : kind === 'schema' ? ['schema', 'table', 'policy'] : [kind];
-    for (const key of [...this.lists.keys()]) {
+    for (const [key, entry] of [...this.lists]) {
+      if (!entry.started) continue;
       const [k, t] = key.split('|');
-      if (related.includes(k as ResourceKind) && (tenant === undefined || t === undefined || t === tenant)) this.lists.delete(key);
+      if (kind === 'tenant' || (related.includes(k as ResourceKind) && (tenant === undefined || t === undefined || t === tenant))) this.lists.delete(key);
     }
   }
 
