@@ -268,7 +268,16 @@ export async function localStartCommand(io: CommandIO, options: LocalStartOption
     return fail(startupMessage(e, options, host, port));
   }
   await aborted(signal);
-  await emulator.close();
+  try {
+    await emulator.close();
+  } catch (e) {
+    // The PostgreSQL server went away (pg-cluster.ts, close): say what may be left on it.
+    const { DatabasesLeftError } = await import('../emulator/db/pg-cluster.js');
+    if (!(e instanceof DatabasesLeftError) || !options.databaseUrl) throw e;
+    return fail(
+      `stopped, but could not drop this run's databases (${e.prefix}*) on ${redactUrl(options.databaseUrl)} (--database-url): ${e.reason}. Drop them by hand once the server is reachable: DROP DATABASE … WITH (FORCE) for each name starting with ${e.prefix}`,
+    );
+  }
   io.out('Emulator stopped.');
   return 0;
 }

@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import pg from 'pg';
 
 interface Server {
   url: string;
@@ -212,3 +214,44 @@ describe('fluxbase local start: every start-up problem is one line and exit 1', 
   });
 });
 
+
+describe('fluxbase local start when its PostgreSQL server goes away', () => {
+  it('stops with a located error naming the databases that may be left, not an internal error', async () => {
+    // A relay between the emulator and the test PostgreSQL server, which the test cuts.
+    const target = new URL(inject('databaseUrl'));
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy());
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const via = new URL(target.href);
+    via.port = String((relay.address() as AddressInfo).port);
+    via.hostname = '127.0.0.1';
+    const server = await localStart([], {}, ['--database-url', via.href]);
+    relay.close();
+    for (const s of sockets) s.destroy();
+    const code = await server.stop();
+    const out = server.output();
+    expect(code).toBe(1);
+    expect(out).not.toContain('This is a bug');
+    expect(out).toMatch(/error\[local\.start\]: stopped, but could not drop this run's databases \(fbemu_[a-z0-9]+_\*\) on postgres:\/\/[^ ]+ \(--database-url\): /);
+    expect(out).toContain('Drop them by hand once the server is reachable');
+    // They are there, as the message says: drop them.
+    const prefix = /databases \((fbemu_[a-z0-9]+_)\*\)/.exec(out)![1]!;
+    const admin = new pg.Client({ connectionString: target.href });
+    await admin.connect();
+    try {
+      const left = (await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix])).rows;
+      expect(left.map((r) => r.datname)).toContain(`${prefix}main`);
+      for (const { datname } of left) await admin.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  });
+});

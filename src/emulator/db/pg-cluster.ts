@@ -170,6 +170,25 @@ function randomPrefix(): string {
   return `fbemu_${randomBytes(4).toString('hex')}_`;
 }
 
+/**
+ * Thrown by {@link PgCluster.close} when the server could not be asked which of this instance's
+ * databases exist (it went away, say): they may be left on it, named `<prefix>…`.
+ */
+export class DatabasesLeftError extends Error {
+  /** Why the server could not be asked (the driver's message). */
+  readonly reason: string;
+
+  constructor(
+    readonly prefix: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`could not drop this run's databases (${prefix}*): ${reason}`, { cause });
+    this.name = 'DatabasesLeftError';
+    this.reason = reason;
+  }
+}
+
 export interface PgClusterOptions {
   databaseUrl: string;
   /** Database-name prefix (default: `fbemu_<random>_`). */
@@ -353,7 +372,9 @@ export class PgCluster implements Cluster {
       return;
     }
     try {
-      const r = await this.admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [this.prefix]);
+      const r = await this.admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [this.prefix]).catch((e: unknown) => {
+        throw new DatabasesLeftError(this.prefix, e);
+      });
       for (const row of r.rows) {
         await this.admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(row.datname)} WITH (FORCE)`).catch(() => {});
       }
