@@ -5,9 +5,11 @@
  * lock is a second custom setting, `<key>.lock`, created with POST — the server's unique key
  * index makes that create atomic (409 when held). Writing custom settings needs a platform user
  * id, so this backend needs a dashboard admin login (FLUXBASE_ADMIN_EMAIL/PASSWORD).
- * Each write replaces the document with one PUT (atomic on the server) after putting the
- * document it replaces into `<key>.backup`. A lock that expired, or whose owner is a process on
- * the same host that no longer runs, is taken over.
+ * Each write replaces the document with one PUT (atomic on the server). A command's first write
+ * puts the document it replaces into `<key>.backup` first, so the backup is the state before the
+ * latest command that changed it (as the local backend's, and Terraform's terraform.tfstate.backup)
+ * and an apply's later writes cost one PUT each, not two. A lock that expired, or whose owner is a
+ * process on the same host that no longer runs, is taken over.
  */
 import { ApiError } from '../client/errors.js';
 import type { FluxbaseClient } from '../client/http.js';
@@ -21,8 +23,10 @@ const ROUTE = '/api/v1/admin/settings/custom';
 export class InstanceStateBackend implements StateBackend {
   private readonly client: FluxbaseClient;
   private readonly key: string;
-  /** The document as last read or written (the next write backs it up). */
+  /** The document as read, until this process's first write backs it up. */
   private last: StateDocument | undefined;
+  /** True once this process has put the document it first replaced into `<key>.backup`. */
+  private backedUp = false;
 
   constructor(client: FluxbaseClient, key = 'fluxbase-iac.state') {
     this.client = client;
@@ -41,16 +45,23 @@ export class InstanceStateBackend implements StateBackend {
       const backup = await this.get(`${this.key}.backup`).catch(() => undefined);
       throw new StateDamagedError(this.describe(), problem, backup !== undefined && checkState(backup) === undefined ? `custom setting ${this.key}.backup` : undefined);
     }
+    // The caller changes the document it gets in place (serial, pending records): the backup is
+    // kept apart from it.
     this.last = value as StateDocument;
-    return this.last;
+    return structuredClone(value) as StateDocument;
   }
 
   async write(doc: StateDocument): Promise<void> {
-    // Copied before the first await: the caller may change `doc` at once (StateBackend.write).
-    const copy = structuredClone(doc) as StateDocument;
-    if (this.last) await this.put(`${this.key}.backup`, this.last, 'fluxbase-iac state backup (the document before the latest write)');
+    // Copied before the first await: the caller may change `doc` at once (StateBackend.write), and
+    // the body is serialised only after the client has logged in. Entries and pending records are
+    // replaced, never changed in place (state/document.ts), so copying their containers suffices.
+    const copy = { ...doc, resources: { ...doc.resources }, ...(doc.pending ? { pending: [...doc.pending] } : {}) } as StateDocument;
+    if (!this.backedUp && this.last) {
+      await this.put(`${this.key}.backup`, this.last, 'fluxbase-iac state backup (the state before the latest command that changed it)');
+    }
+    this.backedUp = true;
+    this.last = undefined;
     await this.put(this.key, copy, 'fluxbase-iac state document (managed by fluxbase apply; do not edit)');
-    this.last = copy;
   }
 
   /** PUT …/custom/{key} (one statement on the server: atomic), or POST when it does not exist yet. */

@@ -67,8 +67,12 @@ describe('state kept in the instance', () => {
     expect(blocked.stderr).toContain('error[state.locked]');
     expect(blocked.stderr).toContain('locked by ci@runner-a (pid 42)');
     expect((await runnerB.cli(['force-unlock', 'lock-from-runner-a'])).code).toBe(0);
+    const before = await api<{ value: unknown }>(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state', { token: adminToken });
     const apply = await runnerB.cli(['apply', '--auto-approve', '--allow-hazards=STOPS_DELIVERIES']);
     expect(apply.code).toBe(0);
+    // The backup is the state before this command, not the apply's own earlier write (its pending record).
+    const backup = await api<{ value: unknown }>(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state.backup', { token: adminToken });
+    expect(backup.body.value).toEqual(before.body.value);
     const hooks = await api<unknown[]>(emulator, 'GET', '/api/v1/webhooks');
     expect(hooks.body).toEqual([]);
     const lock = await api(emulator, 'GET', '/api/v1/admin/settings/custom/fluxbase-iac.state.lock', { token: adminToken });
