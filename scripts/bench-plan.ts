@@ -1,8 +1,9 @@
 /**
  * Benchmark of the targets in docs/performance.md: for the root config and generated configs of
  * about 1,000 and 10,000 resources, the wall time, API calls and peak RSS of a no-change
- * `fluxbase plan` and the wall time of `fluxbase apply` from empty; a plan with 1,000 changes
- * among the 10,000; and the start-up of `--version`, `--help` and `validate`. The emulator runs
+ * `fluxbase plan` and the wall time of `fluxbase apply` from empty (at 1,000 also with the state
+ * kept in the instance, and its state writes); a plan with 1,000 changes among the 10,000; and the
+ * start-up of `--version`, `--help` and `validate`. The emulator runs
  * as its own process (`fluxbase local start`) on a throwaway PostgreSQL server (or
  * FLUXBASE_TEST_DATABASE_URL), so the CLI pays real HTTP. Every CLI run is a new process, start
  * included. Needs `npm run build`. Prints figures and whether each meets its target; asserts
@@ -259,11 +260,30 @@ console.log(`node -e 0 (floor):            median ${ms(median(floor))}`);
 
 const rows: Row[] = [];
 let changesRun: { ms: number; cpu: number; rss: number; changes: number; resources: number } | undefined;
+let instanceRun: { ms: number; changes: number; writes: number } | undefined;
 const pg = await startTestPostgres();
 try {
   for (const size of SIZES) {
     if (size === 'root') await bench(size, await readFile(path.join(ROOT, 'fluxbase.config.yaml'), 'utf8'), secrets, pg.url, rows);
-    else if (size === '1000') await bench(size, generated(10, 32), {}, pg.url, rows);
+    else if (size === '1000') {
+      await bench(size, generated(10, 32), {}, pg.url, rows, async () => {
+        // The same apply with the state kept in the instance (state: backend: instance), on an empty server.
+        const emulator = await localStart(pg.url);
+        const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-bench-'));
+        try {
+          const all = { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.token, FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' };
+          await writeFile(path.join(dir, 'fluxbase.config.yaml'), generated(10, 32).replace('version: 1\n', 'version: 1\nstate:\n  backend: instance\n'));
+          const apply = await must('1000 (instance state): apply', run(dir, ['apply', '--auto-approve', '--json', '--parallelism', PARALLELISM], all));
+          const applied = JSON.parse(apply.stdout) as { applied: unknown[]; apiCalls: { byRoute: Record<string, number> } };
+          const writes = applied.apiCalls.byRoute['PUT /api/v1/admin/settings/custom/*'] ?? 0;
+          instanceRun = { ms: apply.ms, changes: applied.applied.length, writes };
+          console.log(`apply from empty, state in the instance: ${ms(apply.ms)}, ${applied.applied.length} changes, ${writes} state writes (PUT …/settings/custom/*)`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+          await emulator.stop();
+        }
+      });
+    }
     else if (size === '10000') {
       await bench(size, generated(40, 83), {}, pg.url, rows, async (dir, all) => {
         // 1,000 changes among the 10,000: 500 tables get a column, their 500 read policies a new expression.
@@ -303,6 +323,7 @@ for (const r of rows) {
 if (changesRun) {
   console.log(`| ${changesRun.changes.toLocaleString('en')} changes among ${changesRun.resources.toLocaleString('en')} | ${ms(changesRun.ms)} | ${mark(changesRun.ms <= TARGET.changes)} (${ms(TARGET.changes)}) | ${ms(changesRun.cpu)} | | | ${changesRun.rss.toFixed(0)} MiB | ${mark(changesRun.rss <= TARGET.rss[10000]!)} (${TARGET.rss[10000]} MiB) | |`);
 }
+if (instanceRun) console.log(`| 1,000 with \`state: backend: instance\` | | | | | | | | ${(instanceRun.ms / 1000).toFixed(1)} s (${instanceRun.changes}, ${instanceRun.writes} state writes) |`);
 console.log('\n| command | wall | ≤ target | (CPU) |\n|---|---|---|---|');
 console.log(`| fluxbase --version | ${ms(version.ms)} | ${mark(version.ms <= TARGET.start)} (${TARGET.start} ms) | ${ms(version.cpu)} |`);
 console.log(`| fluxbase --help | ${ms(help.ms)} | ${mark(help.ms <= TARGET.start)} (${TARGET.start} ms) | ${ms(help.cpu)} |`);
