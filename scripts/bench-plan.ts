@@ -3,8 +3,8 @@
  * about 1,000 and 10,000 resources, the wall time, API calls and peak RSS of a no-change
  * `fluxbase plan` and the wall time of `fluxbase apply` from empty (at 1,000 also with the state
  * kept in the instance, and its state writes); a plan with 1,000 changes among the 10,000; and the
- * start-up of `--version`, `--help` and `validate`. The emulator runs
- * as its own process (`fluxbase local start`) on a throwaway PostgreSQL server (or
+ * start-up of `--version`, `--help` and `validate`. The emulator runs as its own process
+ * (`fluxbase local start`) on a throwaway PostgreSQL server (or
  * FLUXBASE_TEST_DATABASE_URL), so the CLI pays real HTTP. Every CLI run is a new process, start
  * included. Needs `npm run build`. Prints figures and whether each meets its target; asserts
  * nothing (the machine may be shared: see the load average printed with the figures).
@@ -121,10 +121,16 @@ function generated(tenants: number, tables: number, changed = 0): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs `fluxbase local start` as its own process (like a real server), on the given PostgreSQL. */
-async function localStart(databaseUrl: string): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
+/** The emulator's dashboard admin (state in the instance and custom settings need a login). */
+const ADMIN = { FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' };
+
+/**
+ * Runs `fluxbase local start` as its own process (like a real server), on the given PostgreSQL;
+ * `env` is what a CLI run needs to reach it (URL, service-role token, admin login).
+ */
+async function localStart(databaseUrl: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'local', 'start', '--port', '0', '--debug', '--database-url', databaseUrl], {
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' },
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...ADMIN },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -134,8 +140,7 @@ async function localStart(databaseUrl: string): Promise<{ url: string; token: st
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: /listening on (\S+)/.exec(out)![1]!,
-    token: /FLUXBASE_TOKEN=(\S+)/.exec(out)![1]!,
+    env: { FLUXBASE_URL: /listening on (\S+)/.exec(out)![1]!, FLUXBASE_TOKEN: /FLUXBASE_TOKEN=(\S+)/.exec(out)![1]!, ...ADMIN },
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -170,7 +175,7 @@ async function bench(size: string, config: string, env: Record<string, string>, 
   const emulator = await localStart(databaseUrl);
   const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-bench-'));
   try {
-    const all = { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.token, FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123', ...env };
+    const all = { ...emulator.env, ...env };
     await writeFile(path.join(dir, 'fluxbase.config.yaml'), config);
     const apply = await must(`${size}: apply`, run(dir, ['apply', '--auto-approve', '--allow-hazards=WEAKENS_SECURITY', '--json', '--secrets-out', 'keys.env', '--parallelism', PARALLELISM], all));
     const applied = JSON.parse(apply.stdout) as { status: string; applied: unknown[]; apiCalls: { byRoute: Record<string, number> } };
@@ -271,9 +276,8 @@ try {
         const emulator = await localStart(pg.url);
         const dir = await mkdtemp(path.join(tmpdir(), 'fluxbase-bench-'));
         try {
-          const all = { FLUXBASE_URL: emulator.url, FLUXBASE_TOKEN: emulator.token, FLUXBASE_ADMIN_EMAIL: 'bench@example.com', FLUXBASE_ADMIN_PASSWORD: 'bench-password-123' };
           await writeFile(path.join(dir, 'fluxbase.config.yaml'), generated(10, 32).replace('version: 1\n', 'version: 1\nstate:\n  backend: instance\n'));
-          const apply = await must('1000 (instance state): apply', run(dir, ['apply', '--auto-approve', '--json', '--parallelism', PARALLELISM], all));
+          const apply = await must('1000 (instance state): apply', run(dir, ['apply', '--auto-approve', '--json', '--parallelism', PARALLELISM], emulator.env));
           const applied = JSON.parse(apply.stdout) as { applied: unknown[]; apiCalls: { byRoute: Record<string, number> } };
           const writes = applied.apiCalls.byRoute['PUT /api/v1/admin/settings/custom/*'] ?? 0;
           instanceRun = { ms: apply.ms, changes: applied.applied.length, writes };
@@ -283,8 +287,7 @@ try {
           await emulator.stop();
         }
       });
-    }
-    else if (size === '10000') {
+    } else if (size === '10000') {
       await bench(size, generated(40, 83), {}, pg.url, rows, async (dir, all) => {
         // 1,000 changes among the 10,000: 500 tables get a column, their 500 read policies a new expression.
         await writeFile(path.join(dir, 'fluxbase.config.yaml'), generated(40, 83, 500));

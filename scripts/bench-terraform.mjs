@@ -249,10 +249,11 @@ async function benchPlans(label, slug, tables, databaseUrl) {
     const dbgTimes = [];
     const floorTimes = [];
     try {
+      const plan = async (label, cwd, planEnv) => (await must(label, run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd, env: planEnv }))).ms;
       for (let i = 0; i < RUNS; i++) {
-        tfTimes.push((await must('terraform plan', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env }))).ms);
-        floorTimes.push((await must('terraform plan (floor)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: floorDir, env: dir.env }))).ms);
-        dbgTimes.push((await must('terraform plan (debug)', run('terraform', ['plan', '-detailed-exitcode', '-no-color'], { cwd: dir.tf, env: { ...env, TF_REATTACH_PROVIDERS: dbg.reattach } }))).ms);
+        tfTimes.push(await plan('terraform plan', dir.tf, env));
+        floorTimes.push(await plan('terraform plan (floor)', floorDir, dir.env));
+        dbgTimes.push(await plan('terraform plan (debug)', dir.tf, { ...env, TF_REATTACH_PROVIDERS: dbg.reattach }));
       }
     } finally {
       dbg.stop();

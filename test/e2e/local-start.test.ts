@@ -214,7 +214,6 @@ describe('fluxbase local start: every start-up problem is one line and exit 1', 
   });
 });
 
-
 describe('fluxbase local start when its PostgreSQL server goes away', () => {
   it('stops with a located error naming the databases that may be left, not an internal error', async () => {
     // A relay between the emulator and the test PostgreSQL server, which the test cuts.
